@@ -1,0 +1,75 @@
+// CatalogServiceImpl: the gRPC edge of the catalog. It validates requests
+// (INVALID_ARGUMENT naming the field), translates them to FilmStore calls and
+// maps absl::Status to grpc::Status. Unary and client-streaming methods use
+// the synchronous API (a blocking durable write simply waits in the store's
+// group commit); WatchFilms uses the callback API so that thousands of idle
+// watchers hold no threads.
+#ifndef REEL_CATALOG_SERVICE_API_CATALOG_SERVICE_H_
+#define REEL_CATALOG_SERVICE_API_CATALOG_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include "catalog-service/store/film_store.h"
+#include "catalog-service/watch/watch_hub.h"
+#include "reel/catalog/v1/catalog.grpc.pb.h"
+
+namespace reel::catalog {
+
+struct CatalogApiOptions {
+  // ListFilms page size when the request leaves it 0, and the largest
+  // accepted (larger requests are served this many).
+  int default_page_size = 50;
+  int max_page_size = 1000;
+  // ImportFilms commits once this many valid films (or bytes) are pending.
+  size_t import_batch_films = 1000;
+  size_t import_batch_bytes = 8 << 20;
+  // Most films in one ImportFilmsRequest message.
+  int max_films_per_import_message = 10000;
+  // Most ImportError entries returned.
+  int max_import_errors = 1000;
+};
+
+class CatalogServiceImpl final
+    : public reel::catalog::v1::CatalogService::WithCallbackMethod_WatchFilms<
+          reel::catalog::v1::CatalogService::Service> {
+ public:
+  // `store` and `hub` must outlive the service.
+  CatalogServiceImpl(FilmStore* store, WatchHub* hub,
+                     CatalogApiOptions options = {});
+
+  grpc::Status CreateFilm(
+      grpc::ServerContext* context,
+      const reel::catalog::v1::CreateFilmRequest* request,
+      reel::catalog::v1::CreateFilmResponse* response) override;
+  grpc::Status GetFilm(grpc::ServerContext* context,
+                       const reel::catalog::v1::GetFilmRequest* request,
+                       reel::catalog::v1::GetFilmResponse* response) override;
+  grpc::Status ListFilms(
+      grpc::ServerContext* context,
+      const reel::catalog::v1::ListFilmsRequest* request,
+      reel::catalog::v1::ListFilmsResponse* response) override;
+  grpc::Status UpdateFilm(
+      grpc::ServerContext* context,
+      const reel::catalog::v1::UpdateFilmRequest* request,
+      reel::catalog::v1::UpdateFilmResponse* response) override;
+  grpc::Status DeleteFilm(
+      grpc::ServerContext* context,
+      const reel::catalog::v1::DeleteFilmRequest* request,
+      reel::catalog::v1::DeleteFilmResponse* response) override;
+  grpc::Status ImportFilms(
+      grpc::ServerContext* context,
+      grpc::ServerReader<reel::catalog::v1::ImportFilmsRequest>* reader,
+      reel::catalog::v1::ImportFilmsResponse* response) override;
+  grpc::ServerWriteReactor<reel::catalog::v1::WatchFilmsResponse>* WatchFilms(
+      grpc::CallbackServerContext* context,
+      const reel::catalog::v1::WatchFilmsRequest* request) override;
+
+ private:
+  FilmStore* const store_;
+  WatchHub* const hub_;
+  const CatalogApiOptions options_;
+};
+
+}  // namespace reel::catalog
+
+#endif  // REEL_CATALOG_SERVICE_API_CATALOG_SERVICE_H_

@@ -1,0 +1,659 @@
+#include "catalog-service/store/film_store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+#include <zlib.h>
+
+#include <optional>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "catalog-service/model/film_name.h"
+#include "catalog-service/model/film_validation.h"
+#include "catalog-service/store/keys.h"
+#include "common/status/rocksdb_status.h"
+#include "common/status/status_macros.h"
+
+namespace reel::catalog {
+namespace {
+
+using ::reel::catalog::v1::Film;
+using ::reel::catalog::v1::FilmEvent;
+
+std::string EtagFor(int64_t revision) { return absl::StrCat("r", revision); }
+
+void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out) {
+  const int64_t nanos = absl::ToUnixNanos(time);
+  out->set_seconds(nanos / 1'000'000'000);
+  out->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+}
+
+absl::Status CheckEtag(const Film& current, absl::string_view expected,
+                       absl::string_view field) {
+  if (expected.empty() || expected == current.etag()) return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat(
+      field, ": \"", expected, "\" is not the current etag of ", current.name(),
+      " (now \"", current.etag(), "\"); read the film again and retry"));
+}
+
+// Identifies a CreateFilm request for idempotency: the id and the film as the
+// caller sent it, without the output-only fields the server overwrites.
+uint32_t RequestChecksum(absl::string_view film_id, const Film& film) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  {
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    film.SerializeToCodedStream(&coded);
+  }
+  uLong crc = crc32(0L, Z_NULL, 0);
+  crc = crc32(crc, reinterpret_cast<const Bytef*>(film_id.data()),
+              static_cast<uInt>(film_id.size()));
+  crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()),
+              static_cast<uInt>(bytes.size()));
+  return static_cast<uint32_t>(crc);
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions(
+    const std::shared_ptr<rocksdb::Cache>& cache, bool point_lookups) {
+  rocksdb::ColumnFamilyOptions options;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  if (point_lookups) {
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  }
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.compression = rocksdb::kLZ4Compression;
+  return options;
+}
+
+absl::StatusOr<int64_t> ReadCounter(rocksdb::DB* db,
+                                    const rocksdb::ReadOptions& read_options,
+                                    rocksdb::ColumnFamilyHandle* family,
+                                    absl::string_view key) {
+  std::string value;
+  rocksdb::Status status =
+      db->Get(read_options, family, keys::ToSlice(key), &value);
+  if (status.IsNotFound()) return 0;
+  REEL_RETURN_IF_ERROR(
+      FromRocksDbStatus(status, absl::StrCat("reading ", key)));
+  return keys::DecodeRevision(value);
+}
+
+}  // namespace
+
+// One requested change and, once committed, its outcome.
+struct FilmStore::Operation {
+  enum class Kind { kCreate, kUpdate, kDelete, kImport };
+  Kind kind;
+  std::string film_id;
+  Film film;  // Create/import: the film. Update: the patch.
+  FilmFields fields;
+  std::string expected_etag;
+  std::string request_id;
+  uint32_t request_checksum = 0;
+  bool replace_existing = false;
+  bool repeated = false;  // Import: an earlier item of the call has this id.
+  absl::StatusOr<WriteResult> result = absl::InternalError("not applied");
+};
+
+// A caller waiting in the writer queue.
+struct FilmStore::Writer {
+  std::vector<Operation>* operations;
+  absl::Status status;
+  bool done = false;
+  std::condition_variable wakeup;
+};
+
+// Applies one group's operations in order on top of the committed state,
+// remembering what earlier operations of the group changed.
+class FilmStore::GroupApplier {
+ public:
+  GroupApplier(FilmStore* store, absl::Time now)
+      : store_(store), now_(now), next_revision_(store->revision() + 1) {}
+
+  void Apply(Operation* op) {
+    absl::StatusOr<WriteResult> result = ApplyOne(op);
+    op->result = std::move(result);
+  }
+
+  int64_t last_revision() const { return next_revision_ - 1; }
+  rocksdb::WriteBatch* batch() { return &batch_; }
+
+ private:
+  absl::StatusOr<WriteResult> ApplyOne(Operation* op) {
+    REEL_ASSIGN_OR_RETURN(std::optional<Film> current, Current(op->film_id));
+    switch (op->kind) {
+      case Operation::Kind::kCreate: {
+        if (!op->request_id.empty()) {
+          REEL_ASSIGN_OR_RETURN(std::optional<WriteResult> replay, Replay(*op));
+          if (replay.has_value()) return *std::move(replay);
+        }
+        if (current.has_value()) return AlreadyExists(op->film_id);
+        Film film = std::move(op->film);
+        SetTimestamp(now_, film.mutable_create_time());
+        WriteResult result =
+            Store(op->film_id, std::move(film), FilmEvent::EVENT_TYPE_CREATED);
+        if (!op->request_id.empty()) Remember(*op, result.film);
+        return result;
+      }
+      case Operation::Kind::kImport: {
+        if (op->repeated) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("film ", FilmName(op->film_id),
+                           " appears earlier in the same import"));
+        }
+        if (current.has_value() && !op->replace_existing) {
+          return AlreadyExists(op->film_id);
+        }
+        Film film = std::move(op->film);
+        if (current.has_value()) {
+          *film.mutable_create_time() = current->create_time();
+        } else {
+          SetTimestamp(now_, film.mutable_create_time());
+        }
+        return Store(op->film_id, std::move(film),
+                     current.has_value() ? FilmEvent::EVENT_TYPE_UPDATED
+                                         : FilmEvent::EVENT_TYPE_CREATED);
+      }
+      case Operation::Kind::kUpdate: {
+        if (!current.has_value()) return Missing(op->film_id);
+        REEL_RETURN_IF_ERROR(
+            CheckEtag(*current, op->expected_etag, "film.etag"));
+        Film film = *std::move(current);
+        ApplyFilmFields(op->fields, op->film, &film);
+        REEL_RETURN_IF_ERROR(ValidateFilm(film));
+        return Store(op->film_id, std::move(film),
+                     FilmEvent::EVENT_TYPE_UPDATED);
+      }
+      case Operation::Kind::kDelete: {
+        if (!current.has_value()) return Missing(op->film_id);
+        REEL_RETURN_IF_ERROR(CheckEtag(*current, op->expected_etag, "etag"));
+        const int64_t revision = next_revision_++;
+        FilmEvent event;
+        event.set_type(FilmEvent::EVENT_TYPE_DELETED);
+        event.set_revision(revision);
+        event.set_name(FilmName(op->film_id));
+        batch_.Delete(store_->films(), op->film_id);
+        batch_.Put(store_->changes(), keys::EncodeRevision(revision),
+                   event.SerializeAsString());
+        overlay_[op->film_id] = std::nullopt;
+        return WriteResult{Film(), revision};
+      }
+    }
+    return absl::InternalError("unknown operation");
+  }
+
+  // The film as the group has left it so far: the overlay, else the database.
+  absl::StatusOr<std::optional<Film>> Current(const std::string& film_id) {
+    if (auto it = overlay_.find(film_id); it != overlay_.end()) {
+      return it->second;
+    }
+    std::string value;
+    rocksdb::Status status =
+        store_->db_->Get(rocksdb::ReadOptions(), store_->films(),
+                         keys::ToSlice(film_id), &value);
+    if (status.IsNotFound()) return std::optional<Film>();
+    REEL_RETURN_IF_ERROR(FromRocksDbStatus(status, "reading film"));
+    Film film;
+    if (!film.ParseFromString(value)) {
+      return absl::DataLossError(
+          absl::StrCat("stored film ", film_id, " cannot be parsed"));
+    }
+    return std::optional<Film>(std::move(film));
+  }
+
+  // Stamps the film with the next revision and queues it with its event.
+  WriteResult Store(const std::string& film_id, Film film,
+                    FilmEvent::EventType type) {
+    const int64_t revision = next_revision_++;
+    film.set_name(FilmName(film_id));
+    film.set_revision(revision);
+    film.set_etag(EtagFor(revision));
+    SetTimestamp(now_, film.mutable_update_time());
+    FilmEvent event;
+    event.set_type(type);
+    event.set_revision(revision);
+    event.set_name(film.name());
+    *event.mutable_film() = film;
+    batch_.Put(store_->films(), film_id, film.SerializeAsString());
+    batch_.Put(store_->changes(), keys::EncodeRevision(revision),
+               event.SerializeAsString());
+    overlay_[film_id] = film;
+    return WriteResult{std::move(film), revision};
+  }
+
+  // The first response for a retried request_id, if there is one.
+  absl::StatusOr<std::optional<WriteResult>> Replay(const Operation& op) {
+    std::optional<keys::IdempotencyRecord> record;
+    if (auto it = requests_.find(op.request_id); it != requests_.end()) {
+      record = it->second;
+    } else {
+      std::string value;
+      rocksdb::Status status =
+          store_->db_->Get(rocksdb::ReadOptions(), store_->requests(),
+                           keys::ToSlice(op.request_id), &value);
+      if (status.IsNotFound()) return std::optional<WriteResult>();
+      REEL_RETURN_IF_ERROR(FromRocksDbStatus(status, "reading request_id"));
+      REEL_ASSIGN_OR_RETURN(record, keys::DecodeIdempotencyRecord(value));
+    }
+    if (record->request_checksum != op.request_checksum) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("request_id: \"", op.request_id,
+                       "\" was already used for a different request"));
+    }
+    WriteResult result;
+    if (!result.film.ParseFromString(record->response_film)) {
+      return absl::DataLossError("stored CreateFilm response cannot be parsed");
+    }
+    result.revision = result.film.revision();
+    return std::optional<WriteResult>(std::move(result));
+  }
+
+  void Remember(const Operation& op, const Film& film) {
+    keys::IdempotencyRecord record{op.request_checksum, now_,
+                                   film.SerializeAsString()};
+    batch_.Put(store_->requests(), op.request_id,
+               keys::EncodeIdempotencyRecord(record));
+    requests_[op.request_id] = std::move(record);
+  }
+
+  static absl::Status AlreadyExists(absl::string_view film_id) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("film ", FilmName(film_id), " already exists"));
+  }
+  static absl::Status Missing(absl::string_view film_id) {
+    return absl::NotFoundError(
+        absl::StrCat("film ", FilmName(film_id), " does not exist"));
+  }
+
+  FilmStore* store_;
+  const absl::Time now_;
+  int64_t next_revision_;
+  rocksdb::WriteBatch batch_;
+  absl::flat_hash_map<std::string, std::optional<Film>> overlay_;
+  absl::flat_hash_map<std::string, keys::IdempotencyRecord> requests_;
+};
+
+absl::StatusOr<std::unique_ptr<FilmStore>> FilmStore::Open(
+    const FilmStoreOptions& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("data directory: is required");
+  }
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  db_options.keep_log_file_num = 5;
+  db_options.max_total_wal_size = 256 << 20;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, FamilyOptions(cache, true)},
+      {keys::kFilmsFamily, FamilyOptions(cache, true)},
+      {keys::kChangesFamily, FamilyOptions(cache, false)},
+      {keys::kRequestsFamily, FamilyOptions(cache, true)},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  REEL_RETURN_IF_ERROR(FromRocksDbStatus(
+      rocksdb::DB::Open(db_options, options.path, descriptors, &handles,
+                        &raw_db),
+      absl::StrCat("opening catalog database at ", options.path)));
+  std::unique_ptr<rocksdb::DB> db(raw_db);
+
+  auto close = [&](absl::Status status) {
+    for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    return status;
+  };
+  absl::StatusOr<int64_t> revision = ReadCounter(
+      db.get(), rocksdb::ReadOptions(), handles[0], keys::kRevisionKey);
+  if (!revision.ok()) return close(revision.status());
+  absl::StatusOr<int64_t> compacted = ReadCounter(
+      db.get(), rocksdb::ReadOptions(), handles[0], keys::kCompactedThroughKey);
+  if (!compacted.ok()) return close(compacted.status());
+
+  spdlog::info("catalog database open at {}: revision {}, history from {}",
+               options.path, *revision, *compacted + 1);
+  return std::unique_ptr<FilmStore>(new FilmStore(
+      options, std::move(db), std::move(handles), *revision, *compacted));
+}
+
+FilmStore::FilmStore(FilmStoreOptions options, std::unique_ptr<rocksdb::DB> db,
+                     std::vector<rocksdb::ColumnFamilyHandle*> families,
+                     int64_t revision, int64_t compacted_through)
+    : options_(std::move(options)),
+      db_(std::move(db)),
+      families_(std::move(families)),
+      revision_(revision),
+      compacted_through_(compacted_through) {
+  if (options_.maintenance_interval > absl::ZeroDuration()) {
+    maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
+  }
+}
+
+FilmStore::~FilmStore() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  maintenance_wakeup_.notify_all();
+  if (maintenance_thread_.joinable()) maintenance_thread_.join();
+  for (auto* handle : families_) db_->DestroyColumnFamilyHandle(handle);
+  rocksdb::Status status = db_->Close();
+  if (!status.ok())
+    spdlog::error("closing catalog database: {}", status.ToString());
+}
+
+void FilmStore::SetCommitListener(std::function<void(int64_t)> listener) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  commit_listener_ = std::move(listener);
+}
+
+absl::StatusOr<Film> FilmStore::Get(absl::string_view film_id) const {
+  std::string value;
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), films(), keys::ToSlice(film_id), &value);
+  if (status.IsNotFound()) {
+    return absl::NotFoundError(
+        absl::StrCat("film ", FilmName(film_id), " does not exist"));
+  }
+  REEL_RETURN_IF_ERROR(FromRocksDbStatus(status, "reading film"));
+  Film film;
+  if (!film.ParseFromString(value)) {
+    return absl::DataLossError(
+        absl::StrCat("stored film ", film_id, " cannot be parsed"));
+  }
+  return film;
+}
+
+absl::StatusOr<FilmStore::ListPage> FilmStore::List(absl::string_view after_id,
+                                                    int limit) const {
+  std::unique_ptr<FilmSnapshot> snapshot = TakeSnapshot();
+  ListPage page;
+  page.revision = snapshot->revision();
+  bool done = false;
+  std::vector<Film> films;
+  // Ask for one more than the limit to learn whether another page exists.
+  REEL_RETURN_IF_ERROR(snapshot->ReadFilms(
+      after_id, limit + 1, std::numeric_limits<size_t>::max(), &films, &done));
+  if (films.size() > static_cast<size_t>(limit)) {
+    films.resize(limit);
+    page.has_more = true;
+  }
+  page.films = std::move(films);
+  return page;
+}
+
+absl::Status FilmStore::ReadChanges(int64_t after_revision, size_t max_events,
+                                    size_t max_bytes,
+                                    std::vector<FilmEvent>* events) const {
+  int64_t head = revision();
+  const int64_t floor = compacted_through();
+  if (after_revision > head) {
+    // A commit is visible in RocksDB (to snapshots, Get, List) a moment
+    // before revision_ is published, so a caller may legitimately be ahead of
+    // revision_; the counter stored with the commit is the authority.
+    REEL_ASSIGN_OR_RETURN(head, ReadCounter(db_.get(), rocksdb::ReadOptions(),
+                                            meta(), keys::kRevisionKey));
+  }
+  auto out_of_range = [&](absl::string_view why) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "start_revision ", after_revision, " ", why,
+        "; changes can be replayed from start_revision ", compacted_through(),
+        " up to the newest revision ", revision(),
+        "; use start_revision 0 for a fresh snapshot"));
+  };
+  if (after_revision > head) return out_of_range("is ahead of the catalog");
+  if (after_revision < floor) return out_of_range("was compacted away");
+  if (after_revision == head) return absl::OkStatus();
+
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), changes()));
+  int64_t expected = after_revision + 1;
+  size_t bytes = 0;
+  size_t taken = 0;
+  for (it->Seek(keys::EncodeRevision(expected));
+       it->Valid() && taken < max_events && (taken == 0 || bytes < max_bytes);
+       it->Next(), ++expected, ++taken) {
+    REEL_ASSIGN_OR_RETURN(int64_t revision,
+                          keys::DecodeRevision(keys::FromSlice(it->key())));
+    if (revision != expected) {
+      return out_of_range("was compacted away while being read");
+    }
+    FilmEvent event;
+    if (!event.ParseFromArray(it->value().data(),
+                              static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(
+          absl::StrCat("change log entry ", revision, " cannot be parsed"));
+    }
+    bytes += it->value().size();
+    events->push_back(std::move(event));
+  }
+  REEL_RETURN_IF_ERROR(FromRocksDbStatus(it->status(), "reading change log"));
+  if (taken == 0 && expected <= head) {
+    return out_of_range("was compacted away while being read");
+  }
+  return absl::OkStatus();
+}
+
+std::unique_ptr<FilmSnapshot> FilmStore::TakeSnapshot() const {
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot;
+  // The counter is written in the same batch as the films, so reading it
+  // through the snapshot gives exactly the snapshot's revision.
+  absl::StatusOr<int64_t> revision =
+      ReadCounter(db_.get(), read_options, meta(), keys::kRevisionKey);
+  return std::unique_ptr<FilmSnapshot>(
+      new FilmSnapshot(this, snapshot, revision.ok() ? *revision : 0));
+}
+
+FilmSnapshot::~FilmSnapshot() { store_->db_->ReleaseSnapshot(snapshot_); }
+
+absl::Status FilmSnapshot::ReadFilms(absl::string_view after_id,
+                                     size_t max_films, size_t max_bytes,
+                                     std::vector<Film>* films,
+                                     bool* done) const {
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot_;
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_->db_->NewIterator(read_options, store_->films()));
+  it->Seek(keys::ToSlice(after_id));
+  if (it->Valid() && !after_id.empty() &&
+      keys::FromSlice(it->key()) == after_id) {
+    it->Next();
+  }
+  size_t bytes = 0;
+  size_t taken = 0;
+  for (; it->Valid() && taken < max_films && (taken == 0 || bytes < max_bytes);
+       it->Next(), ++taken) {
+    Film film;
+    if (!film.ParseFromArray(it->value().data(),
+                             static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat(
+          "stored film ", it->key().ToString(), " cannot be parsed"));
+    }
+    bytes += it->value().size();
+    films->push_back(std::move(film));
+  }
+  REEL_RETURN_IF_ERROR(FromRocksDbStatus(it->status(), "listing films"));
+  *done = !it->Valid();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WriteResult> FilmStore::Create(absl::string_view film_id,
+                                              Film film,
+                                              absl::string_view request_id) {
+  ClearOutputOnlyFields(&film);
+  std::vector<Operation> ops(1);
+  ops[0].kind = Operation::Kind::kCreate;
+  ops[0].film_id = std::string(film_id);
+  ops[0].request_checksum = RequestChecksum(film_id, film);
+  ops[0].film = std::move(film);
+  ops[0].request_id = std::string(request_id);
+  REEL_RETURN_IF_ERROR(Write(&ops));
+  return std::move(ops[0].result);
+}
+
+absl::StatusOr<WriteResult> FilmStore::Update(absl::string_view film_id,
+                                              const Film& patch,
+                                              const FilmFields& fields,
+                                              absl::string_view expected_etag) {
+  std::vector<Operation> ops(1);
+  ops[0].kind = Operation::Kind::kUpdate;
+  ops[0].film_id = std::string(film_id);
+  ops[0].film = patch;
+  ops[0].fields = fields;
+  ops[0].expected_etag = std::string(expected_etag);
+  REEL_RETURN_IF_ERROR(Write(&ops));
+  return std::move(ops[0].result);
+}
+
+absl::StatusOr<WriteResult> FilmStore::Delete(absl::string_view film_id,
+                                              absl::string_view expected_etag) {
+  std::vector<Operation> ops(1);
+  ops[0].kind = Operation::Kind::kDelete;
+  ops[0].film_id = std::string(film_id);
+  ops[0].expected_etag = std::string(expected_etag);
+  REEL_RETURN_IF_ERROR(Write(&ops));
+  return std::move(ops[0].result);
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> FilmStore::Import(
+    std::vector<ImportItem> items, bool replace_existing) {
+  std::vector<Operation> ops(items.size());
+  absl::flat_hash_set<absl::string_view> ids;
+  for (size_t i = 0; i < items.size(); ++i) {
+    ops[i].kind = Operation::Kind::kImport;
+    ops[i].film_id = std::move(items[i].film_id);
+    ops[i].repeated = !ids.insert(ops[i].film_id).second;
+    ops[i].film = std::move(items[i].film);
+    ClearOutputOnlyFields(&ops[i].film);
+    ops[i].replace_existing = replace_existing;
+  }
+  REEL_RETURN_IF_ERROR(Write(&ops));
+  std::vector<absl::StatusOr<WriteResult>> results;
+  results.reserve(ops.size());
+  for (Operation& op : ops) results.push_back(std::move(op.result));
+  return results;
+}
+
+absl::Status FilmStore::Write(std::vector<Operation>* operations) {
+  Writer self;
+  self.operations = operations;
+  std::unique_lock<std::mutex> lock(mutex_);
+  writers_.push_back(&self);
+  while (!self.done && &self != writers_.front()) self.wakeup.wait(lock);
+  if (self.done) return self.status;
+
+  // This writer leads: it commits itself and whoever queued behind it.
+  std::vector<Writer*> group;
+  size_t group_operations = 0;
+  for (Writer* writer : writers_) {
+    if (!group.empty() && group_operations + writer->operations->size() >
+                              options_.max_group_operations) {
+      break;
+    }
+    group.push_back(writer);
+    group_operations += writer->operations->size();
+  }
+  lock.unlock();
+  const absl::Status status = CommitGroup(group);
+  lock.lock();
+  for (Writer* writer : group) {
+    writers_.pop_front();
+    writer->status = status;
+    writer->done = true;
+    if (writer != &self) writer->wakeup.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->wakeup.notify_one();
+  return self.status;
+}
+
+absl::Status FilmStore::CommitGroup(const std::vector<Writer*>& group) {
+  GroupApplier applier(this, absl::Now());
+  for (Writer* writer : group) {
+    for (Operation& op : *writer->operations) applier.Apply(&op);
+  }
+  const int64_t revision = applier.last_revision();
+  if (revision == this->revision()) return absl::OkStatus();  // Nothing to do.
+
+  applier.batch()->Put(meta(), keys::kRevisionKey,
+                       keys::EncodeRevision(revision));
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync_writes;
+  REEL_RETURN_IF_ERROR(FromRocksDbStatus(
+      db_->Write(write_options, applier.batch()), "committing writes"));
+  revision_.store(revision, std::memory_order_release);
+  if (commit_listener_) commit_listener_(revision);
+  return absl::OkStatus();
+}
+
+absl::Status FilmStore::RunMaintenance() {
+  std::lock_guard<std::mutex> maintenance_lock(maintenance_mutex_);
+  rocksdb::WriteBatch batch;
+  const int64_t target = revision() - options_.change_retention_revisions;
+  const int64_t floor = compacted_through();
+  if (target > floor) {
+    batch.DeleteRange(changes(), keys::EncodeRevision(floor + 1),
+                      keys::EncodeRevision(target + 1));
+    batch.Put(meta(), keys::kCompactedThroughKey, keys::EncodeRevision(target));
+  }
+  const absl::Time expiry = absl::Now() - options_.request_id_retention;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), requests()));
+  int expired = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    absl::StatusOr<keys::IdempotencyRecord> record =
+        keys::DecodeIdempotencyRecord(keys::FromSlice(it->value()));
+    if (!record.ok() || record->created < expiry) {
+      batch.Delete(requests(), it->key());
+      ++expired;
+    }
+  }
+  REEL_RETURN_IF_ERROR(FromRocksDbStatus(it->status(), "scanning requests"));
+  if (batch.Count() == 0) return absl::OkStatus();
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync_writes;
+  REEL_RETURN_IF_ERROR(
+      FromRocksDbStatus(db_->Write(write_options, &batch), "maintenance"));
+  if (target > floor) {
+    compacted_through_.store(target, std::memory_order_release);
+    spdlog::info("change log compacted through revision {}", target);
+  }
+  if (expired > 0) spdlog::info("expired {} request ids", expired);
+  return absl::OkStatus();
+}
+
+void FilmStore::MaintenanceLoop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    maintenance_wakeup_.wait_for(
+        lock, absl::ToChronoMilliseconds(options_.maintenance_interval));
+    if (stopping_) break;
+    lock.unlock();
+    if (absl::Status status = RunMaintenance(); !status.ok()) {
+      spdlog::warn("catalog maintenance failed: {}", status.ToString());
+    }
+    lock.lock();
+  }
+}
+
+uint64_t FilmStore::ApproximateDiskBytes() const {
+  uint64_t total = 0;
+  for (auto* family : families_) {
+    uint64_t bytes = 0;
+    if (db_->GetIntProperty(family, "rocksdb.live-sst-files-size", &bytes)) {
+      total += bytes;
+    }
+  }
+  return total;
+}
+
+}  // namespace reel::catalog

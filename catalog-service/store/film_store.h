@@ -1,0 +1,244 @@
+// FilmStore: the catalog's films, change log and revision counter in RocksDB.
+//
+// Every write is assigned the next global revision and committed as one
+// WriteBatch (film record + change-log entry + revision counter), so a crash
+// leaves either all of it or none. With `sync_writes` (the default) the WAL is
+// fsync'ed before a write returns OK: an acknowledged write survives kill -9.
+//
+// Concurrent writers are group-committed: callers queue their writes, the
+// first in line commits everything queued behind it in one batch and one
+// fsync, then wakes the others (LevelDB's writer queue). Preconditions
+// (existence, etags, idempotency keys) are checked in revision order inside
+// the group, so the outcome is as if the writes had run one at a time.
+//
+// Reads (Get, List, ReadChanges, snapshots) never wait for writers.
+// Thread-safe. Example:
+//
+//   REEL_ASSIGN_OR_RETURN(auto store, FilmStore::Open({.path = dir}));
+//   REEL_ASSIGN_OR_RETURN(Film film, store->Create("the-red-shoes", film, ""));
+//   REEL_ASSIGN_OR_RETURN(Film same, store->Get("the-red-shoes"));
+#ifndef REEL_CATALOG_SERVICE_STORE_FILM_STORE_H_
+#define REEL_CATALOG_SERVICE_STORE_FILM_STORE_H_
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "catalog-service/model/film_update.h"
+#include "reel/catalog/v1/catalog.pb.h"
+
+namespace reel::catalog {
+
+struct FilmStoreOptions {
+  // Directory of the RocksDB database; created if missing.
+  std::string path;
+
+  // --- Behaviour ---
+  // fsync the WAL before acknowledging a write. Turning it off speeds up bulk
+  // loads but a crash may lose the last acknowledged writes.
+  bool sync_writes = true;
+  // How many revisions of change history WatchFilms can replay. Older entries
+  // are removed by maintenance; watching from before them is OUT_OF_RANGE.
+  int64_t change_retention_revisions = 100'000;
+  // How long a CreateFilm request_id is remembered for retries.
+  absl::Duration request_id_retention = absl::Hours(24);
+  // How often maintenance (history and request-id expiry) runs; zero
+  // disables the background thread (tests call RunMaintenance()).
+  absl::Duration maintenance_interval = absl::Minutes(1);
+
+  // --- Performance ---
+  // RocksDB block cache shared by all column families.
+  size_t block_cache_bytes = 64 << 20;
+  // Most operations one group commit takes from the queue.
+  size_t max_group_operations = 4096;
+};
+
+// What one write did: the film as stored (empty after a delete) and the
+// revision the write was given.
+struct WriteResult {
+  reel::catalog::v1::Film film;
+  int64_t revision = 0;
+};
+
+// One film of an import batch.
+struct ImportItem {
+  std::string film_id;
+  reel::catalog::v1::Film film;
+};
+
+class FilmSnapshot;
+
+class FilmStore {
+ public:
+  // Opens (or creates) the database and recovers the revision counter.
+  // UNAVAILABLE when the directory is locked by another process or
+  // unreadable; DATA_LOSS when RocksDB finds corruption.
+  static absl::StatusOr<std::unique_ptr<FilmStore>> Open(
+      const FilmStoreOptions& options);
+
+  FilmStore(const FilmStore&) = delete;
+  FilmStore& operator=(const FilmStore&) = delete;
+  // Stops maintenance and closes the database. No call may be in progress and
+  // every FilmSnapshot must have been destroyed.
+  ~FilmStore();
+
+  // --- Reads ---
+  // NOT_FOUND when there is no such film.
+  absl::StatusOr<reel::catalog::v1::Film> Get(absl::string_view film_id) const;
+
+  struct ListPage {
+    std::vector<reel::catalog::v1::Film> films;
+    bool has_more = false;  // More films follow the last one returned.
+    int64_t revision = 0;   // The revision the page was read at.
+  };
+  // Up to `limit` films with ids after `after_id` ("" = from the start), in
+  // id order, read from one consistent view.
+  absl::StatusOr<ListPage> List(absl::string_view after_id, int limit) const;
+
+  // The newest committed revision (0 for an empty catalog).
+  int64_t revision() const { return revision_.load(std::memory_order_acquire); }
+  // The newest revision removed from the change log (0 if none was); changes
+  // after it can be replayed.
+  int64_t compacted_through() const {
+    return compacted_through_.load(std::memory_order_acquire);
+  }
+
+  // Appends to `events` the changes with revision > after_revision, in order,
+  // stopping after `max_events` or once `max_bytes` of events are collected
+  // (at least one event is returned when any is available). OUT_OF_RANGE when
+  // those changes were compacted or after_revision is ahead of the catalog.
+  absl::Status ReadChanges(
+      int64_t after_revision, size_t max_events, size_t max_bytes,
+      std::vector<reel::catalog::v1::FilmEvent>* events) const;
+
+  // A consistent read-only view of every film at the current revision.
+  std::unique_ptr<FilmSnapshot> TakeSnapshot() const;
+
+  // --- Writes ---
+  // Creates films/{film_id}. ALREADY_EXISTS when it exists. With a non-empty
+  // request_id, a retry of the same request returns the first result without
+  // writing; reusing the id for a different request is INVALID_ARGUMENT.
+  // `film` must already be valid (ValidateFilm); output-only fields are
+  // replaced.
+  absl::StatusOr<WriteResult> Create(absl::string_view film_id,
+                                     reel::catalog::v1::Film film,
+                                     absl::string_view request_id);
+
+  // Replaces `fields` of the film with those of `patch`, then validates the
+  // result (INVALID_ARGUMENT). NOT_FOUND when missing; ABORTED when
+  // `expected_etag` is non-empty and not the current etag.
+  absl::StatusOr<WriteResult> Update(absl::string_view film_id,
+                                     const reel::catalog::v1::Film& patch,
+                                     const FilmFields& fields,
+                                     absl::string_view expected_etag);
+
+  // Deletes the film; NOT_FOUND / ABORTED as for Update.
+  absl::StatusOr<WriteResult> Delete(absl::string_view film_id,
+                                     absl::string_view expected_etag);
+
+  // Creates (or, with replace_existing, replaces) every item in one atomic,
+  // durable batch. Returns one status per item: an item that conflicts
+  // (ALREADY_EXISTS) or repeats an earlier item's id is rejected alone; the
+  // others are written. A non-OK return means nothing was written.
+  absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> Import(
+      std::vector<ImportItem> items, bool replace_existing);
+
+  // Called after every commit with the newest revision, from the committing
+  // thread, in revision order. Keep it cheap (e.g. wake a thread). Set before
+  // any write.
+  void SetCommitListener(std::function<void(int64_t revision)> listener);
+
+  // Removes change history beyond the retention and expired request ids.
+  // Runs periodically on its own unless maintenance_interval is zero.
+  absl::Status RunMaintenance();
+
+  // Approximate RocksDB figures for status pages: live data bytes on disk.
+  uint64_t ApproximateDiskBytes() const;
+
+ private:
+  struct Operation;
+  struct Writer;
+  class GroupApplier;
+
+  FilmStore(FilmStoreOptions options, std::unique_ptr<rocksdb::DB> db,
+            std::vector<rocksdb::ColumnFamilyHandle*> families,
+            int64_t revision, int64_t compacted_through);
+
+  // Queues `operations`, waits until a group commit has applied them, and
+  // returns their outcomes (same order). Non-OK: nothing was written.
+  absl::Status Write(std::vector<Operation>* operations);
+  // Commits `group` (the queue's head): checks preconditions in order, builds
+  // one WriteBatch, writes it. Runs on the leader thread without mutex_.
+  absl::Status CommitGroup(const std::vector<Writer*>& group);
+  void MaintenanceLoop();
+
+  rocksdb::ColumnFamilyHandle* films() const { return families_[1]; }
+  rocksdb::ColumnFamilyHandle* changes() const { return families_[2]; }
+  rocksdb::ColumnFamilyHandle* requests() const { return families_[3]; }
+  rocksdb::ColumnFamilyHandle* meta() const { return families_[0]; }
+
+  // Constant after construction.
+  const FilmStoreOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> families_;
+
+  std::atomic<int64_t> revision_;
+  std::atomic<int64_t> compacted_through_;
+
+  std::mutex mutex_;
+  std::deque<Writer*> writers_;  // GUARDED_BY(mutex_); front is the leader.
+  std::function<void(int64_t)> commit_listener_;
+  bool stopping_ = false;  // GUARDED_BY(mutex_)
+  std::condition_variable maintenance_wakeup_;
+  std::thread maintenance_thread_;
+  std::mutex maintenance_mutex_;  // Serializes RunMaintenance().
+
+  friend class FilmSnapshot;
+};
+
+// A point-in-time view of every film, pinned until destroyed. Used for
+// WatchFilms snapshots. Must not outlive its FilmStore.
+class FilmSnapshot {
+ public:
+  ~FilmSnapshot();
+  FilmSnapshot(const FilmSnapshot&) = delete;
+  FilmSnapshot& operator=(const FilmSnapshot&) = delete;
+
+  // The revision the view is at.
+  int64_t revision() const { return revision_; }
+
+  // Appends films with ids after `after_id` in id order, up to `max_films` or
+  // `max_bytes` (at least one film when any remains). Sets *done when the
+  // view has no more films after those returned.
+  absl::Status ReadFilms(absl::string_view after_id, size_t max_films,
+                         size_t max_bytes,
+                         std::vector<reel::catalog::v1::Film>* films,
+                         bool* done) const;
+
+ private:
+  friend class FilmStore;
+  FilmSnapshot(const FilmStore* store, const rocksdb::Snapshot* snapshot,
+               int64_t revision)
+      : store_(store), snapshot_(snapshot), revision_(revision) {}
+
+  const FilmStore* store_;
+  const rocksdb::Snapshot* snapshot_;
+  int64_t revision_;
+};
+
+}  // namespace reel::catalog
+
+#endif  // REEL_CATALOG_SERVICE_STORE_FILM_STORE_H_

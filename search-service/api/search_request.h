@@ -1,0 +1,26 @@
+// Validation of a SearchScenesRequest into the engine's terms. Every problem
+// is INVALID_ARGUMENT naming the field ("filter.year_min: ...").
+#ifndef REEL_SEARCH_SERVICE_API_SEARCH_REQUEST_H_
+#define REEL_SEARCH_SERVICE_API_SEARCH_REQUEST_H_
+
+#include "absl/status/statusor.h"
+#include "reel/search/v1/search.pb.h"
+#include "search-service/index/scene_index.h"
+#include "search-service/query/query.h"
+#include "search-service/text/analyzer.h"
+
+namespace reel::search {
+
+struct ValidatedSearch {
+  ParsedQuery query;
+  SearchOptions options;
+};
+
+absl::StatusOr<ValidatedSearch> ValidateSearchRequest(
+    const reel::search::v1::SearchScenesRequest& request,
+    const text::Analyzer& analyzer, int default_max_results,
+    int max_results_limit);
+
+}  // namespace reel::search
+
+#endif  // REEL_SEARCH_SERVICE_API_SEARCH_REQUEST_H_

@@ -1,0 +1,64 @@
+// SearchServiceImpl: the gRPC edge of scene search (callback API).
+//
+// SearchScenes validates the request, parses the query, waits (without
+// holding a thread) for `min_revision` when asked, runs the search, then
+// streams the hits in rank order: a small first batch so the first hit
+// arrives early, larger batches after, each built (with its highlights) only
+// when the previous write has completed, so a slow reader holds one batch;
+// then a summary. Cancellation stops the stream at the next batch.
+#ifndef REEL_SEARCH_SERVICE_API_SEARCH_SERVICE_H_
+#define REEL_SEARCH_SERVICE_API_SEARCH_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+
+#include "absl/time/time.h"
+#include "reel/search/v1/search.grpc.pb.h"
+#include "search-service/index/live_index.h"
+#include "search-service/text/analyzer.h"
+
+namespace reel::search {
+
+struct SearchApiOptions {
+  int default_max_results = 20;
+  int max_results_limit = 1000;
+  // Hits in the first message, and in each message after it.
+  int first_batch_hits = 5;
+  int batch_hits = 50;
+  // Longest wait for min_revision when the call has no deadline.
+  absl::Duration max_revision_wait = absl::Seconds(30);
+};
+
+class SearchServiceImpl final
+    : public reel::search::v1::SearchService::CallbackService {
+ public:
+  // Fills the parts of GetIndexStatus that the index does not know
+  // (connection state, catalog revision, disk bytes, errors).
+  using StatusFiller =
+      std::function<void(reel::search::v1::GetIndexStatusResponse*)>;
+
+  SearchServiceImpl(const LiveIndex* index,
+                    std::shared_ptr<const text::Analyzer> analyzer,
+                    StatusFiller status_filler, SearchApiOptions options = {});
+
+  grpc::ServerWriteReactor<reel::search::v1::SearchScenesResponse>*
+  SearchScenes(grpc::CallbackServerContext* context,
+               const reel::search::v1::SearchScenesRequest* request) override;
+
+  grpc::ServerUnaryReactor* GetIndexStatus(
+      grpc::CallbackServerContext* context,
+      const reel::search::v1::GetIndexStatusRequest* request,
+      reel::search::v1::GetIndexStatusResponse* response) override;
+
+ private:
+  const LiveIndex* const index_;
+  const std::shared_ptr<const text::Analyzer> analyzer_;
+  const StatusFiller status_filler_;
+  const SearchApiOptions options_;
+};
+
+}  // namespace reel::search
+
+#endif  // REEL_SEARCH_SERVICE_API_SEARCH_SERVICE_H_

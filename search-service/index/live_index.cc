@@ -1,0 +1,89 @@
+#include "search-service/index/live_index.h"
+
+#include <spdlog/spdlog.h>
+
+namespace reel::search {
+namespace {
+
+using ::reel::catalog::v1::Film;
+using ::reel::catalog::v1::FilmEvent;
+
+// Past this share of tombstoned scenes the index is rebuilt without them.
+constexpr double kCompactionThreshold = 0.25;
+
+}  // namespace
+
+LiveIndex::LiveIndex(std::shared_ptr<const text::Analyzer> analyzer)
+    : analyzer_(analyzer), index_(std::make_unique<SceneIndex>(analyzer)) {}
+
+void LiveIndex::Apply(const std::vector<FilmEvent>& events, int64_t revision) {
+  std::unique_ptr<SceneIndex> compacted;
+  {
+    std::unique_lock<std::shared_mutex> lock(mutex_);
+    for (const FilmEvent& event : events) {
+      if (event.type() == FilmEvent::EVENT_TYPE_DELETED) {
+        index_->RemoveFilm(event.name());
+      } else {
+        index_->UpsertFilm(event.film());
+      }
+    }
+    revision_ = std::max(revision_, revision);
+    ready_ = true;
+  }
+  waiters_.Advance(revision);
+  // Rebuilding reads the index under a shared lock, so searches go on; this
+  // thread is the only writer, so nothing changes meanwhile.
+  {
+    std::shared_lock<std::shared_mutex> lock(mutex_);
+    if (index_->dead_fraction() > kCompactionThreshold) {
+      compacted = index_->Compact();
+    }
+  }
+  if (compacted != nullptr) {
+    std::unique_lock<std::shared_mutex> lock(mutex_);
+    index_ = std::move(compacted);
+    spdlog::info("search index compacted at revision {}", revision_);
+  }
+}
+
+void LiveIndex::Replace(const std::vector<Film>& films, int64_t revision) {
+  auto fresh = std::make_unique<SceneIndex>(analyzer_);
+  for (const Film& film : films) fresh->UpsertFilm(film);
+  {
+    std::unique_lock<std::shared_mutex> lock(mutex_);
+    index_ = std::move(fresh);
+    revision_ = revision;
+    ready_ = true;
+  }
+  waiters_.Advance(revision);
+}
+
+SearchResult LiveIndex::Search(const ParsedQuery& query,
+                               const SearchOptions& options,
+                               int64_t* revision) const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  if (revision != nullptr) *revision = revision_;
+  return index_->Search(query, options);
+}
+
+int64_t LiveIndex::applied_revision() const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return revision_;
+}
+
+bool LiveIndex::ready() const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return ready_;
+}
+
+void LiveIndex::NotifyWhenApplied(int64_t revision, absl::Time deadline,
+                                  std::function<void(bool)> done) const {
+  waiters_.Add(revision, applied_revision(), deadline, std::move(done));
+}
+
+IndexStats LiveIndex::stats() const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return index_->stats();
+}
+
+}  // namespace reel::search

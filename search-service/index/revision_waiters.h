@@ -1,0 +1,53 @@
+// RevisionWaiters: callbacks waiting for the index to reach a revision, each
+// with a deadline. Advance() fires the reached ones; a timer thread fires the
+// expired ones. Lets read-your-writes searches wait without holding a thread.
+// Thread-safe; the destructor fires every pending waiter with false.
+#ifndef REEL_SEARCH_SERVICE_INDEX_REVISION_WAITERS_H_
+#define REEL_SEARCH_SERVICE_INDEX_REVISION_WAITERS_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace reel::search {
+
+class RevisionWaiters {
+ public:
+  RevisionWaiters();
+  ~RevisionWaiters();
+  RevisionWaiters(const RevisionWaiters&) = delete;
+  RevisionWaiters& operator=(const RevisionWaiters&) = delete;
+
+  // Registers `done` unless `current >= revision`, in which case it runs now.
+  void Add(int64_t revision, int64_t current, absl::Time deadline,
+           std::function<void(bool)> done);
+  // Fires (true) every waiter whose revision is <= `revision`.
+  void Advance(int64_t revision);
+
+ private:
+  struct Waiter {
+    int64_t revision;
+    absl::Time deadline;
+    std::function<void(bool)> done;
+  };
+  void TimerLoop();
+
+  std::mutex mutex_;
+  std::condition_variable wakeup_;
+  uint64_t next_id_ = 0;
+  std::map<uint64_t, Waiter> waiters_;  // GUARDED_BY(mutex_)
+  int64_t revision_ = 0;                // GUARDED_BY(mutex_)
+  bool stopping_ = false;               // GUARDED_BY(mutex_)
+  std::thread timer_;
+};
+
+}  // namespace reel::search
+
+#endif  // REEL_SEARCH_SERVICE_INDEX_REVISION_WAITERS_H_

@@ -1,0 +1,665 @@
+#include "search-service/index/scene_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "search-service/text/edit_distance.h"
+
+namespace reel::search {
+namespace {
+
+using ::reel::catalog::v1::Film;
+
+// An occurrence packs the field into the top byte and the word position
+// into the low 24 bits, so sorting occurrences sorts by field, then position.
+constexpr uint32_t Occurrence(uint32_t field, uint32_t position) {
+  return (field << 24) | (position & 0xFFFFFF);
+}
+constexpr uint32_t OccurrenceField(uint32_t occurrence) {
+  return occurrence >> 24;
+}
+
+// Pending dictionary terms are merged into the sorted dictionary past this.
+constexpr size_t kMaxPendingTerms = 2048;
+
+std::string FoldForFilter(absl::string_view value) {
+  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
+}
+
+}  // namespace
+
+class SceneIndex::Impl {
+ public:
+  explicit Impl(std::shared_ptr<const text::Analyzer> analyzer)
+      : analyzer_(std::move(analyzer)) {}
+
+  void UpsertFilm(const Film& film);
+  void RemoveFilm(absl::string_view name);
+  SearchResult Search(const ParsedQuery& query,
+                      const SearchOptions& options) const;
+  IndexStats stats() const;
+  double dead_fraction() const {
+    return docs_.empty() ? 0.0
+                         : 1.0 - static_cast<double>(live_docs_) / docs_.size();
+  }
+  const std::shared_ptr<const text::Analyzer>& analyzer() const {
+    return analyzer_;
+  }
+  std::vector<std::shared_ptr<const Film>> LiveFilms() const {
+    std::vector<std::shared_ptr<const Film>> films;
+    for (const FilmInfo& info : films_) {
+      if (info.live) films.push_back(info.film);
+    }
+    return films;
+  }
+
+ private:
+  struct Postings {
+    std::vector<uint32_t> docs;    // Ascending document ids.
+    std::vector<uint32_t> starts;  // starts[i]..starts[i+1] index `occ`.
+    std::vector<uint32_t> occ;     // Occurrences, sorted within a document.
+    uint32_t live_docs = 0;        // Document frequency among live docs.
+  };
+  struct Doc {
+    uint32_t film;
+    uint32_t ordinal;  // Scene order within the film.
+    std::array<uint16_t, kFieldCount> length;
+    bool live;
+    uint32_t stems_begin, stems_end;  // Range of doc_stems_.
+  };
+  struct FilmInfo {
+    std::shared_ptr<const Film> film;
+    std::vector<std::string> genres, directors;  // Folded for filters.
+    std::vector<uint32_t> docs;
+    bool live;
+  };
+  // A dictionary stem a query term matches, and how well.
+  struct Expansion {
+    uint32_t stem;
+    double weight;
+  };
+
+  uint32_t StemId(const text::Token& token);
+  void AddSurface(const std::string& surface, uint32_t stem);
+  void MergePendingTerms();
+  std::vector<Expansion> Expand(const QueryTerm& term,
+                                const RankingOptions& ranking) const;
+  double Idf(uint32_t stem) const;
+
+  std::shared_ptr<const text::Analyzer> analyzer_;
+
+  absl::flat_hash_map<std::string, uint32_t> stem_ids_;
+  std::vector<std::string> stems_;
+  std::vector<Postings> postings_;
+  // Surface terms (folded words) for prefix and typo matching: a sorted
+  // dictionary plus a small sorted buffer of recent additions.
+  absl::flat_hash_map<std::string, uint32_t> surface_stem_;
+  std::vector<std::string> dictionary_;
+  std::vector<std::string> pending_;
+
+  std::vector<Doc> docs_;
+  std::vector<uint32_t> doc_stems_;  // Distinct stems per document.
+  std::vector<FilmInfo> films_;
+  absl::flat_hash_map<std::string, uint32_t> film_ids_;  // Live films only.
+  uint32_t live_docs_ = 0;
+  std::array<uint64_t, kFieldCount> live_length_{};
+};
+
+uint32_t SceneIndex::Impl::StemId(const text::Token& token) {
+  auto [it, inserted] =
+      stem_ids_.try_emplace(token.stem, static_cast<uint32_t>(stems_.size()));
+  if (inserted) {
+    stems_.push_back(token.stem);
+    postings_.emplace_back();
+  }
+  if (!surface_stem_.contains(token.term)) AddSurface(token.term, it->second);
+  return it->second;
+}
+
+void SceneIndex::Impl::AddSurface(const std::string& surface, uint32_t stem) {
+  surface_stem_.emplace(surface, stem);
+  pending_.insert(std::upper_bound(pending_.begin(), pending_.end(), surface),
+                  surface);
+  if (pending_.size() > kMaxPendingTerms) MergePendingTerms();
+}
+
+void SceneIndex::Impl::MergePendingTerms() {
+  std::vector<std::string> merged;
+  merged.reserve(dictionary_.size() + pending_.size());
+  std::merge(std::make_move_iterator(dictionary_.begin()),
+             std::make_move_iterator(dictionary_.end()),
+             std::make_move_iterator(pending_.begin()),
+             std::make_move_iterator(pending_.end()),
+             std::back_inserter(merged));
+  dictionary_ = std::move(merged);
+  pending_.clear();
+}
+
+void SceneIndex::Impl::UpsertFilm(const Film& film) {
+  RemoveFilm(film.name());
+  const uint32_t film_index = static_cast<uint32_t>(films_.size());
+  FilmInfo info;
+  info.film = std::make_shared<const Film>(film);
+  info.live = true;
+  for (const std::string& genre : film.genres()) {
+    info.genres.push_back(FoldForFilter(genre));
+  }
+  for (const std::string& director : film.directors()) {
+    info.directors.push_back(FoldForFilter(director));
+  }
+
+  // Film-level fields are the same for every scene: analyse them once.
+  std::vector<text::Token> film_title, synopsis, tokens;
+  analyzer_->Analyze(film.title(), &film_title);
+  analyzer_->Analyze(film.synopsis(), &synopsis);
+
+  // (stem, occurrence) pairs of one document, grouped into postings below.
+  std::vector<std::pair<uint32_t, uint32_t>> entries;
+  auto add_field = [&](const std::vector<text::Token>& field_tokens,
+                       Field field, Doc* doc) {
+    uint32_t length = 0;
+    for (const text::Token& token : field_tokens) {
+      entries.emplace_back(StemId(token), Occurrence(field, token.position));
+      length = std::max(length, token.position + 1);
+    }
+    doc->length[field] =
+        static_cast<uint16_t>(std::min<uint32_t>(length, 0xFFFF));
+  };
+
+  for (int ordinal = 0; ordinal < film.scenes_size(); ++ordinal) {
+    const auto& scene = film.scenes(ordinal);
+    const uint32_t doc_id = static_cast<uint32_t>(docs_.size());
+    Doc doc{film_index, static_cast<uint32_t>(ordinal), {}, true, 0, 0};
+    entries.clear();
+    analyzer_->Analyze(scene.title(), &tokens);
+    add_field(tokens, kSceneTitle, &doc);
+    analyzer_->Analyze(scene.description(), &tokens);
+    add_field(tokens, kDescription, &doc);
+    analyzer_->Analyze(scene.context(), &tokens);
+    add_field(tokens, kContext, &doc);
+    add_field(film_title, kFilmTitle, &doc);
+    add_field(synopsis, kSynopsis, &doc);
+
+    std::sort(entries.begin(), entries.end());
+    doc.stems_begin = static_cast<uint32_t>(doc_stems_.size());
+    for (size_t i = 0; i < entries.size();) {
+      const uint32_t stem = entries[i].first;
+      Postings& postings = postings_[stem];
+      if (postings.starts.empty()) postings.starts.push_back(0);
+      postings.docs.push_back(doc_id);
+      for (; i < entries.size() && entries[i].first == stem; ++i) {
+        // An alternate token can repeat a primary's stem at its position.
+        if (postings.occ.size() > postings.starts.back() &&
+            postings.occ.back() == entries[i].second) {
+          continue;
+        }
+        postings.occ.push_back(entries[i].second);
+      }
+      postings.starts.push_back(static_cast<uint32_t>(postings.occ.size()));
+      ++postings.live_docs;
+      doc_stems_.push_back(stem);
+    }
+    doc.stems_end = static_cast<uint32_t>(doc_stems_.size());
+    for (int f = 0; f < kFieldCount; ++f) live_length_[f] += doc.length[f];
+    docs_.push_back(doc);
+    info.docs.push_back(doc_id);
+    ++live_docs_;
+  }
+  film_ids_[film.name()] = film_index;
+  films_.push_back(std::move(info));
+}
+
+void SceneIndex::Impl::RemoveFilm(absl::string_view name) {
+  auto it = film_ids_.find(name);
+  if (it == film_ids_.end()) return;
+  FilmInfo& info = films_[it->second];
+  for (uint32_t doc_id : info.docs) {
+    Doc& doc = docs_[doc_id];
+    doc.live = false;
+    for (uint32_t i = doc.stems_begin; i < doc.stems_end; ++i) {
+      --postings_[doc_stems_[i]].live_docs;
+    }
+    for (int f = 0; f < kFieldCount; ++f) live_length_[f] -= doc.length[f];
+    --live_docs_;
+  }
+  info.live = false;
+  film_ids_.erase(it);
+}
+
+double SceneIndex::Impl::Idf(uint32_t stem) const {
+  const double n = live_docs_;
+  const double df = postings_[stem].live_docs;
+  return std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+}
+
+std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
+    const QueryTerm& term, const RankingOptions& ranking) const {
+  absl::flat_hash_map<uint32_t, double> best;  // stem -> weight
+  auto offer = [&](uint32_t stem, double weight) {
+    auto [it, inserted] = best.try_emplace(stem, weight);
+    if (!inserted) it->second = std::max(it->second, weight);
+  };
+  if (auto it = stem_ids_.find(term.stem); it != stem_ids_.end()) {
+    offer(it->second, 1.0);
+  }
+  int expansions = 0;
+  auto offer_surface = [&](const std::string& surface, double weight) {
+    if (expansions >= ranking.max_expansions) return;
+    auto it = surface_stem_.find(surface);
+    if (it == surface_stem_.end()) return;
+    ++expansions;
+    offer(it->second, weight);
+  };
+  if (term.prefix) {
+    for (const auto* terms : {&dictionary_, &pending_}) {
+      for (auto it =
+               std::lower_bound(terms->begin(), terms->end(), term.folded);
+           it != terms->end() && absl::StartsWith(*it, term.folded); ++it) {
+        offer_surface(*it, *it == term.folded ? 1.0 : ranking.prefix_penalty);
+      }
+    }
+  }
+  if (term.max_typos > 0) {
+    for (const auto* terms : {&dictionary_, &pending_}) {
+      for (const text::FuzzyMatch& match :
+           text::FuzzyLookup(term.folded, term.max_typos, *terms)) {
+        if (match.distance == 0) continue;
+        offer_surface((*terms)[match.index],
+                      std::pow(ranking.typo_penalty, match.distance));
+      }
+    }
+  }
+  std::vector<Expansion> result;
+  result.reserve(best.size());
+  for (const auto& [stem, weight] : best) result.push_back({stem, weight});
+  std::sort(
+      result.begin(), result.end(),
+      [](const Expansion& a, const Expansion& b) { return a.stem < b.stem; });
+  return result;
+}
+
+namespace {
+
+// Per-thread scratch arrays indexed by document id, reset by epoch stamps so
+// a query costs O(postings touched), not O(documents).
+struct Scratch {
+  std::vector<uint32_t> seen;         // Query epoch the doc was touched in.
+  std::vector<uint32_t> clause_seen;  // Clause epoch.
+  std::vector<float> score;
+  std::vector<float> clause_score;
+  std::vector<uint8_t> matched;
+  std::vector<uint8_t> excluded;
+  std::vector<uint32_t> touched;
+  std::vector<uint32_t> clause_touched;
+  uint32_t epoch = 0;
+  uint32_t clause_epoch = 0;
+
+  void Prepare(size_t docs) {
+    if (seen.size() < docs) {
+      seen.resize(docs, 0);
+      clause_seen.resize(docs, 0);
+      score.resize(docs);
+      clause_score.resize(docs);
+      matched.resize(docs);
+      excluded.resize(docs);
+    }
+    if (++epoch == 0) {  // Wrapped: clear stamps once every 4 billion queries.
+      std::fill(seen.begin(), seen.end(), 0);
+      epoch = 1;
+    }
+    touched.clear();
+  }
+  uint32_t NextClause() {
+    if (++clause_epoch == 0) {
+      std::fill(clause_seen.begin(), clause_seen.end(), 0);
+      clause_epoch = 1;
+    }
+    clause_touched.clear();
+    return clause_epoch;
+  }
+};
+
+thread_local Scratch scratch;
+
+}  // namespace
+
+SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
+                                      const SearchOptions& options) const {
+  const RankingOptions& ranking = options.ranking;
+  Scratch& s = scratch;
+  s.Prepare(docs_.size());
+
+  // BM25F length normalisation per field, from live averages.
+  std::array<double, kFieldCount> average{};
+  for (int f = 0; f < kFieldCount; ++f) {
+    average[f] =
+        live_docs_ == 0
+            ? 1.0
+            : std::max(1.0, static_cast<double>(live_length_[f]) / live_docs_);
+  }
+  auto pseudo_frequency = [&](const Doc& doc,
+                              const std::array<uint32_t, kFieldCount>& tf) {
+    double total = 0;
+    for (int f = 0; f < kFieldCount; ++f) {
+      if (tf[f] == 0) continue;
+      const double norm =
+          (1.0 - ranking.b) + ranking.b * doc.length[f] / average[f];
+      total += ranking.field_weights[f] * tf[f] / norm;
+    }
+    return total;
+  };
+  auto saturate = [&](double tf) {
+    return tf * (ranking.k1 + 1) / (tf + ranking.k1);
+  };
+
+  // What each positive clause matched, for highlighting.
+  struct HighlightClause {
+    uint8_t fields;
+    std::vector<std::vector<Expansion>> expansions;  // Per term.
+  };
+  std::vector<HighlightClause> highlight_clauses;
+  for (const Clause& clause : query.clauses) {
+    const uint32_t clause_epoch = s.NextClause();
+    const bool counts = [&] {
+      for (const QueryTerm& term : clause.terms) {
+        if (!term.stop_word) return true;
+      }
+      return false;
+    }();
+    std::vector<std::vector<Expansion>> expansions;
+    for (const QueryTerm& term : clause.terms) {
+      expansions.push_back(Expand(term, ranking));
+    }
+    auto record = [&](uint32_t doc_id, double value) {
+      if (s.clause_seen[doc_id] != clause_epoch) {
+        s.clause_seen[doc_id] = clause_epoch;
+        s.clause_score[doc_id] = static_cast<float>(value);
+        s.clause_touched.push_back(doc_id);
+      } else if (value > s.clause_score[doc_id]) {
+        s.clause_score[doc_id] = static_cast<float>(value);
+      }
+    };
+
+    if (!clause.phrase) {
+      for (const Expansion& expansion : expansions[0]) {
+        const Postings& postings = postings_[expansion.stem];
+        const double idf = Idf(expansion.stem);
+        for (size_t i = 0; i < postings.docs.size(); ++i) {
+          const Doc& doc = docs_[postings.docs[i]];
+          if (!doc.live) continue;
+          std::array<uint32_t, kFieldCount> tf{};
+          bool any = false;
+          for (uint32_t j = postings.starts[i]; j < postings.starts[i + 1];
+               ++j) {
+            const uint32_t field = OccurrenceField(postings.occ[j]);
+            if (clause.fields & (1u << field)) {
+              ++tf[field];
+              any = true;
+            }
+          }
+          if (!any) continue;
+          record(postings.docs[i],
+                 expansion.weight * idf * saturate(pseudo_frequency(doc, tf)));
+        }
+      }
+    } else {
+      // Phrase: documents holding every term; positions must line up within
+      // one field. The rarest term drives the candidate walk.
+      double idf_sum = 0;
+      std::vector<size_t> order(expansions.size());
+      std::iota(order.begin(), order.end(), 0);
+      auto size_of = [&](size_t k) {
+        size_t total = 0;
+        for (const Expansion& e : expansions[k])
+          total += postings_[e.stem].docs.size();
+        return total;
+      };
+      for (size_t k = 0; k < expansions.size(); ++k) {
+        double best_idf = 0;
+        for (const Expansion& e : expansions[k])
+          best_idf = std::max(best_idf, Idf(e.stem));
+        idf_sum += best_idf;
+      }
+      const size_t driver = *std::min_element(
+          order.begin(), order.end(),
+          [&](size_t a, size_t b) { return size_of(a) < size_of(b); });
+      // Occurrences of term k in a document, across its expansions.
+      auto occurrences = [&](size_t k, uint32_t doc_id,
+                             std::vector<uint32_t>* out) {
+        out->clear();
+        for (const Expansion& e : expansions[k]) {
+          const Postings& p = postings_[e.stem];
+          auto it = std::lower_bound(p.docs.begin(), p.docs.end(), doc_id);
+          if (it == p.docs.end() || *it != doc_id) continue;
+          const size_t i = it - p.docs.begin();
+          out->insert(out->end(), p.occ.begin() + p.starts[i],
+                      p.occ.begin() + p.starts[i + 1]);
+        }
+        std::sort(out->begin(), out->end());
+      };
+      std::vector<std::vector<uint32_t>> occ(expansions.size());
+      for (const Expansion& e : expansions[driver]) {
+        const Postings& p = postings_[e.stem];
+        for (uint32_t doc_id : p.docs) {
+          if (!docs_[doc_id].live || s.clause_seen[doc_id] == clause_epoch)
+            continue;
+          bool all = true;
+          for (size_t k = 0; k < expansions.size() && all; ++k) {
+            occurrences(k, doc_id, &occ[k]);
+            all = !occ[k].empty();
+          }
+          if (!all) continue;
+          std::array<uint32_t, kFieldCount> tf{};
+          bool any = false;
+          for (uint32_t start : occ[0]) {
+            const uint32_t field = OccurrenceField(start);
+            if (!(clause.fields & (1u << field))) continue;
+            bool lined_up = true;
+            for (size_t k = 1; k < occ.size() && lined_up; ++k) {
+              lined_up = std::binary_search(occ[k].begin(), occ[k].end(),
+                                            start + static_cast<uint32_t>(k));
+            }
+            if (lined_up) {
+              ++tf[field];
+              any = true;
+            }
+          }
+          if (!any) continue;
+          record(doc_id,
+                 idf_sum * saturate(pseudo_frequency(docs_[doc_id], tf)));
+        }
+      }
+    }
+
+    if (clause.excluded) {
+      for (uint32_t doc_id : s.clause_touched) {
+        if (s.seen[doc_id] != s.epoch) {
+          s.seen[doc_id] = s.epoch;
+          s.score[doc_id] = 0;
+          s.matched[doc_id] = 0;
+          s.touched.push_back(doc_id);
+        }
+        s.excluded[doc_id] = 1;
+      }
+      continue;
+    }
+    highlight_clauses.push_back({clause.fields, std::move(expansions)});
+    for (uint32_t doc_id : s.clause_touched) {
+      if (s.seen[doc_id] != s.epoch) {
+        s.seen[doc_id] = s.epoch;
+        s.score[doc_id] = 0;
+        s.matched[doc_id] = 0;
+        s.excluded[doc_id] = 0;
+        s.touched.push_back(doc_id);
+      }
+      s.score[doc_id] += s.clause_score[doc_id];
+      if (counts) ++s.matched[doc_id];
+    }
+  }
+
+  // Filters, per film, decided once per film.
+  const SearchFilter& filter = options.filter;
+  const bool filtering = !filter.film_names.empty() || filter.year_min != 0 ||
+                         filter.year_max != 0 || !filter.genres.empty() ||
+                         !filter.directors.empty();
+  absl::flat_hash_map<uint32_t, bool> film_allowed;
+  auto allowed = [&](uint32_t film_index) {
+    if (!filtering) return true;
+    auto [it, inserted] = film_allowed.try_emplace(film_index, false);
+    if (!inserted) return it->second;
+    const FilmInfo& info = films_[film_index];
+    const Film& film = *info.film;
+    bool ok = true;
+    if (!filter.film_names.empty()) {
+      ok = std::find(filter.film_names.begin(), filter.film_names.end(),
+                     film.name()) != filter.film_names.end();
+    }
+    if (ok && filter.year_min != 0)
+      ok = film.year() != 0 && film.year() >= filter.year_min;
+    if (ok && filter.year_max != 0)
+      ok = film.year() != 0 && film.year() <= filter.year_max;
+    auto any_of = [](const std::vector<std::string>& wanted,
+                     const std::vector<std::string>& have) {
+      for (const std::string& w : wanted) {
+        if (std::find(have.begin(), have.end(), FoldForFilter(w)) != have.end())
+          return true;
+      }
+      return false;
+    };
+    if (ok && !filter.genres.empty()) ok = any_of(filter.genres, info.genres);
+    if (ok && !filter.directors.empty())
+      ok = any_of(filter.directors, info.directors);
+    it->second = ok;
+    return ok;
+  };
+
+  // Rank: more matched clauses first, then score, then film name, then scene
+  // order, so equal inputs always give the same order.
+  auto better = [&](uint32_t a, uint32_t b) {
+    if (s.matched[a] != s.matched[b]) return s.matched[a] > s.matched[b];
+    if (s.score[a] != s.score[b]) return s.score[a] > s.score[b];
+    const Doc& da = docs_[a];
+    const Doc& db = docs_[b];
+    if (da.film != db.film) {
+      return films_[da.film].film->name() < films_[db.film].film->name();
+    }
+    return da.ordinal < db.ordinal;
+  };
+  SearchResult result;
+  const size_t limit = static_cast<size_t>(std::max(0, options.max_results));
+  std::vector<uint32_t> heap;  // Worst of the best `limit` on top.
+  heap.reserve(limit + 1);
+  // A scene must match a clause with content, not only stop words.
+  const bool need_content = query.required_clause_count() > 0;
+  for (uint32_t doc_id : s.touched) {
+    if (s.excluded[doc_id] || (need_content && s.matched[doc_id] == 0) ||
+        !allowed(docs_[doc_id].film)) {
+      continue;
+    }
+    ++result.total_matches;
+    if (limit == 0) continue;
+    if (heap.size() < limit) {
+      heap.push_back(doc_id);
+      std::push_heap(heap.begin(), heap.end(), better);
+    } else if (better(doc_id, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), better);
+      heap.back() = doc_id;
+      std::push_heap(heap.begin(), heap.end(), better);
+    }
+  }
+  std::sort(heap.begin(), heap.end(), better);
+
+  result.hits.reserve(heap.size());
+  for (uint32_t doc_id : heap) {
+    const Doc& doc = docs_[doc_id];
+    const Film& film = *films_[doc.film].film;
+    const auto& scene = film.scenes(static_cast<int>(doc.ordinal));
+    SceneHit hit;
+    hit.film_name = film.name();
+    hit.year = film.year();
+    hit.scene_id = scene.scene_id();
+    hit.score = s.score[doc_id];
+    hit.matched_clauses = s.matched[doc_id];
+    hit.texts[kSceneTitle] = scene.title();
+    hit.texts[kDescription] = scene.description();
+    hit.texts[kContext] = scene.context();
+    hit.texts[kFilmTitle] = film.title();
+    hit.texts[kSynopsis] = film.synopsis();
+    // Mark a term's looser matches (typos, prefixes) only where the scene
+    // lacks the word itself, so "shoes" does not light up "shots".
+    for (const HighlightClause& clause : highlight_clauses) {
+      for (const std::vector<Expansion>& term : clause.expansions) {
+        bool has_exact = false;
+        for (const Expansion& e : term) {
+          if (e.weight < 1.0) continue;
+          const auto& docs = postings_[e.stem].docs;
+          has_exact |= std::binary_search(docs.begin(), docs.end(), doc_id);
+        }
+        for (const Expansion& e : term) {
+          if (has_exact && e.weight < 1.0) continue;
+          for (int f = 0; f < kFieldCount; ++f) {
+            if (clause.fields & (1u << f)) {
+              hit.matched_stems[f].push_back(stems_[e.stem]);
+            }
+          }
+        }
+      }
+    }
+    for (auto& stems : hit.matched_stems) {
+      std::sort(stems.begin(), stems.end());
+      stems.erase(std::unique(stems.begin(), stems.end()), stems.end());
+    }
+    result.hits.push_back(std::move(hit));
+  }
+  return result;
+}
+
+IndexStats SceneIndex::Impl::stats() const {
+  IndexStats stats;
+  stats.films = static_cast<int64_t>(film_ids_.size());
+  stats.scenes = live_docs_;
+  stats.terms = static_cast<int64_t>(surface_stem_.size());
+  int64_t bytes = 0;
+  for (const Postings& p : postings_) {
+    bytes += (p.docs.capacity() + p.starts.capacity() + p.occ.capacity()) *
+                 sizeof(uint32_t) +
+             sizeof(Postings);
+  }
+  for (const std::string& stem : stems_) bytes += stem.capacity() + 48;
+  for (const std::string& term : dictionary_)
+    bytes += 2 * (term.capacity() + 40);
+  bytes +=
+      docs_.capacity() * sizeof(Doc) + doc_stems_.capacity() * sizeof(uint32_t);
+  for (const FilmInfo& info : films_) {
+    if (info.live) bytes += static_cast<int64_t>(info.film->SpaceUsedLong());
+  }
+  stats.memory_bytes = bytes;
+  return stats;
+}
+
+SceneIndex::SceneIndex(std::shared_ptr<const text::Analyzer> analyzer)
+    : impl_(std::make_unique<Impl>(std::move(analyzer))) {}
+SceneIndex::~SceneIndex() = default;
+
+void SceneIndex::UpsertFilm(const Film& film) { impl_->UpsertFilm(film); }
+void SceneIndex::RemoveFilm(absl::string_view film_name) {
+  impl_->RemoveFilm(film_name);
+}
+SearchResult SceneIndex::Search(const ParsedQuery& query,
+                                const SearchOptions& options) const {
+  return impl_->Search(query, options);
+}
+IndexStats SceneIndex::stats() const { return impl_->stats(); }
+double SceneIndex::dead_fraction() const { return impl_->dead_fraction(); }
+
+std::unique_ptr<SceneIndex> SceneIndex::Compact() const {
+  auto compacted = std::make_unique<SceneIndex>(impl_->analyzer());
+  for (const auto& film : impl_->LiveFilms()) compacted->UpsertFilm(*film);
+  return compacted;
+}
+
+}  // namespace reel::search

@@ -1,0 +1,219 @@
+#include "search-service/query/query.h"
+
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "search-service/text/edit_distance.h"
+#include "search-service/text/stop_words.h"
+
+namespace reel::search {
+namespace {
+
+absl::Status QueryError(absl::string_view problem, size_t at) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("query: ", problem, " at byte ", at));
+}
+
+bool IsSpace(char c) {
+  return absl::ascii_isspace(static_cast<unsigned char>(c));
+}
+
+// Splits the query into clauses, one token of syntax at a time.
+class Parser {
+ public:
+  Parser(absl::string_view query, const text::Analyzer& analyzer,
+         bool typos_in_phrases)
+      : query_(query),
+        analyzer_(analyzer),
+        typos_in_phrases_(typos_in_phrases) {}
+
+  absl::StatusOr<ParsedQuery> Parse() {
+    if (query_.size() > kMaxQueryBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("query: is ", query_.size(), " bytes; the limit is ",
+                       kMaxQueryBytes));
+    }
+    ParsedQuery parsed;
+    int last_bare_clause = -1;
+    while (true) {
+      while (pos_ < query_.size() && IsSpace(query_[pos_])) ++pos_;
+      if (pos_ >= query_.size()) break;
+      const size_t start = pos_;
+      Clause clause;
+      if (query_[pos_] == '-') {
+        clause.excluded = true;
+        if (++pos_ >= query_.size() || IsSpace(query_[pos_])) {
+          return QueryError("'-' must be followed by a word or phrase", start);
+        }
+      }
+      if (absl::Status status = ParseScope(&clause); !status.ok()) {
+        return status;
+      }
+      bool bare = false;
+      if (query_[pos_] == '"') {
+        if (absl::Status status = ParsePhrase(&clause); !status.ok()) {
+          return status;
+        }
+      } else {
+        if (absl::Status status = ParseWord(&clause); !status.ok()) {
+          return status;
+        }
+        bare = !clause.phrase && !clause.excluded;
+      }
+      if (clause.terms.empty()) continue;  // Punctuation only.
+      term_count_ += static_cast<int>(clause.terms.size());
+      if (term_count_ > kMaxQueryTerms) {
+        return QueryError(absl::StrCat("more than ", kMaxQueryTerms, " terms"),
+                          start);
+      }
+      parsed.clauses.push_back(std::move(clause));
+      last_bare_clause =
+          bare ? static_cast<int>(parsed.clauses.size()) - 1 : -1;
+    }
+    if (parsed.clauses.empty()) {
+      return absl::InvalidArgumentError("query: has no words to search for");
+    }
+    bool positive = false;
+    for (const Clause& clause : parsed.clauses) positive |= !clause.excluded;
+    if (!positive) {
+      return absl::InvalidArgumentError(
+          "query: has only excluded terms; add a term to search for");
+    }
+    // Search-as-you-type: the word being typed also matches as a prefix.
+    if (last_bare_clause >= 0 && !IsSpace(query_.back())) {
+      QueryTerm& term = parsed.clauses[last_bare_clause].terms[0];
+      if (!term.stop_word) term.prefix = true;
+    }
+    return parsed;
+  }
+
+ private:
+  // Reads "field:" when the next word is a known or unknown scope.
+  absl::Status ParseScope(Clause* clause) {
+    size_t end = pos_;
+    while (end < query_.size() &&
+           absl::ascii_isalpha(static_cast<unsigned char>(query_[end]))) {
+      ++end;
+    }
+    if (end == pos_ || end >= query_.size() || query_[end] != ':') {
+      return absl::OkStatus();
+    }
+    const absl::string_view scope = query_.substr(pos_, end - pos_);
+    const int field = FieldFromScope(absl::AsciiStrToLower(scope));
+    if (field < 0) {
+      return QueryError(
+          absl::StrCat("unknown field \"", scope,
+                       "\" (use title, description, context, film or "
+                       "synopsis)"),
+          pos_);
+    }
+    clause->fields = static_cast<uint8_t>(1 << field);
+    const size_t colon = end;
+    pos_ = end + 1;
+    if (pos_ >= query_.size() || IsSpace(query_[pos_])) {
+      return QueryError(
+          absl::StrCat("\"", scope, ":\" must be followed by a word or phrase"),
+          colon);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParsePhrase(Clause* clause) {
+    const size_t open = pos_;
+    const size_t close = query_.find('"', open + 1);
+    if (close == absl::string_view::npos) {
+      return QueryError("unbalanced quote (no closing \")", open);
+    }
+    pos_ = close + 1;
+    std::vector<text::Token> tokens;
+    AnalyzePrimary(query_.substr(open + 1, close - open - 1), &tokens);
+    if (tokens.empty()) return QueryError("empty phrase", open);
+    clause->phrase = tokens.size() > 1;
+    for (const text::Token& token : tokens) {
+      clause->terms.push_back(MakeTerm(token, typos_in_phrases_));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseWord(Clause* clause) {
+    const size_t start = pos_;
+    while (pos_ < query_.size() && !IsSpace(query_[pos_]) &&
+           query_[pos_] != '"') {
+      ++pos_;
+    }
+    absl::string_view word = query_.substr(start, pos_ - start);
+    bool prefix = false;
+    if (!word.empty() && word.back() == '*') {
+      prefix = true;
+      word.remove_suffix(1);
+      if (word.empty()) return QueryError("'*' must follow a word", start);
+    }
+    std::vector<text::Token> tokens;
+    AnalyzePrimary(word, &tokens);
+    // A hyphenated word ("sixteen-year-old") is searched as a phrase.
+    clause->phrase = tokens.size() > 1;
+    for (const text::Token& token : tokens) {
+      clause->terms.push_back(MakeTerm(token, !clause->phrase));
+    }
+    if (prefix && !clause->terms.empty()) {
+      clause->terms.back().prefix = true;
+      clause->terms.back().max_typos = 0;
+    }
+    return absl::OkStatus();
+  }
+
+  // Query terms come from primary tokens only: one per position, so that a
+  // phrase's terms line up with indexed positions.
+  void AnalyzePrimary(absl::string_view text, std::vector<text::Token>* out) {
+    analyzer_.Analyze(text, out);
+    std::erase_if(*out,
+                  [](const text::Token& token) { return token.alternate; });
+  }
+
+  QueryTerm MakeTerm(const text::Token& token, bool allow_typos) const {
+    QueryTerm term;
+    term.folded = token.term;
+    term.stem = token.stem;
+    term.stop_word = text::IsStopWord(token.term);
+    term.max_typos =
+        allow_typos && !term.stop_word ? text::MaxTyposFor(token.term) : 0;
+    return term;
+  }
+
+  const absl::string_view query_;
+  const text::Analyzer& analyzer_;
+  const bool typos_in_phrases_;
+  size_t pos_ = 0;
+  int term_count_ = 0;
+};
+
+}  // namespace
+
+int ParsedQuery::required_clause_count() const {
+  int count = 0;
+  for (const Clause& clause : clauses) {
+    if (clause.excluded) continue;
+    bool content = false;
+    for (const QueryTerm& term : clause.terms) content |= !term.stop_word;
+    count += content ? 1 : 0;
+  }
+  return count;
+}
+
+int FieldFromScope(absl::string_view scope) {
+  if (scope == "title") return kSceneTitle;
+  if (scope == "description") return kDescription;
+  if (scope == "context") return kContext;
+  if (scope == "film") return kFilmTitle;
+  if (scope == "synopsis") return kSynopsis;
+  return -1;
+}
+
+absl::StatusOr<ParsedQuery> ParseQuery(absl::string_view query,
+                                       const text::Analyzer& analyzer,
+                                       bool typos_in_phrases) {
+  return Parser(query, analyzer, typos_in_phrases).Parse();
+}
+
+}  // namespace reel::search

@@ -1,0 +1,485 @@
+// FilmStore under concurrent writers (group commit) and readers: revisions
+// stay gapless and unique, preconditions are checked as if writes ran one at
+// a time, and readers always see consistent states.
+#include <gmock/gmock.h>
+#include <google/protobuf/field_mask.pb.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <latch>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "catalog-service/model/film_update.h"
+#include "catalog-service/store/film_store.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace reel::catalog {
+namespace {
+
+using ::reel::catalog::v1::Film;
+using ::reel::catalog::v1::FilmEvent;
+using ::reel::testing::StatusIs;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+
+constexpr size_t kNoLimit = std::numeric_limits<size_t>::max();
+
+Film Titled(const std::string& title) {
+  Film film;
+  film.set_title(title);
+  return film;
+}
+
+FilmFields TitleOnly() {
+  google::protobuf::FieldMask mask;
+  mask.add_paths("title");
+  return *ResolveUpdateMask(mask);
+}
+
+class FilmStoreConcurrencyTest : public ::testing::Test {
+ protected:
+  // Real fsyncs by default: what makes group commit worth having.
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(OpenStore(true)); }
+
+  // (Re)opens the store; tests that only need many writes skip the fsyncs.
+  void OpenStore(bool sync_writes) {
+    store_.reset();
+    FilmStoreOptions options;
+    options.path = dir_.Join("db");
+    options.maintenance_interval = absl::ZeroDuration();
+    options.block_cache_bytes = 1 << 20;
+    options.sync_writes = sync_writes;
+    ASSERT_OK_AND_ASSIGN(store_, FilmStore::Open(options));
+  }
+
+  // Runs body(thread_index) on `threads` threads started together.
+  static void RunThreads(int threads, const std::function<void(int)>& body) {
+    std::latch start(threads);
+    std::vector<std::thread> workers;
+    workers.reserve(threads);
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        start.arrive_and_wait();
+        body(t);
+      });
+    }
+    for (std::thread& worker : workers) worker.join();
+  }
+
+  // Makes the leader of the next commit after RunGrouped() starts pause in the
+  // commit listener, while it still heads the writer queue, so that writers
+  // started meanwhile queue up behind it and commit together as one group.
+  // Like any listener, install it before the first write.
+  void InstallHold() {
+    store_->SetCommitListener([this](int64_t) {
+      if (hold_armed_.exchange(false)) {
+        hold_entered_->count_down();
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    });
+  }
+
+  // Commits a "gate" film with the hold armed and runs body(thread_index) on
+  // `threads` threads while the gate's leader holds the queue.
+  void RunGrouped(int threads, const std::function<void(int)>& body) {
+    std::latch entered(1);
+    hold_entered_ = &entered;
+    hold_armed_.store(true);
+    std::thread gate([this] {
+      EXPECT_OK(store_->Create("gate", Titled("Gate"), "").status());
+    });
+    entered.wait();
+    RunThreads(threads, body);
+    gate.join();
+    hold_entered_ = nullptr;
+  }
+
+  reel::testing::TempDir dir_;
+  std::unique_ptr<FilmStore> store_;
+  std::atomic<bool> hold_armed_{false};
+  std::latch* hold_entered_ = nullptr;
+};
+
+TEST_F(FilmStoreConcurrencyTest, ConcurrentCreatesGetGaplessUniqueRevisions) {
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 50;
+  constexpr int kTotal = kThreads * kPerThread;
+
+  std::mutex listener_mutex;
+  std::vector<int64_t> commits;
+  store_->SetCommitListener([&](int64_t revision) {
+    std::lock_guard<std::mutex> lock(listener_mutex);
+    commits.push_back(revision);
+  });
+
+  std::vector<std::vector<int64_t>> revisions(kThreads);
+  std::vector<std::vector<std::string>> names(kThreads);
+  std::atomic<int> failures{0};
+  RunThreads(kThreads, [&](int t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      const std::string id = absl::StrCat("t", t, "-", i);
+      absl::StatusOr<WriteResult> result = store_->Create(id, Titled(id), "");
+      if (!result.ok() || result->film.revision() != result->revision) {
+        ++failures;
+        continue;
+      }
+      revisions[t].push_back(result->revision);
+      names[t].push_back(result->film.name());
+    }
+  });
+  ASSERT_EQ(failures.load(), 0);
+
+  // Each thread's own writes are ordered.
+  std::map<int64_t, std::string> name_by_revision;
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(revisions[t].size(), static_cast<size_t>(kPerThread));
+    EXPECT_TRUE(std::is_sorted(revisions[t].begin(), revisions[t].end()));
+    for (int i = 0; i < kPerThread; ++i) {
+      EXPECT_TRUE(name_by_revision.emplace(revisions[t][i], names[t][i]).second)
+          << "revision " << revisions[t][i] << " was given twice";
+    }
+  }
+  // Exactly 1..800: no gap, no duplicate.
+  ASSERT_EQ(name_by_revision.size(), static_cast<size_t>(kTotal));
+  EXPECT_EQ(name_by_revision.begin()->first, 1);
+  EXPECT_EQ(name_by_revision.rbegin()->first, kTotal);
+  EXPECT_EQ(store_->revision(), kTotal);
+
+  // The change log holds the same 800 creates, contiguous and in order.
+  std::vector<FilmEvent> events;
+  ASSERT_OK(store_->ReadChanges(0, 100'000, kNoLimit, &events));
+  ASSERT_EQ(events.size(), static_cast<size_t>(kTotal));
+  for (int i = 0; i < kTotal; ++i) {
+    const FilmEvent& event = events[i];
+    ASSERT_EQ(event.revision(), i + 1);
+    EXPECT_EQ(event.type(), FilmEvent::EVENT_TYPE_CREATED);
+    EXPECT_EQ(event.name(), name_by_revision[i + 1]);
+    EXPECT_EQ(event.film().revision(), i + 1);
+  }
+
+  ASSERT_OK_AND_ASSIGN(FilmStore::ListPage page, store_->List("", 10'000));
+  EXPECT_EQ(page.films.size(), static_cast<size_t>(kTotal));
+  EXPECT_EQ(page.revision, kTotal);
+
+  // The listener heard about every commit, in order, ending at the head.
+  std::lock_guard<std::mutex> lock(listener_mutex);
+  ASSERT_FALSE(commits.empty());
+  EXPECT_LE(commits.size(), static_cast<size_t>(kTotal));
+  EXPECT_TRUE(std::is_sorted(commits.begin(), commits.end()));
+  EXPECT_EQ(std::adjacent_find(commits.begin(), commits.end()), commits.end())
+      << "a revision was announced twice";
+  EXPECT_EQ(commits.back(), kTotal);
+}
+
+TEST_F(FilmStoreConcurrencyTest, SameEtagFromManyThreadsLetsExactlyOneWin) {
+  InstallHold();
+  ASSERT_OK_AND_ASSIGN(WriteResult created,
+                       store_->Create("contested", Titled("Original"), ""));
+  constexpr int kThreads = 16;
+  std::vector<absl::Status> statuses(kThreads);
+  std::vector<int64_t> revisions(kThreads, 0);
+  RunGrouped(kThreads, [&](int t) {
+    absl::StatusOr<WriteResult> result =
+        store_->Update("contested", Titled(absl::StrCat("Winner ", t)),
+                       TitleOnly(), created.film.etag());
+    statuses[t] = result.status();
+    if (result.ok()) revisions[t] = result->revision;
+  });
+
+  int winner = -1;
+  int aborted = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    if (statuses[t].ok()) {
+      EXPECT_EQ(winner, -1)
+          << "threads " << winner << " and " << t << " both won";
+      winner = t;
+    } else {
+      EXPECT_THAT(statuses[t],
+                  StatusIs(absl::StatusCode::kAborted, HasSubstr("etag")));
+      ++aborted;
+    }
+  }
+  ASSERT_NE(winner, -1);
+  EXPECT_EQ(aborted, kThreads - 1);
+  // Revision 2 went to the gate film.
+  EXPECT_EQ(revisions[winner], 3);
+  EXPECT_EQ(store_->revision(), 3);
+  ASSERT_OK_AND_ASSIGN(Film stored, store_->Get("contested"));
+  EXPECT_EQ(stored.title(), absl::StrCat("Winner ", winner));
+}
+
+TEST_F(FilmStoreConcurrencyTest, SameIdFromManyThreadsIsCreatedOnce) {
+  InstallHold();
+  constexpr int kThreads = 16;
+  std::vector<absl::Status> statuses(kThreads);
+  RunGrouped(kThreads, [&](int t) {
+    statuses[t] =
+        store_->Create("only-once", Titled(absl::StrCat("By ", t)), "")
+            .status();
+  });
+  int created = 0;
+  for (const absl::Status& status : statuses) {
+    if (status.ok()) {
+      ++created;
+    } else {
+      EXPECT_THAT(status, StatusIs(absl::StatusCode::kAlreadyExists,
+                                   HasSubstr("films/only-once")));
+    }
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(store_->revision(), 2);  // The gate film and "only-once".
+}
+
+TEST_F(FilmStoreConcurrencyTest, ConcurrentRetriesOfOneRequestWriteOnce) {
+  InstallHold();
+  constexpr int kThreads = 12;
+  std::vector<absl::StatusOr<WriteResult>> results(
+      kThreads, absl::InternalError("not run"));
+  RunGrouped(kThreads, [&](int t) {
+    results[t] = store_->Create("retried", Titled("Retried"), "req-42");
+  });
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_OK(results[t].status()) << "thread " << t;
+    EXPECT_EQ(results[t]->revision, 2);
+    EXPECT_EQ(results[t]->film.etag(), results[0]->film.etag());
+  }
+  EXPECT_EQ(store_->revision(), 2);
+  std::vector<FilmEvent> events;
+  ASSERT_OK(store_->ReadChanges(1, 100, kNoLimit, &events));
+  EXPECT_EQ(events.size(), 1u);
+}
+
+TEST_F(FilmStoreConcurrencyTest, OneRequestIdForDifferentFilmsWritesOnce) {
+  InstallHold();
+  constexpr int kThreads = 12;
+  std::vector<absl::Status> statuses(kThreads);
+  RunGrouped(kThreads, [&](int t) {
+    statuses[t] =
+        store_->Create(absl::StrCat("film-", t), Titled("Same key"), "req-7")
+            .status();
+  });
+  int created = 0;
+  for (const absl::Status& status : statuses) {
+    if (status.ok()) {
+      ++created;
+    } else {
+      EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
+                                   HasSubstr("request_id")));
+    }
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(store_->revision(), 2);
+}
+
+// Optimistic concurrency: read, increment, write back with the etag; retry
+// on ABORTED. No increment may be lost.
+TEST_F(FilmStoreConcurrencyTest, EtagGuardedIncrementsLoseNothing) {
+  ASSERT_NO_FATAL_FAILURE(OpenStore(/*sync_writes=*/false));
+  ASSERT_OK(store_->Create("counter", Titled("0"), "").status());
+  constexpr int kThreads = 8;
+  constexpr int kIncrements = 20;
+  std::atomic<int> errors{0};
+  RunThreads(kThreads, [&](int t) {
+    for (int i = 0; i < kIncrements; ++i) {
+      while (true) {
+        absl::StatusOr<Film> film = store_->Get("counter");
+        int value = 0;
+        if (!film.ok() || !absl::SimpleAtoi(film->title(), &value)) {
+          ++errors;
+          return;
+        }
+        absl::StatusOr<WriteResult> result =
+            store_->Update("counter", Titled(std::to_string(value + 1)),
+                           TitleOnly(), film->etag());
+        if (result.ok()) break;
+        if (result.status().code() != absl::StatusCode::kAborted) {
+          ++errors;
+          return;
+        }
+      }
+    }
+  });
+  ASSERT_EQ(errors.load(), 0);
+  ASSERT_OK_AND_ASSIGN(Film counter, store_->Get("counter"));
+  EXPECT_EQ(counter.title(), std::to_string(kThreads * kIncrements));
+  EXPECT_EQ(store_->revision(), 1 + kThreads * kIncrements);
+  EXPECT_EQ(counter.revision(), 1 + kThreads * kIncrements);
+}
+
+// Readers running alongside writers: a snapshot (and a List page) holds
+// exactly the films created up to its revision, and the change log read so
+// far is always gapless.
+TEST_F(FilmStoreConcurrencyTest, ReadersSeeConsistentStatesDuringWrites) {
+  constexpr int kWriters = 4;
+  constexpr int kPerWriter = 40;
+  std::atomic<bool> writing{true};
+  std::atomic<int> inconsistencies{0};
+  std::atomic<int> checks{0};
+
+  std::thread snapshot_reader([&] {
+    while (writing.load()) {
+      std::unique_ptr<FilmSnapshot> snapshot = store_->TakeSnapshot();
+      std::vector<Film> films;
+      bool done = false;
+      if (!snapshot->ReadFilms("", 100'000, kNoLimit, &films, &done).ok() ||
+          !done || static_cast<int64_t>(films.size()) != snapshot->revision()) {
+        ++inconsistencies;
+      }
+      for (const Film& film : films) {
+        if (film.revision() > snapshot->revision()) ++inconsistencies;
+      }
+      absl::StatusOr<FilmStore::ListPage> page = store_->List("", 100'000);
+      if (!page.ok() ||
+          static_cast<int64_t>(page->films.size()) != page->revision) {
+        ++inconsistencies;
+      }
+      ++checks;
+    }
+  });
+  std::vector<int64_t> followed;
+  std::thread change_follower([&] {
+    int64_t position = 0;
+    while (true) {
+      const bool last_pass = !writing.load();
+      std::vector<FilmEvent> events;
+      if (!store_->ReadChanges(position, 7, kNoLimit, &events).ok()) {
+        ++inconsistencies;
+        return;
+      }
+      for (const FilmEvent& event : events) {
+        followed.push_back(event.revision());
+        position = event.revision();
+      }
+      if (last_pass && position == store_->revision()) return;
+    }
+  });
+
+  RunThreads(kWriters, [&](int t) {
+    for (int i = 0; i < kPerWriter; ++i) {
+      const std::string id = absl::StrCat("w", t, "-", i);
+      if (!store_->Create(id, Titled(id), "").ok()) ++inconsistencies;
+    }
+  });
+  writing.store(false);
+  snapshot_reader.join();
+  change_follower.join();
+
+  EXPECT_EQ(inconsistencies.load(), 0);
+  EXPECT_GT(checks.load(), 0);
+  std::vector<int64_t> expected(kWriters * kPerWriter);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_THAT(followed, ElementsAreArray(expected));
+}
+
+// WatchFilms' hand-off: take a snapshot, then read the changes after its
+// revision. A snapshot (or a film read with Get) may already include a commit
+// whose revision the store has not yet published; resuming from it must not
+// be reported as "ahead of the catalog".
+TEST_F(FilmStoreConcurrencyTest, ChangesCanAlwaysResumeFromWhatReadersSaw) {
+  ASSERT_NO_FATAL_FAILURE(OpenStore(/*sync_writes=*/false));
+  constexpr int kWrites = 8000;
+  std::atomic<bool> writing{true};
+  std::atomic<int> write_errors{0};
+  std::thread writer([&] {
+    for (int i = 0; i < kWrites; ++i) {
+      if (!store_->Create(absl::StrCat("f", i), Titled("F"), "").ok()) {
+        ++write_errors;
+      }
+    }
+    writing.store(false);
+  });
+
+  int resumes = 0;
+  int failures = 0;
+  absl::Status first_failure;
+  auto fail = [&](absl::Status status) {
+    if (failures++ == 0) first_failure = std::move(status);
+  };
+  while (writing.load()) {
+    std::unique_ptr<FilmSnapshot> snapshot = store_->TakeSnapshot();
+    std::vector<FilmEvent> events;
+    absl::Status status =
+        store_->ReadChanges(snapshot->revision(), 10, kNoLimit, &events);
+    if (!status.ok()) fail(status);
+    for (size_t i = 0; i < events.size(); ++i) {
+      const int64_t expected = snapshot->revision() + 1 + i;
+      if (events[i].revision() != expected) {
+        fail(absl::InternalError(absl::StrCat(
+            "event ", events[i].revision(), " where ", expected, " belongs")));
+      }
+    }
+    ++resumes;
+  }
+  writer.join();
+  ASSERT_EQ(write_errors.load(), 0);
+  EXPECT_GT(resumes, 0);
+  EXPECT_EQ(failures, 0) << "of " << resumes
+                         << " resumes; first: " << first_failure;
+  EXPECT_EQ(store_->revision(), kWrites);
+}
+
+TEST_F(FilmStoreConcurrencyTest, ConcurrentImportsStayAtomicAndGapless) {
+  constexpr int kThreads = 6;
+  constexpr int kBatches = 5;
+  constexpr int kPerBatch = 10;
+  std::atomic<int> errors{0};
+  std::mutex mutex;
+  std::vector<std::vector<int64_t>> batch_revisions;
+  RunThreads(kThreads, [&](int t) {
+    for (int b = 0; b < kBatches; ++b) {
+      std::vector<ImportItem> items;
+      for (int i = 0; i < kPerBatch; ++i) {
+        const std::string id = absl::StrCat("i", t, "-", b, "-", i);
+        items.push_back(ImportItem{id, Titled(id)});
+      }
+      absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> results =
+          store_->Import(std::move(items), false);
+      if (!results.ok()) {
+        ++errors;
+        continue;
+      }
+      std::vector<int64_t> revisions;
+      for (const auto& result : *results) {
+        if (!result.ok()) {
+          ++errors;
+          continue;
+        }
+        revisions.push_back(result->revision);
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      batch_revisions.push_back(std::move(revisions));
+    }
+  });
+  ASSERT_EQ(errors.load(), 0);
+  constexpr int kTotal = kThreads * kBatches * kPerBatch;
+  EXPECT_EQ(store_->revision(), kTotal);
+  std::vector<int64_t> all;
+  for (const auto& revisions : batch_revisions) {
+    ASSERT_EQ(revisions.size(), static_cast<size_t>(kPerBatch));
+    // A batch's items take consecutive revisions, in item order.
+    for (int i = 1; i < kPerBatch; ++i) {
+      EXPECT_EQ(revisions[i], revisions[0] + i);
+    }
+    all.insert(all.end(), revisions.begin(), revisions.end());
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<int64_t> expected(kTotal);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_THAT(all, ElementsAreArray(expected));
+}
+
+}  // namespace
+}  // namespace reel::catalog

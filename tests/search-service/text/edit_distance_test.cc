@@ -1,0 +1,189 @@
+#include "search-service/text/edit_distance.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <ostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "search-service/text/utf8.h"
+
+namespace reel::text {
+
+void PrintTo(const FuzzyMatch& match, std::ostream* os) {
+  *os << "{index " << match.index << ", distance " << match.distance << "}";
+}
+
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// Reference: full-matrix optimal string alignment distance, on symbols that
+// are the bytes of each code point (or ill-formed subpart).
+int ReferenceOsa(absl::string_view a_utf8, absl::string_view b_utf8) {
+  auto split = [](absl::string_view s) {
+    std::vector<std::string> out;
+    const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+    for (size_t i = 0; i < s.size();) {
+      int len;
+      DecodeUtf8(p, s.size(), i, &len);
+      out.emplace_back(s.substr(i, len));
+      i += len;
+    }
+    return out;
+  };
+  const std::vector<std::string> a = split(a_utf8), b = split(b_utf8);
+  const size_t n = a.size(), m = b.size();
+  std::vector<std::vector<int>> d(n + 1, std::vector<int>(m + 1));
+  for (size_t i = 0; i <= n; ++i) d[i][0] = static_cast<int>(i);
+  for (size_t j = 0; j <= m; ++j) d[0][j] = static_cast<int>(j);
+  for (size_t i = 1; i <= n; ++i) {
+    for (size_t j = 1; j <= m; ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[n][m];
+}
+
+TEST(EditDistanceTest, TypicalTypos) {
+  EXPECT_TRUE(WithinEditDistance("ballerna", "ballerina", 1));   // deletion
+  EXPECT_TRUE(WithinEditDistance("lermontof", "lermontov", 1));  // substitution
+  EXPECT_TRUE(WithinEditDistance("balllet", "ballet", 1));       // insertion
+  EXPECT_TRUE(WithinEditDistance("dacne", "dance", 1));  // transposition
+  EXPECT_TRUE(WithinEditDistance("ballet", "ballet", 0));
+  EXPECT_FALSE(WithinEditDistance("dacne", "dance", 0));
+  EXPECT_FALSE(WithinEditDistance("balerna", "ballerina", 1));
+  EXPECT_TRUE(WithinEditDistance("balerna", "ballerina", 2));
+  EXPECT_FALSE(WithinEditDistance("ballet", "bullets", 1));
+  EXPECT_TRUE(WithinEditDistance("", "ab", 2));
+  EXPECT_FALSE(WithinEditDistance("", "abc", 2));
+}
+
+TEST(EditDistanceTest, BoundedDistanceCapsAtMaxPlusOne) {
+  EXPECT_EQ(BoundedEditDistance("kitten", "sitting", 5), 3);
+  EXPECT_EQ(BoundedEditDistance("kitten", "sitting", 2), 3);
+  EXPECT_EQ(BoundedEditDistance("kitten", "sitting", 1), 2);
+  EXPECT_EQ(BoundedEditDistance("abcdef", "abcdefghij", 2), 3);  // length gap
+  EXPECT_EQ(BoundedEditDistance("dacne", "dance", 3), 1);
+  // Optimal string alignment: no substring is edited twice.
+  EXPECT_EQ(BoundedEditDistance("ca", "abc", 5), 3);
+  EXPECT_EQ(BoundedEditDistance("x", "y", -1), 1);  // negative max acts as 0
+}
+
+TEST(EditDistanceTest, CountsCodePointsNotBytes) {
+  EXPECT_EQ(BoundedEditDistance("café", "cafe", 3), 1);
+  EXPECT_EQ(BoundedEditDistance("émile", "emile", 3), 1);
+  EXPECT_EQ(BoundedEditDistance("😀a", "a😀", 3), 1);
+  EXPECT_EQ(BoundedEditDistance("москва", "моксва", 3), 1);
+  EXPECT_TRUE(WithinEditDistance("ballerína", "ballerina", 1));
+  // Ill-formed bytes do not crash and count as one code point each.
+  EXPECT_EQ(BoundedEditDistance("a\xFF"
+                                "b",
+                                "ab", 3),
+            1);
+}
+
+TEST(EditDistanceTest, AgreesWithFullMatrixOnRandomStrings) {
+  std::mt19937 rng(3);
+  const std::vector<std::string> alphabet = {"a", "b", "c", "é", "😀"};
+  auto random_word = [&] {
+    std::string s;
+    const int n = rng() % 9;
+    for (int i = 0; i < n; ++i) s += alphabet[rng() % alphabet.size()];
+    return s;
+  };
+  for (int round = 0; round < 20000; ++round) {
+    const std::string a = random_word(), b = random_word();
+    const int k = rng() % 4;
+    const int reference = ReferenceOsa(a, b);
+    ASSERT_EQ(BoundedEditDistance(a, b, k), std::min(reference, k + 1))
+        << a << " / " << b << " k=" << k;
+    ASSERT_EQ(WithinEditDistance(a, b, k), reference <= k);
+  }
+}
+
+TEST(EditDistanceTest, MaxTyposForCountsCodePoints) {
+  EXPECT_EQ(MaxTyposFor(""), 0);
+  EXPECT_EQ(MaxTyposFor("dan"), 0);
+  EXPECT_EQ(MaxTyposFor("shoe"), 0);
+  EXPECT_EQ(MaxTyposFor("café"), 0);  // 4 code points, 5 bytes
+  EXPECT_EQ(MaxTyposFor("dance"), 1);
+  EXPECT_EQ(MaxTyposFor("émile"), 1);
+  EXPECT_EQ(MaxTyposFor("ballerna"), 1);   // 8
+  EXPECT_EQ(MaxTyposFor("lermontof"), 2);  // 9
+  EXPECT_EQ(MaxTyposFor("ballerína"), 2);
+}
+
+TEST(FuzzyLookupTest, FindsTyposInADictionary) {
+  const std::vector<std::string> dict = {
+      "balance", "ballerina", "ballet",    "ballets", "dance",
+      "danced",  "dancer",    "lermontov", "lemon",   "vicky"};
+  EXPECT_THAT(FuzzyLookup("ballerna", 1, dict), ElementsAre(FuzzyMatch{1, 1}));
+  EXPECT_THAT(FuzzyLookup("lermontof", 2, dict), ElementsAre(FuzzyMatch{7, 1}));
+  EXPECT_THAT(FuzzyLookup("dacne", 1, dict), ElementsAre(FuzzyMatch{4, 1}));
+  EXPECT_THAT(
+      FuzzyLookup("dance", 1, dict),
+      ElementsAre(FuzzyMatch{4, 0}, FuzzyMatch{5, 1}, FuzzyMatch{6, 1}));
+  EXPECT_THAT(FuzzyLookup("ballet", 0, dict), ElementsAre(FuzzyMatch{2, 0}));
+  EXPECT_THAT(FuzzyLookup("xyz", 1, dict), IsEmpty());
+  EXPECT_THAT(FuzzyLookup("dance", 1, std::vector<std::string>{}), IsEmpty());
+  // Ill-formed dictionary terms are not supported but must not crash.
+  const std::vector<std::string> bad = {"\xE2",
+                                        "\xE2"
+                                        "a",
+                                        "\xE2\x80", "\xE2\x80\x99", "\xFF\xFF"};
+  EXPECT_THAT(FuzzyLookup("\xE2", 0, bad), Contains(FuzzyMatch{0, 0}));
+  // The callback form, over a dictionary that is not a vector of strings.
+  const char* const raw[] = {"ballerina", "ballet", "dance"};
+  EXPECT_THAT(
+      FuzzyLookup("balet", 1, 3,
+                  [&](size_t i) -> absl::string_view { return raw[i]; }),
+      ElementsAre(FuzzyMatch{1, 1}));
+}
+
+// Exhaustive comparison with brute force: results must be exact.
+TEST(FuzzyLookupTest, AgreesWithBruteForce) {
+  std::mt19937 rng(5);
+  // The query may hold ill-formed pieces ("\xE2\x80" and "\xE2" are
+  // distinct); dictionary terms are well-formed, as Analyzer output is.
+  const std::vector<std::string> alphabet = {
+      "a", "b", "c", "d", "é", "😀", "\xFF", "\xE2", "\xE2\x80"};
+  const size_t well_formed = 6;
+  auto random_word = [&](int max_len, size_t letters) {
+    std::string s;
+    const int n = rng() % (max_len + 1);
+    for (int i = 0; i < n; ++i) s += alphabet[rng() % letters];
+    return s;
+  };
+  for (int round = 0; round < 300; ++round) {
+    std::vector<std::string> dict;
+    const int size = rng() % 400;
+    for (int i = 0; i < size; ++i) {
+      dict.push_back(random_word(7, well_formed));
+    }
+    std::sort(dict.begin(), dict.end());  // duplicates kept on purpose
+    for (int q = 0; q < 10; ++q) {
+      const std::string query = random_word(8, alphabet.size());
+      const int k = rng() % 4;
+      std::vector<FuzzyMatch> expected;
+      for (size_t i = 0; i < dict.size(); ++i) {
+        const int d = ReferenceOsa(query, dict[i]);
+        if (d <= k) expected.push_back({i, d});
+      }
+      ASSERT_EQ(FuzzyLookup(query, k, dict), expected)
+          << "query=" << query << " k=" << k;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace reel::text

@@ -1,0 +1,20 @@
+// `reelctl import FILE... [--batch N] [--replace] [--progress]`: streams the
+// films of each file (see catalog-service/importer/film_file_reader.h)
+// through one ImportFilms call and prints a summary on stdout. Records that
+// do not parse locally are reported on stderr and skipped.
+#ifndef REEL_TOOLS_REELCTL_IMPORT_COMMAND_H_
+#define REEL_TOOLS_REELCTL_IMPORT_COMMAND_H_
+
+#include "tools/reelctl/cli_context.h"
+#include "tools/reelctl/command_line.h"
+
+namespace reel::reelctl {
+
+// `line.args` starts with "import". Returns kExitOk only when every film of
+// every file was imported; kExitFailure when a file, a film or the RPC
+// failed; kExitUsage for a bad command line.
+int RunImportCommand(CliContext& cli, const CommandLine& line);
+
+}  // namespace reel::reelctl
+
+#endif  // REEL_TOOLS_REELCTL_IMPORT_COMMAND_H_

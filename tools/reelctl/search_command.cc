@@ -1,0 +1,143 @@
+#include "tools/reelctl/search_command.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "reel/search/v1/search.grpc.pb.h"
+
+ABSL_FLAG(std::string, search, "",
+          "search service address (default: $REEL_SEARCH_ADDR, else "
+          "localhost:50052)");
+ABSL_FLAG(int32_t, max, 0, "search: most hits to return (0: the server's 20)");
+ABSL_FLAG(int32_t, year_min, 0, "search: only films from this year on");
+ABSL_FLAG(int32_t, year_max, 0, "search: only films up to this year");
+ABSL_FLAG(std::vector<std::string>, genre, {},
+          "search: only films with one of these genres (comma-separated)");
+ABSL_FLAG(std::vector<std::string>, director, {},
+          "search: only films by one of these directors (comma-separated)");
+ABSL_FLAG(std::vector<std::string>, film, {},
+          "search: only these films (names or ids, comma-separated)");
+ABSL_FLAG(int64_t, min_revision, 0,
+          "search: wait until the index has applied this catalog revision");
+
+namespace reel::reelctl {
+namespace {
+
+namespace v1 = search::v1;
+
+std::unique_ptr<v1::SearchService::Stub> SearchStub() {
+  std::string address = absl::GetFlag(FLAGS_search);
+  if (address.empty()) {
+    const char* env = std::getenv("REEL_SEARCH_ADDR");
+    address = env != nullptr && *env != '\0' ? env : "localhost:50052";
+  }
+  return v1::SearchService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+}
+
+std::string FieldName(v1::HighlightField field) {
+  absl::string_view name = v1::HighlightField_Name(field);
+  absl::ConsumePrefix(&name, "HIGHLIGHT_FIELD_");
+  return absl::AsciiStrToLower(name);
+}
+
+// The snippet with its spans marked: bold on a terminal, [brackets] else.
+std::string Mark(const v1::Highlight& highlight, bool terminal) {
+  const std::string& text = highlight.snippet();
+  std::string out;
+  size_t at = 0;
+  for (const v1::Span& span : highlight.spans()) {
+    const size_t begin = static_cast<size_t>(span.start_byte());
+    const size_t end = static_cast<size_t>(span.end_byte());
+    if (begin < at || end > text.size() || begin > end) continue;
+    absl::StrAppend(&out, text.substr(at, begin - at),
+                    terminal ? "\033[1m" : "[", text.substr(begin, end - begin),
+                    terminal ? "\033[0m" : "]");
+    at = end;
+  }
+  absl::StrAppend(&out, text.substr(at));
+  return out;
+}
+
+}  // namespace
+
+int RunSearchCommand(CliContext& cli, const CommandLine& line) {
+  if (absl::Status status =
+          CheckFlags(line, "search",
+                     {"search", "max", "year_min", "year_max", "genre",
+                      "director", "film", "min_revision"});
+      !status.ok()) {
+    return ReportUsageError(status.message());
+  }
+  if (line.args.size() < 2) return ReportUsageError("search needs a QUERY");
+  v1::SearchScenesRequest request;
+  request.set_query(absl::StrJoin(line.args.begin() + 1, line.args.end(), " "));
+  request.set_max_results(absl::GetFlag(FLAGS_max));
+  request.set_min_revision(absl::GetFlag(FLAGS_min_revision));
+  auto* filter = request.mutable_filter();
+  filter->set_year_min(absl::GetFlag(FLAGS_year_min));
+  filter->set_year_max(absl::GetFlag(FLAGS_year_max));
+  for (const std::string& genre : absl::GetFlag(FLAGS_genre))
+    filter->add_genres(genre);
+  for (const std::string& d : absl::GetFlag(FLAGS_director))
+    filter->add_directors(d);
+  for (const std::string& film : absl::GetFlag(FLAGS_film)) {
+    filter->add_films(FilmNameFromArg(film));
+  }
+
+  const bool terminal = isatty(STDOUT_FILENO) != 0;
+  grpc::ClientContext context;
+  cli.SetDeadline(&context);
+  auto stub = SearchStub();
+  auto reader = stub->SearchScenes(&context, request);
+  v1::SearchScenesResponse message;
+  while (reader->Read(&message)) {
+    for (const v1::SceneHit& hit : message.hits()) {
+      std::cout << absl::StrFormat("%3d. %-8.3f %s", hit.rank(), hit.score(),
+                                   hit.film_title());
+      if (hit.year() != 0) std::cout << " (" << hit.year() << ")";
+      std::cout << " — " << hit.scene_title() << "  [" << hit.film() << " "
+                << hit.scene_id() << "]\n";
+      for (const v1::Highlight& highlight : hit.highlights()) {
+        std::cout << "       " << FieldName(highlight.field()) << ": "
+                  << Mark(highlight, terminal) << "\n";
+      }
+    }
+    if (message.has_summary()) {
+      const v1::SearchSummary& summary = message.summary();
+      std::cout << "# " << summary.returned_count() << " of "
+                << summary.total_matches() << " matching scenes, index at "
+                << "revision " << summary.index_revision()
+                << (summary.complete() ? "" : " (incomplete)") << "\n";
+    }
+    std::cout.flush();  // Show hits as they stream in.
+  }
+  grpc::Status status = reader->Finish();
+  return status.ok() ? kExitOk : ReportError(status);
+}
+
+int RunStatusCommand(CliContext& cli, const CommandLine& line) {
+  if (absl::Status status = CheckFlags(line, "status", {"search"});
+      !status.ok()) {
+    return ReportUsageError(status.message());
+  }
+  grpc::ClientContext context;
+  cli.SetDeadline(&context);
+  v1::GetIndexStatusResponse response;
+  grpc::Status status = SearchStub()->GetIndexStatus(
+      &context, v1::GetIndexStatusRequest(), &response);
+  if (!status.ok()) return ReportError(status);
+  absl::Status printed = PrintJson(response);
+  return printed.ok() ? kExitOk : ReportError(printed);
+}
+
+}  // namespace reel::reelctl
