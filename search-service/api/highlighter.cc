@@ -61,6 +61,17 @@ void AddHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
   out->set_field(field);
   out->set_snippet(std::string(snippet));
   text::Utf16OffsetMapper utf16(snippet);
+  // Code points before a byte offset: the bytes that start a sequence.
+  size_t counted_bytes = 0;
+  int32_t code_points = 0;
+  auto code_points_before = [&](size_t byte_offset) {
+    for (; counted_bytes < byte_offset; ++counted_bytes) {
+      if ((static_cast<unsigned char>(snippet[counted_bytes]) & 0xC0) != 0x80) {
+        ++code_points;
+      }
+    }
+    return code_points;
+  };
   for (const ByteSpan& span : spans) {
     if (span.begin < begin || span.end > end) continue;
     auto* wire = out->add_spans();
@@ -70,6 +81,8 @@ void AddHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
     wire->set_end_byte(static_cast<int32_t>(end_byte));
     wire->set_start_utf16(static_cast<int32_t>(utf16.ToUtf16(start_byte)));
     wire->set_end_utf16(static_cast<int32_t>(utf16.ToUtf16(end_byte)));
+    wire->set_start_code_point(code_points_before(start_byte));
+    wire->set_end_code_point(code_points_before(end_byte));
   }
 }
 

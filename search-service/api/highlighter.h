@@ -1,6 +1,6 @@
 // Turns a ranked SceneHit into the wire SceneHit: names, score, rank, and a
 // highlight per field that matched, with the matched words' spans given in
-// UTF-8 bytes and UTF-16 code units of the snippet.
+// UTF-8 bytes, UTF-16 code units and code points of the snippet.
 //
 // Long fields are cut to a window around the first match, on word
 // boundaries; short ones are returned whole. Thread-safe.

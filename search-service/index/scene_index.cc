@@ -263,7 +263,11 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
       }
     }
   }
-  if (term.max_typos > 0) {
+  // Typos are looked for only when the word, as typed, is not in the index
+  // (neither as a word nor by its stem): a real word is taken as meant, which
+  // keeps "shoes" from matching "shots" and saves the fuzzy walk.
+  if (term.max_typos > 0 && !surface_stem_.contains(term.folded) &&
+      !stem_ids_.contains(term.stem)) {
     for (const auto* terms : {&dictionary_, &pending_}) {
       for (const text::FuzzyMatch& match :
            text::FuzzyLookup(term.folded, term.max_typos, *terms)) {

@@ -11,10 +11,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "catalog-service/importer/film_file_reader.h"
-#include "catalog-service/model/film_name.h"
 #include "common/server/grpc_server.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/corpus.h"
 
 namespace reel::search {
 namespace {
@@ -26,19 +24,6 @@ using ::reel::search::v1::SearchScenesResponse;
 using ::reel::search::v1::SearchService;
 using ::testing::HasSubstr;
 
-std::vector<Film> LoadFilms(const std::string& file) {
-  auto reader = catalog::FilmFileReader::Open(
-      absl::StrCat(testing::SharedDataDir(), "/", file));
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  std::vector<Film> films;
-  catalog::ImportedFilm imported;
-  while ((*reader)->Next(&imported).value_or(false)) {
-    imported.film.set_name(catalog::FilmName(imported.film_id));
-    films.push_back(imported.film);
-  }
-  return films;
-}
-
 // UTF-16 code units in the first `bytes` bytes of valid UTF-8 `text`.
 int Utf16Units(const std::string& text, size_t bytes) {
   int units = 0;
@@ -48,6 +33,15 @@ int Utf16Units(const std::string& text, size_t bytes) {
     units += c >= 0xF0 ? 2 : 1;
   }
   return units;
+}
+
+// Code points in the first `bytes` bytes of valid UTF-8 `text`.
+int CodePoints(const std::string& text, size_t bytes) {
+  int count = 0;
+  for (size_t i = 0; i < bytes; ++i) {
+    count += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+  }
+  return count;
 }
 
 class SearchServiceTest : public ::testing::Test {
@@ -69,8 +63,9 @@ class SearchServiceTest : public ::testing::Test {
   }
 
   void LoadCorpus() {
-    std::vector<Film> films = LoadFilms("corpus/films-small.jsonl");
-    for (Film& film : LoadFilms("seed/the-red-shoes.txt"))
+    std::vector<Film> films =
+        testing::LoadSharedFilms("corpus/films-small.jsonl");
+    for (Film& film : testing::LoadSharedFilms("seed/the-red-shoes.txt"))
       films.push_back(film);
     index_->Replace(films, 201);
   }
@@ -194,6 +189,8 @@ TEST_F(SearchServiceTest, HighlightOffsetsWorkInBytesAndUtf16) {
         snippet.substr(span.start_byte(), span.end_byte() - span.start_byte()));
     EXPECT_EQ(span.start_utf16(), Utf16Units(snippet, span.start_byte()));
     EXPECT_EQ(span.end_utf16(), Utf16Units(snippet, span.end_byte()));
+    EXPECT_EQ(span.start_code_point(), CodePoints(snippet, span.start_byte()));
+    EXPECT_EQ(span.end_code_point(), CodePoints(snippet, span.end_byte()));
   }
   EXPECT_THAT(marked, ::testing::ElementsAre("Ballerína", "café", "CAFÉ"));
 }

@@ -13,10 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "catalog-service/importer/film_file_reader.h"
-#include "catalog-service/model/film_name.h"
 #include "search-service/query/query.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/corpus.h"
 
 namespace reel::search {
 namespace {
@@ -24,29 +22,14 @@ namespace {
 using ::reel::catalog::v1::Film;
 using ::testing::ElementsAre;
 
-std::vector<Film> LoadFilms(const std::string& file) {
-  auto reader = catalog::FilmFileReader::Open(
-      absl::StrCat(testing::SharedDataDir(), "/", file));
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  std::vector<Film> films;
-  catalog::ImportedFilm imported;
-  while (true) {
-    absl::StatusOr<bool> more = (*reader)->Next(&imported);
-    EXPECT_TRUE(more.ok()) << more.status();
-    if (!more.ok() || !*more) break;
-    EXPECT_TRUE(imported.status.ok()) << imported.status;
-    imported.film.set_name(catalog::FilmName(imported.film_id));
-    films.push_back(imported.film);
-  }
-  return films;
-}
-
 class SceneIndexTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     analyzer_ = text::Analyzer::Create().value().release();
-    red_shoes_ = new std::vector<Film>(LoadFilms("seed/the-red-shoes.txt"));
-    small_ = new std::vector<Film>(LoadFilms("corpus/films-small.jsonl"));
+    red_shoes_ = new std::vector<Film>(
+        testing::LoadSharedFilms("seed/the-red-shoes.txt"));
+    small_ = new std::vector<Film>(
+        testing::LoadSharedFilms("corpus/films-small.jsonl"));
   }
 
   void SetUp() override {
