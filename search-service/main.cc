@@ -1,6 +1,7 @@
 // search-service: serves reel.search.v1.SearchService from an index that
 // follows the catalog's WatchFilms stream. Flags become option structs here
 // and nowhere else.
+#include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -80,15 +81,19 @@ int Run() {
         response->set_connection_state(status.state);
         response->set_last_error(status.last_error);
         response->set_disk_bytes(static_cast<int64_t>((*store)->DiskBytes()));
-        auto set_time = [](absl::Time time, google::protobuf::Timestamp* out) {
-          if (time == absl::InfinitePast()) return;
-          const int64_t nanos = absl::ToUnixNanos(time);
-          out->set_seconds(nanos / 1'000'000'000);
-          out->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+        // Unset (rather than the epoch) when there is no such time.
+        auto to_proto = [](absl::Time time) {
+          return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+              absl::ToUnixNanos(time));
         };
-        set_time(status.last_error_time, response->mutable_last_error_time());
-        set_time(status.last_applied_time,
-                 response->mutable_last_applied_time());
+        if (status.last_error_time != absl::InfinitePast()) {
+          *response->mutable_last_error_time() =
+              to_proto(status.last_error_time);
+        }
+        if (status.last_applied_time != absl::InfinitePast()) {
+          *response->mutable_last_applied_time() =
+              to_proto(status.last_applied_time);
+        }
       });
 
   GrpcServerOptions server_options;

@@ -1,5 +1,6 @@
 #include "catalog-service/store/film_store.h"
 
+#include <google/protobuf/util/time_util.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
@@ -28,9 +29,8 @@ using ::reel::catalog::v1::FilmEvent;
 std::string EtagFor(int64_t revision) { return absl::StrCat("r", revision); }
 
 void SetTimestamp(absl::Time time, google::protobuf::Timestamp* out) {
-  const int64_t nanos = absl::ToUnixNanos(time);
-  out->set_seconds(nanos / 1'000'000'000);
-  out->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  *out = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(time));
 }
 
 absl::Status CheckEtag(const Film& current, absl::string_view expected,

@@ -62,7 +62,10 @@ class SceneIndex::Impl {
     std::vector<uint32_t> docs;    // Ascending document ids.
     std::vector<uint32_t> starts;  // starts[i]..starts[i+1] index `occ`.
     std::vector<uint32_t> occ;     // Occurrences, sorted within a document.
-    uint32_t live_docs = 0;        // Document frequency among live docs.
+    // Per document, kFieldCount term frequencies (saturating at 255): term
+    // scoring reads these instead of walking the occurrences.
+    std::vector<uint8_t> field_tf;
+    uint32_t live_docs = 0;  // Document frequency among live docs.
   };
   struct Doc {
     uint32_t film;
@@ -85,6 +88,7 @@ class SceneIndex::Impl {
 
   uint32_t StemId(const text::Token& token);
   void AddSurface(const std::string& surface, uint32_t stem);
+  void SortPendingTerms(size_t sorted_prefix);
   void MergePendingTerms();
   std::vector<Expansion> Expand(const QueryTerm& term,
                                 const RankingOptions& ranking) const;
@@ -122,8 +126,15 @@ uint32_t SceneIndex::Impl::StemId(const text::Token& token) {
 
 void SceneIndex::Impl::AddSurface(const std::string& surface, uint32_t stem) {
   surface_stem_.emplace(surface, stem);
-  pending_.insert(std::upper_bound(pending_.begin(), pending_.end(), surface),
-                  surface);
+  // Appended unsorted; SortPendingTerms() restores order once per film.
+  pending_.push_back(surface);
+}
+
+void SceneIndex::Impl::SortPendingTerms(size_t sorted_prefix) {
+  if (pending_.size() == sorted_prefix) return;
+  std::sort(pending_.begin() + sorted_prefix, pending_.end());
+  std::inplace_merge(pending_.begin(), pending_.begin() + sorted_prefix,
+                     pending_.end());
   if (pending_.size() > kMaxPendingTerms) MergePendingTerms();
 }
 
@@ -141,6 +152,7 @@ void SceneIndex::Impl::MergePendingTerms() {
 
 void SceneIndex::Impl::UpsertFilm(const Film& film) {
   RemoveFilm(film.name());
+  const size_t sorted_pending = pending_.size();
   const uint32_t film_index = static_cast<uint32_t>(films_.size());
   FilmInfo info;
   info.film = std::make_shared<const Film>(film);
@@ -191,6 +203,7 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
       Postings& postings = postings_[stem];
       if (postings.starts.empty()) postings.starts.push_back(0);
       postings.docs.push_back(doc_id);
+      std::array<uint8_t, kFieldCount> tf{};
       for (; i < entries.size() && entries[i].first == stem; ++i) {
         // An alternate token can repeat a primary's stem at its position.
         if (postings.occ.size() > postings.starts.back() &&
@@ -198,7 +211,10 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
           continue;
         }
         postings.occ.push_back(entries[i].second);
+        uint8_t& count = tf[OccurrenceField(entries[i].second)];
+        if (count < 255) ++count;
       }
+      postings.field_tf.insert(postings.field_tf.end(), tf.begin(), tf.end());
       postings.starts.push_back(static_cast<uint32_t>(postings.occ.size()));
       ++postings.live_docs;
       doc_stems_.push_back(stem);
@@ -211,6 +227,7 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
   }
   film_ids_[film.name()] = film_index;
   films_.push_back(std::move(info));
+  SortPendingTerms(sorted_pending);
 }
 
 void SceneIndex::Impl::RemoveFilm(absl::string_view name) {
@@ -329,6 +346,14 @@ struct Scratch {
 
 thread_local Scratch scratch;
 
+// Whether a clause has a word that is not a stop word.
+bool ClauseCounts(const Clause& clause) {
+  for (const QueryTerm& term : clause.terms) {
+    if (!term.stop_word) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
@@ -366,14 +391,19 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
     std::vector<std::vector<Expansion>> expansions;  // Per term.
   };
   std::vector<HighlightClause> highlight_clauses;
+  const int content_clauses = query.required_clause_count();
+  // Content clauses first, so stop-word clauses can skip unmatched scenes.
+  std::vector<const Clause*> ordered;
   for (const Clause& clause : query.clauses) {
+    if (ClauseCounts(clause)) ordered.push_back(&clause);
+  }
+  for (const Clause& clause : query.clauses) {
+    if (!ClauseCounts(clause)) ordered.push_back(&clause);
+  }
+  for (const Clause* clause_ptr : ordered) {
+    const Clause& clause = *clause_ptr;
     const uint32_t clause_epoch = s.NextClause();
-    const bool counts = [&] {
-      for (const QueryTerm& term : clause.terms) {
-        if (!term.stop_word) return true;
-      }
-      return false;
-    }();
+    const bool counts = ClauseCounts(clause);
     std::vector<std::vector<Expansion>> expansions;
     for (const QueryTerm& term : clause.terms) {
       expansions.push_back(Expand(term, ranking));
@@ -388,6 +418,10 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
       }
     };
 
+    // A stop-word clause ("the") only adds to scenes that content clauses
+    // matched: on its own it does not make a match, and its postings are
+    // the longest of all.
+    const bool score_only = !counts && !clause.excluded && content_clauses > 0;
     if (!clause.phrase) {
       for (const Expansion& expansion : expansions[0]) {
         const Postings& postings = postings_[expansion.stem];
@@ -395,13 +429,13 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
         for (size_t i = 0; i < postings.docs.size(); ++i) {
           const Doc& doc = docs_[postings.docs[i]];
           if (!doc.live) continue;
+          if (score_only && s.seen[postings.docs[i]] != s.epoch) continue;
           std::array<uint32_t, kFieldCount> tf{};
           bool any = false;
-          for (uint32_t j = postings.starts[i]; j < postings.starts[i + 1];
-               ++j) {
-            const uint32_t field = OccurrenceField(postings.occ[j]);
-            if (clause.fields & (1u << field)) {
-              ++tf[field];
+          const uint8_t* field_tf = &postings.field_tf[i * kFieldCount];
+          for (int f = 0; f < kFieldCount; ++f) {
+            if ((clause.fields & (1u << f)) && field_tf[f] != 0) {
+              tf[f] = field_tf[f];
               any = true;
             }
           }
