@@ -74,20 +74,31 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
     wait_ = std::make_shared<WaitHandle>();
     wait_->reactor = this;
     index_->NotifyWhenApplied(
-        wanted, deadline, [wait = wait_, wanted, index = index_](bool reached) {
+        wanted, deadline,
+        [wait = wait_, wanted, index = index_](WaitOutcome outcome) {
           std::lock_guard<std::mutex> lock(wait->mutex);
           if (wait->reactor == nullptr) return;  // The call already ended.
           SearchReactor* reactor = wait->reactor;
           wait->reactor = nullptr;
-          if (reached) {
-            reactor->RunSearch();
-          } else {
-            reactor->FinishOnce(grpc::Status(
-                grpc::StatusCode::DEADLINE_EXCEEDED,
-                absl::StrCat("the search index had applied revision ",
-                             index->applied_revision(),
-                             " when the deadline came; min_revision ", wanted,
-                             " was not reached")));
+          switch (outcome) {
+            case WaitOutcome::kReached:
+              reactor->RunSearch();
+              break;
+            case WaitOutcome::kDeadline:
+              reactor->FinishOnce(grpc::Status(
+                  grpc::StatusCode::DEADLINE_EXCEEDED,
+                  absl::StrCat("the search index had applied revision ",
+                               index->applied_revision(),
+                               " when the deadline came; min_revision ", wanted,
+                               " was not reached")));
+              break;
+            case WaitOutcome::kShutdown:
+              reactor->FinishOnce(grpc::Status(
+                  grpc::StatusCode::UNAVAILABLE,
+                  absl::StrCat("the search service is shutting down while "
+                               "waiting for min_revision ",
+                               wanted, "; retry on another replica")));
+              break;
           }
         });
   }

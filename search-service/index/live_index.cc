@@ -77,7 +77,7 @@ bool LiveIndex::ready() const {
 }
 
 void LiveIndex::NotifyWhenApplied(int64_t revision, absl::Time deadline,
-                                  std::function<void(bool)> done) const {
+                                  RevisionWaiters::Callback done) const {
   waiters_.Add(revision, applied_revision(), deadline, std::move(done));
 }
 

@@ -48,11 +48,16 @@ class LiveIndex {
   // True once Apply or Replace has run at least once.
   bool ready() const;
 
-  // Calls `done(true)` once applied_revision() >= revision (at once if it
-  // already is), or `done(false)` when `deadline` passes first. `done` runs on
-  // the writer's or the timer thread: keep it short (e.g. start a search).
+  // Calls `done(kReached)` once applied_revision() >= revision (at once if
+  // it already is), `done(kDeadline)` when `deadline` passes first, or
+  // `done(kShutdown)` on CancelWaits(). `done` runs on the writer's, the
+  // timer's or the caller's thread: keep it short (e.g. start a search).
   void NotifyWhenApplied(int64_t revision, absl::Time deadline,
-                         std::function<void(bool reached)> done) const;
+                         RevisionWaiters::Callback done) const;
+  // Ends every pending and future wait with kShutdown (server draining).
+  void CancelWaits() const { waiters_.Shutdown(); }
+  // Searches waiting for a revision right now.
+  size_t pending_waits() const { return waiters_.pending(); }
 
   IndexStats stats() const;
 

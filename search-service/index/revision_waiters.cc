@@ -7,6 +7,11 @@ namespace reel::search {
 RevisionWaiters::RevisionWaiters() : timer_([this] { TimerLoop(); }) {}
 
 RevisionWaiters::~RevisionWaiters() {
+  Shutdown();
+  timer_.join();
+}
+
+void RevisionWaiters::Shutdown() {
   std::map<uint64_t, Waiter> pending;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -14,26 +19,35 @@ RevisionWaiters::~RevisionWaiters() {
     pending.swap(waiters_);
   }
   wakeup_.notify_all();
-  timer_.join();
-  for (auto& [id, waiter] : pending) waiter.done(false);
+  for (auto& [id, waiter] : pending) waiter.done(WaitOutcome::kShutdown);
 }
 
 void RevisionWaiters::Add(int64_t revision, int64_t current,
-                          absl::Time deadline, std::function<void(bool)> done) {
+                          absl::Time deadline, Callback done) {
+  WaitOutcome outcome;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     current = std::max(current, revision_);
-    if (current < revision && !stopping_) {
+    if (current >= revision) {
+      outcome = WaitOutcome::kReached;
+    } else if (stopping_) {
+      outcome = WaitOutcome::kShutdown;
+    } else {
       waiters_.emplace(next_id_++, Waiter{revision, deadline, std::move(done)});
       wakeup_.notify_all();
       return;
     }
   }
-  done(current >= revision);
+  done(outcome);
+}
+
+size_t RevisionWaiters::pending() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return waiters_.size();
 }
 
 void RevisionWaiters::Advance(int64_t revision) {
-  std::vector<std::function<void(bool)>> reached;
+  std::vector<Callback> reached;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     revision_ = std::max(revision_, revision);
@@ -46,7 +60,7 @@ void RevisionWaiters::Advance(int64_t revision) {
       }
     }
   }
-  for (auto& done : reached) done(true);
+  for (auto& done : reached) done(WaitOutcome::kReached);
 }
 
 void RevisionWaiters::TimerLoop() {
@@ -62,7 +76,7 @@ void RevisionWaiters::TimerLoop() {
                                  absl::ZeroDuration(), next - absl::Now())));
     }
     const absl::Time now = absl::Now();
-    std::vector<std::function<void(bool)>> expired;
+    std::vector<Callback> expired;
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       if (it->second.deadline <= now) {
         expired.push_back(std::move(it->second.done));
@@ -72,7 +86,7 @@ void RevisionWaiters::TimerLoop() {
       }
     }
     lock.unlock();
-    for (auto& done : expired) done(false);
+    for (auto& done : expired) done(WaitOutcome::kDeadline);
     lock.lock();
   }
 }

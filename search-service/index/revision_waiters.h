@@ -1,7 +1,8 @@
 // RevisionWaiters: callbacks waiting for the index to reach a revision, each
 // with a deadline. Advance() fires the reached ones; a timer thread fires the
-// expired ones. Lets read-your-writes searches wait without holding a thread.
-// Thread-safe; the destructor fires every pending waiter with false.
+// expired ones; Shutdown() fires the rest and refuses new ones. Lets
+// read-your-writes searches wait without holding a thread. Thread-safe; the
+// destructor shuts down.
 #ifndef REEL_SEARCH_SERVICE_INDEX_REVISION_WAITERS_H_
 #define REEL_SEARCH_SERVICE_INDEX_REVISION_WAITERS_H_
 
@@ -18,6 +19,9 @@
 
 namespace reel::search {
 
+// How a wait ended.
+enum class WaitOutcome { kReached, kDeadline, kShutdown };
+
 class RevisionWaiters {
  public:
   RevisionWaiters();
@@ -25,21 +29,28 @@ class RevisionWaiters {
   RevisionWaiters(const RevisionWaiters&) = delete;
   RevisionWaiters& operator=(const RevisionWaiters&) = delete;
 
-  // Registers `done` unless `current >= revision`, in which case it runs now.
+  using Callback = std::function<void(WaitOutcome)>;
+
+  // Registers `done` unless `current >= revision` (runs now with kReached)
+  // or the waiters are shut down (runs now with kShutdown).
   void Add(int64_t revision, int64_t current, absl::Time deadline,
-           std::function<void(bool)> done);
-  // Fires (true) every waiter whose revision is <= `revision`.
+           Callback done);
+  // Fires (kReached) every waiter whose revision is <= `revision`.
   void Advance(int64_t revision);
+  // Fires every pending waiter with kShutdown and refuses new ones.
+  void Shutdown();
+  // Waiters registered and not yet fired.
+  size_t pending() const;
 
  private:
   struct Waiter {
     int64_t revision;
     absl::Time deadline;
-    std::function<void(bool)> done;
+    Callback done;
   };
   void TimerLoop();
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wakeup_;
   uint64_t next_id_ = 0;
   std::map<uint64_t, Waiter> waiters_;  // GUARDED_BY(mutex_)

@@ -66,7 +66,7 @@ constexpr char kRedShoes[] = "films/the-red-shoes";
 constexpr int kServing = 1;
 constexpr int kNotServing = 2;
 
-// --- Helpers ----------------------------------------------------------------
+// --- Helpers -----------------------------------------------------------------
 
 // Output of a finished reelctl run.
 struct ToolRun {
@@ -298,7 +298,7 @@ Film OneSceneFilm(const std::string& title, const std::string& description) {
   return film;
 }
 
-// --- Fixture: one catalog and one search service per test -----------------
+// --- Fixture: one catalog and one search service per test --------------------
 
 class SearchE2eTest : public ::testing::Test {
  protected:
@@ -320,6 +320,7 @@ class SearchE2eTest : public ::testing::Test {
     catalog_stub_.reset();
     catalog_.reset();
     std::vector<std::string> flags = {"--watch_progress_interval=200ms"};
+    // Comes after CatalogProcess's own --listen=127.0.0.1:0: the last wins.
     if (port != 0) flags.push_back(absl::StrCat("--listen=127.0.0.1:", port));
     absl::StatusOr<std::unique_ptr<CatalogProcess>> catalog =
         CatalogProcess::Start({.data_dir = temp_.Join(data_dir),
@@ -343,14 +344,18 @@ class SearchE2eTest : public ::testing::Test {
   }
 
   // Starts a search service on temp_/search following `catalog_address`.
-  absl::Status StartSearch(const std::string& catalog_address) {
+  // `flags` come after the defaults, so they can override them.
+  absl::Status StartSearch(const std::string& catalog_address,
+                           const std::vector<std::string>& flags = {}) {
     search_stub_.reset();
     search_.reset();
+    std::vector<std::string> all_flags = {"--reconnect_max_backoff=300ms"};
+    all_flags.insert(all_flags.end(), flags.begin(), flags.end());
     absl::StatusOr<std::unique_ptr<SearchProcess>> search =
         SearchProcess::Start({.catalog_address = catalog_address,
                               .data_dir = temp_.Join("search"),
                               .log_path = SearchLogPath(++search_starts_),
-                              .flags = {"--reconnect_max_backoff=300ms"}});
+                              .flags = std::move(all_flags)});
     if (!search.ok()) return search.status();
     search_ = *std::move(search);
     search_stub_ = search_->NewStub();
@@ -358,9 +363,10 @@ class SearchE2eTest : public ::testing::Test {
   }
 
   // Catalog, then a search service following it, ready (first snapshot).
-  absl::Status StartBoth() {
+  absl::Status StartBoth(const std::vector<std::string>& search_flags = {}) {
     if (absl::Status status = StartCatalog(); !status.ok()) return status;
-    if (absl::Status status = StartSearch(catalog_->address()); !status.ok()) {
+    if (absl::Status status = StartSearch(catalog_->address(), search_flags);
+        !status.ok()) {
       return status;
     }
     return WaitForRevision(*search_stub_, 0, kWaitTimeout);
@@ -490,7 +496,7 @@ TEST_F(SearchE2eTest, UnavailableUntilTheFirstSnapshot) {
   EXPECT_EQ(after.hits[0].film(), "films/late-film");
 }
 
-// --- 2. Relevance on the small corpus ---------------------------------------
+// --- 2. Relevance on the small corpus ----------------------------------------
 
 // One catalog and search service for the whole suite, holding the small
 // corpus and the seed (imported once; the tests only read).
@@ -582,16 +588,22 @@ class SearchCorpusTest : public ::testing::Test {
 };
 
 TEST_F(SearchCorpusTest, IndexHoldsTheWholeImport) {
-  ASSERT_OK_AND_ASSIGN(GetIndexStatusResponse status,
-                       GetIndexStatus(*search_stub_));
+  // The state turns FOLLOWING just after the snapshot is searchable.
+  ASSERT_OK_AND_ASSIGN(
+      GetIndexStatusResponse status,
+      WaitForIndexStatus(
+          *search_stub_,
+          [](const GetIndexStatusResponse& s) {
+            return s.connection_state() ==
+                   reel::search::v1::CONNECTION_STATE_FOLLOWING;
+          },
+          kWaitTimeout));
   EXPECT_TRUE(status.ready());
   EXPECT_EQ(status.applied_revision(), revision_);
   EXPECT_EQ(status.film_count(), 201);
   EXPECT_EQ(status.scene_count(), 832 + 9);
   EXPECT_GT(status.term_count(), 1000);
   EXPECT_EQ(status.catalog_revision(), revision_);
-  EXPECT_EQ(status.connection_state(),
-            reel::search::v1::CONNECTION_STATE_FOLLOWING);
   EXPECT_GT(status.disk_bytes(), 0);
   EXPECT_GT(status.memory_bytes(), 0);
   EXPECT_TRUE(status.has_last_applied_time());
@@ -867,8 +879,7 @@ TEST_F(SearchCorpusTest, MalformedQueriesNameOffsetAndReason) {
   }
 }
 
-// --- 3. Freshness: read-your-writes
-// ---------------------------------------------
+// --- 3. Freshness: read-your-writes ------------------------------------------
 
 TEST_F(SearchE2eTest, ReadYourWritesThroughCreateUpdateDelete) {
   ASSERT_OK(StartBoth());
@@ -1046,8 +1057,7 @@ TEST_F(SearchE2eTest, HighlightOffsetsInBytesAndUtf16) {
   CheckHighlights(run.hits, {"ballerína", "café", "ballerina", "cafe"});
 }
 
-// --- 4. Restart: resume from disk without a new snapshot
-// ------------------------
+// --- 4. Restart: resume from disk without a new snapshot ---------------------
 
 TEST_F(SearchE2eTest, ResumesFromDiskWhileTheCatalogIsDown) {
   ASSERT_OK(StartBoth());
@@ -1186,8 +1196,7 @@ TEST_F(SearchE2eTest, ResnapshotsWhenTheCatalogIsBehindTheIndex) {
       << run.Describe();
 }
 
-// --- 6. Graceful shutdown
-// --------------------------------------------------------
+// --- 6. Graceful shutdown ----------------------------------------------------
 
 TEST_F(SearchE2eTest, SigtermExitsPromptlyWhileFollowing) {
   ASSERT_OK(StartBoth());
@@ -1221,5 +1230,31 @@ TEST_F(SearchE2eTest, SigtermExitsPromptlyWhileTheCatalogIsDown) {
   EXPECT_LT(elapsed, kPromptExit);
 }
 
+// A read-your-writes search still waiting when SIGTERM comes ends at once
+// with an error, and the service exits 0 well within the default 20 s drain
+// timeout instead of waiting it out (the in-process SearchService test pins
+// the UNAVAILABLE status of the drain hook deterministically).
+TEST_F(SearchE2eTest, SigtermWithAPendingWaitEndsPromptly) {
+  ASSERT_OK(StartBoth());
+  ASSERT_OK_AND_ASSIGN(const int64_t head, WaitForCatalogHead());
+  SearchRun run;
+  std::thread searcher(
+      [&] { run = Search(*search_stub_, "anything", 0, head + 1000, 60s); });
+  // Usually the search is waiting by the time SIGTERM arrives (nothing
+  // reports it; a call made after it on the same connection is the best
+  // sign). If it arrives later it is refused: it must fail either way.
+  ASSERT_OK(GetIndexStatus(*search_stub_).status());
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_OK(search_->process().Signal(SIGTERM));
+  ASSERT_OK_AND_ASSIGN(ExitStatus exit, search_->process().Wait(kPromptExit));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  searcher.join();
+  EXPECT_TRUE(exit.success()) << exit.ToString();
+  EXPECT_LT(elapsed, kPromptExit);
+  // UNAVAILABLE when the drain hook ended the wait; a call that reached the
+  // server only after draining began is refused instead.
+  EXPECT_FALSE(run.status.ok()) << run.Describe();
+  EXPECT_TRUE(run.hits.empty()) << run.Describe();
+}
 }  // namespace
 }  // namespace reel::testing

@@ -57,6 +57,7 @@ class SearchServiceTest : public ::testing::Test {
     auto server = GrpcServer::Start({}, {service_.get()});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
+    server_->AddBeforeDrainHook([this] { index_->CancelWaits(); });
     stub_ = SearchService::NewStub(
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                             grpc::InsecureChannelCredentials()));
@@ -281,6 +282,28 @@ TEST_F(SearchServiceTest, MinRevisionWaitsForTheIndex) {
   EXPECT_EQ(stream.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_THAT(stream.status.error_message(), HasSubstr("revision 202"));
   EXPECT_THAT(stream.status.error_message(), HasSubstr("min_revision 900"));
+}
+
+TEST_F(SearchServiceTest, ShutdownEndsRevisionWaitsAtOnce) {
+  LoadCorpus();
+  SearchScenesRequest request;
+  request.set_query("red");
+  request.set_min_revision(5000);
+  Stream stream;
+  std::thread searcher(
+      [&] { stream = Search(request, /*deadline_ms=*/60000); });
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (index_->pending_waits() == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_EQ(index_->pending_waits(), 1u);
+  server_->Shutdown();  // Drain timeout 20 s: the hook must end the wait.
+  searcher.join();
+  EXPECT_EQ(stream.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(stream.status.error_message(),
+              HasSubstr("shutting down while waiting for min_revision 5000"));
 }
 
 TEST_F(SearchServiceTest, CancellingMidStreamStopsIt) {
