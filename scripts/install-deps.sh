@@ -10,6 +10,7 @@ PACKAGES=(
   libicu-dev libstemmer-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm
+  python3-grpcio python3-protobuf python3-pytest golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
 )
 
 missing=()

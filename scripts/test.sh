@@ -7,3 +7,4 @@ scripts/install-deps.sh
 scripts/build.sh -DREEL_BUILD_TESTS=ON
 scripts/lint-proto.sh
 ctest --test-dir "${REEL_BUILD_DIR:-build}" --output-on-failure -j"$(nproc)"
+scripts/test-clients.sh

@@ -1,0 +1,569 @@
+// Reel's client scenario, in Go (the same one clients/python and clients/node
+// run): writes with etags, pagination, streamed search with highlights,
+// cancellation, deadlines, watch resumption and argument errors, against the
+// real services that scripts/test-clients.sh starts.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	catalogv1 "reel.dev/gen/go/reel/catalog/v1"
+	searchv1 "reel.dev/gen/go/reel/search/v1"
+)
+
+var (
+	catalog catalogv1.CatalogServiceClient
+	search  searchv1.SearchServiceClient
+	prefix  string // film ids of this run start with it
+	ids     int64
+)
+
+// newID returns a film id unique to this run (tests may run with -count=N).
+func newID(kind string) string {
+	return fmt.Sprintf("%s-%s-%d", prefix, kind, atomic.AddInt64(&ids, 1))
+}
+
+func TestMain(m *testing.M) {
+	catalogAddr, searchAddr := os.Getenv("REEL_CATALOG_ADDR"), os.Getenv("REEL_SEARCH_ADDR")
+	if catalogAddr == "" || searchAddr == "" {
+		fmt.Fprintln(os.Stderr, "REEL_CATALOG_ADDR and REEL_SEARCH_ADDR must be set: run "+
+			"scripts/test-clients.sh, which starts catalog-service and search-service")
+		os.Exit(1)
+	}
+	catalogConn, err := grpc.Dial(catalogAddr, grpc.WithInsecure())
+	must(err)
+	searchConn, err := grpc.Dial(searchAddr, grpc.WithInsecure())
+	must(err)
+	catalog = catalogv1.NewCatalogServiceClient(catalogConn)
+	search = searchv1.NewSearchServiceClient(searchConn)
+	b := make([]byte, 4)
+	_, err = rand.Read(b)
+	must(err)
+	prefix = "go-" + hex.EncodeToString(b)
+	must(waitForIndex())
+	code := m.Run()
+	catalogConn.Close()
+	searchConn.Close()
+	os.Exit(code)
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+func check(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitForIndex() error {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		status, err := search.GetIndexStatus(ctx, &searchv1.GetIndexStatusRequest{})
+		cancel()
+		if err != nil {
+			return err
+		}
+		if status.Ready {
+			return nil
+		}
+	}
+	return errors.New("the search index never got ready")
+}
+
+func ctx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// wantCode fails the test unless err is a gRPC status with the code.
+func wantCode(t *testing.T, err error, want codes.Code) *status.Status {
+	t.Helper()
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != want {
+		t.Fatalf("got error %v, want code %v", err, want)
+	}
+	return st
+}
+
+// importFilms uses the client-streaming ImportFilms: Send, then CloseAndRecv.
+func importFilms(t *testing.T, films []*catalogv1.Film) int64 {
+	t.Helper()
+	stream, err := catalog.ImportFilms(ctx(t))
+	check(t, err)
+	check(t, stream.Send(&catalogv1.ImportFilmsRequest{Films: films}))
+	response, err := stream.CloseAndRecv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if response.ImportedCount != int64(len(films)) || response.FailedCount != 0 {
+		t.Fatalf("imported %d, failed %d, first error %v",
+			response.ImportedCount, response.FailedCount, response.Errors[0])
+	}
+	return response.Revision
+}
+
+// searchAll runs a search to its end.
+func searchAll(t *testing.T, request *searchv1.SearchScenesRequest) (messages []*searchv1.SearchScenesResponse, hits []*searchv1.SceneHit) {
+	t.Helper()
+	stream, err := search.SearchScenes(ctx(t), request)
+	check(t, err)
+	for {
+		message, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return messages, hits
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		messages = append(messages, message)
+		hits = append(hits, message.Hits...)
+	}
+}
+
+func TestCreateGetUpdateWithEtagConflict(t *testing.T) {
+	filmID := newID("etag")
+	request := &catalogv1.CreateFilmRequest{
+		FilmId: filmID, RequestId: filmID + "-create",
+		Film: &catalogv1.Film{Title: "The Etag Affair", Year: 1951, Synopsis: "Kept."}}
+	response, err := catalog.CreateFilm(ctx(t), request)
+	check(t, err)
+	created := response.Film
+	if created.Name != "films/"+filmID || created.Revision <= 0 || created.Etag == "" {
+		t.Fatalf("created %v", created)
+	}
+
+	// A retry with the same request_id returns the first response, writing nothing.
+	retried, err := catalog.CreateFilm(ctx(t), request)
+	check(t, err)
+	if retried.Film.Revision != created.Revision || retried.Film.Etag != created.Etag {
+		t.Fatalf("retry wrote again: %v", retried.Film)
+	}
+
+	got, err := catalog.GetFilm(ctx(t), &catalogv1.GetFilmRequest{Name: created.Name})
+	check(t, err)
+	if got.Film.Title != "The Etag Affair" || got.Film.Etag != created.Etag {
+		t.Fatalf("got %v", got.Film)
+	}
+
+	mask := &fieldmaskpb.FieldMask{Paths: []string{"title"}}
+	update, err := catalog.UpdateFilm(ctx(t), &catalogv1.UpdateFilmRequest{
+		Film:       &catalogv1.Film{Name: created.Name, Etag: created.Etag, Title: "The Etag Affair II"},
+		UpdateMask: mask})
+	check(t, err)
+	updated := update.Film
+	if updated.Title != "The Etag Affair II" || updated.Synopsis != "Kept." ||
+		updated.Revision <= created.Revision || updated.Etag == created.Etag {
+		t.Fatalf("updated %v", updated)
+	}
+
+	_, err = catalog.UpdateFilm(ctx(t), &catalogv1.UpdateFilmRequest{
+		Film:       &catalogv1.Film{Name: created.Name, Etag: created.Etag, Title: "Lost update"},
+		UpdateMask: mask})
+	if st := wantCode(t, err, codes.Aborted); st.Message() == "" {
+		t.Fatal("ABORTED without a message")
+	}
+
+	after, err := catalog.GetFilm(ctx(t), &catalogv1.GetFilmRequest{Name: created.Name})
+	check(t, err)
+	if after.Film.Title != "The Etag Affair II" || after.Film.Etag != updated.Etag {
+		t.Fatalf("the failed update changed the film: %v", after.Film)
+	}
+}
+
+func TestListPaginationToTheEnd(t *testing.T) {
+	pages := newID("page")
+	var mine []string
+	var films []*catalogv1.Film
+	for i := 1; i <= 7; i++ {
+		name := fmt.Sprintf("films/%s-%02d", pages, i)
+		mine = append(mine, name)
+		films = append(films, &catalogv1.Film{Name: name, Title: fmt.Sprintf("Page film %d", i)})
+	}
+	importFilms(t, films)
+
+	var names []string
+	token := ""
+	for count := 1; ; count++ {
+		page, err := catalog.ListFilms(ctx(t), &catalogv1.ListFilmsRequest{PageSize: 3, PageToken: token})
+		check(t, err)
+		if len(page.Films) > 3 || page.Revision <= 0 || count >= 10000 {
+			t.Fatalf("page %d: %d films at revision %d", count, len(page.Films), page.Revision)
+		}
+		for _, film := range page.Films {
+			names = append(names, film.Name)
+		}
+		if token = page.NextPageToken; token == "" {
+			break
+		}
+	}
+	if !sort.StringsAreSorted(names) {
+		t.Fatalf("not in film id order: %v", names)
+	}
+	seen := map[string]bool{}
+	var found []string
+	for _, name := range names {
+		if seen[name] {
+			t.Fatalf("%s listed twice", name)
+		}
+		seen[name] = true
+		if strings.HasPrefix(name, "films/"+pages+"-") {
+			found = append(found, name)
+		}
+	}
+	if strings.Join(found, " ") != strings.Join(mine, " ") {
+		t.Fatalf("listed %v, want %v", found, mine)
+	}
+}
+
+var (
+	searchFilmsOnce     sync.Once
+	searchFilmNames     []string
+	searchFilmsRevision int64
+	searchFilmsErr      error
+)
+
+// searchFilms creates, once, the seed film (parsed from its page) and a film
+// with non-ASCII text through the API.
+func searchFilms(t *testing.T) ([]string, int64) {
+	t.Helper()
+	searchFilmsOnce.Do(func() {
+		searchFilmNames, searchFilmsRevision, searchFilmsErr = createSearchFilms(ctx(t))
+	})
+	if searchFilmsErr != nil {
+		t.Fatalf("creating the search films: %v", searchFilmsErr)
+	}
+	return searchFilmNames, searchFilmsRevision
+}
+
+func createSearchFilms(ctx context.Context) (names []string, revision int64, err error) {
+	shared := os.Getenv("REEL_SHARED_DIR")
+	if shared == "" {
+		shared = "../../../shared" // beside the repository
+	}
+	text, err := os.ReadFile(shared + "/seed/the-red-shoes.txt")
+	if err != nil {
+		return nil, 0, fmt.Errorf("the seed page (set REEL_SHARED_DIR): %w", err)
+	}
+	seed, err := parseFilmPage(string(text))
+	if err != nil {
+		return nil, 0, err
+	}
+	if seed.Title != "The Red Shoes" || len(seed.Scenes) != 9 {
+		return nil, 0, fmt.Errorf("the seed page parsed to %q with %d scenes", seed.Title, len(seed.Scenes))
+	}
+	cafe := &catalogv1.Film{
+		Title: "Ballerína café 🩰", Year: 2024,
+		Synopsis: "A ballerína opens a café 🩰 in Reykjavík.",
+		Scenes: []*catalogv1.Scene{{
+			SceneId: "s1", Title: "🩰 Ballerína café",
+			Description: "The ballerína dances 🩰 through the café, slippers squeaking."}}}
+	for _, f := range []struct {
+		id   string
+		film *catalogv1.Film
+	}{{prefix + "-the-red-shoes", seed}, {prefix + "-ballerina-cafe", cafe}} {
+		response, err := catalog.CreateFilm(ctx, &catalogv1.CreateFilmRequest{
+			Film: f.film, FilmId: f.id, RequestId: f.id + "-create"})
+		if err != nil {
+			return nil, 0, err
+		}
+		names = append(names, response.Film.Name)
+		revision = response.Film.Revision
+	}
+	return names, revision, nil
+}
+
+func TestSearchStreamsRankedHitsWithHighlights(t *testing.T) {
+	names, revision := searchFilms(t)
+	messages, hits := searchAll(t, &searchv1.SearchScenesRequest{
+		Query: "ballerina cafe", MinRevision: revision,
+		Filter: &searchv1.SceneFilter{Films: names}})
+	checkStreamShape(t, messages, hits)
+	if summary := messages[len(messages)-1].Summary; summary.IndexRevision < revision {
+		t.Fatalf("index revision %d < min_revision %d", summary.IndexRevision, revision)
+	}
+	if hits[0].Film != names[1] || hits[0].SceneId != "s1" {
+		t.Fatalf("first hit %s/%s", hits[0].Film, hits[0].SceneId)
+	}
+
+	// A Go string is UTF-8 bytes: slice with the byte offsets.
+	for _, hit := range hits {
+		for _, highlight := range hit.Highlights {
+			text := highlight.Snippet
+			runes, units := []rune(text), utf16.Encode([]rune(text))
+			if len(highlight.Spans) == 0 {
+				t.Fatalf("highlight without spans: %v", highlight)
+			}
+			for _, span := range highlight.Spans {
+				word := text[span.StartByte:span.EndByte]
+				switch strings.ToLower(word) {
+				case "ballerína", "café", "ballerina":
+				default:
+					t.Fatalf("span %v of %q is %q", span, text, word)
+				}
+				if string(runes[span.StartCodePoint:span.EndCodePoint]) != word ||
+					string(utf16.Decode(units[span.StartUtf16:span.EndUtf16])) != word {
+					t.Fatalf("span %v of %q: the units disagree", span, text)
+				}
+			}
+		}
+	}
+	var title *searchv1.Highlight
+	for _, highlight := range hits[0].Highlights {
+		if highlight.Field == searchv1.HighlightField_HIGHLIGHT_FIELD_SCENE_TITLE {
+			title = highlight
+		}
+	}
+	if title == nil || title.Snippet != "🩰 Ballerína café" {
+		t.Fatalf("scene title highlight %v", title)
+	}
+	first := title.Spans[0]
+	if word := title.Snippet[first.StartByte:first.EndByte]; word != "Ballerína" {
+		t.Fatalf("first span %q", word)
+	}
+	// The units differ here: the emoji is 4 bytes, 2 UTF-16 units, 1 code point.
+	if first.StartByte != 5 || first.StartUtf16 != 3 || first.StartCodePoint != 2 {
+		t.Fatalf("first span %v", first)
+	}
+
+	// More hits than the first batch holds: ranks continue across messages.
+	messages, hits = searchAll(t, &searchv1.SearchScenesRequest{
+		Query: "red shoes", MinRevision: revision,
+		Filter: &searchv1.SceneFilter{Films: names[:1]}})
+	checkStreamShape(t, messages, hits)
+	summary := messages[len(messages)-1].Summary
+	if len(hits) != 9 || len(messages) < 3 || len(messages[0].Hits) > 5 ||
+		summary.TotalMatches != 9 || !summary.Complete {
+		t.Fatalf("%d hits in %d messages (first %d), summary %v",
+			len(hits), len(messages), len(messages[0].Hits), summary)
+	}
+}
+
+// checkStreamShape: every message but the last carries hits, the last only
+// the summary; ranks run 1..n with scores not increasing.
+func checkStreamShape(t *testing.T, messages []*searchv1.SearchScenesResponse, hits []*searchv1.SceneHit) {
+	t.Helper()
+	if len(messages) == 0 || len(hits) == 0 {
+		t.Fatalf("%d messages, %d hits", len(messages), len(hits))
+	}
+	for i, message := range messages {
+		last := i == len(messages)-1
+		if (len(message.Hits) == 0) != last || (message.Summary != nil) != last {
+			t.Fatalf("message %d of %d: %d hits, summary %v", i, len(messages), len(message.Hits), message.Summary)
+		}
+	}
+	for i, hit := range hits {
+		if hit.Rank != int32(i+1) || (i > 0 && hit.Score > hits[i-1].Score) {
+			t.Fatalf("hit %d: rank %d, score %v", i, hit.Rank, hit.Score)
+		}
+	}
+	summary := messages[len(messages)-1].Summary
+	if summary.ReturnedCount != int32(len(hits)) || summary.TotalMatches < int64(len(hits)) {
+		t.Fatalf("summary %v for %d hits", summary, len(hits))
+	}
+}
+
+var (
+	manyScenesOnce     sync.Once
+	manyScenesNames    []string
+	manyScenesRevision int64
+)
+
+// manyScenes imports, once, 200 films of 5 scenes sharing a word: a stream
+// far longer than flow control lets the server send ahead.
+func manyScenes(t *testing.T) ([]string, int64) {
+	manyScenesOnce.Do(func() { manyScenesNames, manyScenesRevision = importManyScenes(t) })
+	if manyScenesNames == nil {
+		t.Fatal("importing the films failed")
+	}
+	return manyScenesNames, manyScenesRevision
+}
+
+func importManyScenes(t *testing.T) ([]string, int64) {
+	filler := strings.TrimSpace(strings.Repeat("a long walk along the harbour past the bakery ", 8))
+	var names []string
+	var films []*catalogv1.Film
+	for f := 0; f < 200; f++ {
+		film := &catalogv1.Film{Name: fmt.Sprintf("films/%s-many-%03d", prefix, f), Title: fmt.Sprintf("Marzipan %d", f)}
+		for s := 1; s <= 5; s++ {
+			film.Scenes = append(film.Scenes, &catalogv1.Scene{
+				SceneId: fmt.Sprintf("s%d", s), Title: fmt.Sprintf("Marzipan scene %d", s),
+				Description: fmt.Sprintf("%s, the marzipan %d. %s", filler, s, filler)})
+		}
+		names = append(names, film.Name)
+		films = append(films, film)
+	}
+	return names, importFilms(t, films)
+}
+
+func TestCancellationMidStream(t *testing.T) {
+	names, revision := manyScenes(t)
+	request := &searchv1.SearchScenesRequest{
+		Query: "marzipan", MaxResults: 1000, MinRevision: revision,
+		Filter: &searchv1.SceneFilter{Films: names}}
+	for attempt := 0; attempt < 3; attempt++ {
+		callCtx, cancel := context.WithTimeout(context.Background(), timeout)
+		stream, err := search.SearchScenes(callCtx, request)
+		check(t, err)
+		first, err := stream.Recv()
+		check(t, err)
+		if len(first.Hits) == 0 || len(first.Hits) > 5 {
+			t.Fatalf("first message has %d hits", len(first.Hits))
+		}
+		cancel() // cancelling the context cancels the call
+		summary := false
+		for {
+			message, err := stream.Recv()
+			if err != nil {
+				// Messages already received may still be read; then the cancellation.
+				wantCode(t, err, codes.Canceled)
+				break
+			}
+			summary = summary || message.Summary != nil
+		}
+		if summary {
+			t.Fatal("the stream completed despite the cancellation")
+		}
+	}
+	// The service is unharmed.
+	_, hits := searchAll(t, &searchv1.SearchScenesRequest{
+		Query: "marzipan", MaxResults: 1000, Filter: &searchv1.SceneFilter{Films: names}})
+	if len(hits) != 1000 {
+		t.Fatalf("%d hits after the cancellations", len(hits))
+	}
+}
+
+func TestDeadlineExceeded(t *testing.T) {
+	created, err := catalog.CreateFilm(ctx(t), &catalogv1.CreateFilmRequest{
+		FilmId: newID("deadline"), Film: &catalogv1.Film{Title: "Deadline"}})
+	check(t, err)
+	start := time.Now()
+	callCtx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	// An index revision that will not come: wait until the deadline.
+	stream, err := search.SearchScenes(callCtx, &searchv1.SearchScenesRequest{
+		Query: "deadline", MinRevision: created.Film.Revision + 1000000})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	wantCode(t, err, codes.DeadlineExceeded)
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Fatalf("took %v", elapsed)
+	}
+}
+
+// readWatch reads a WatchFilms stream from start until a message's revision
+// reaches until: the events and that message's revision (the resume point).
+func readWatch(t *testing.T, start, until int64) ([]*catalogv1.FilmEvent, int64) {
+	t.Helper()
+	callCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel() // the stream never ends on its own
+	stream, err := catalog.WatchFilms(callCtx, &catalogv1.WatchFilmsRequest{StartRevision: start})
+	check(t, err)
+	var events []*catalogv1.FilmEvent
+	for {
+		message, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, message.Events...)
+		if message.Revision >= until {
+			return events, message.Revision
+		}
+	}
+}
+
+func TestWatchResumesFromARevision(t *testing.T) {
+	created, err := catalog.CreateFilm(ctx(t), &catalogv1.CreateFilmRequest{
+		FilmId: newID("watched"), Film: &catalogv1.Film{Title: "Watched"}})
+	check(t, err)
+	name := created.Film.Name
+	updated, err := catalog.UpdateFilm(ctx(t), &catalogv1.UpdateFilmRequest{
+		Film:       &catalogv1.Film{Name: name, Title: "Watched again"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
+	check(t, err)
+
+	events, resume := readWatch(t, created.Film.Revision, updated.Film.Revision)
+	var mine []string
+	for i, event := range events {
+		if event.Revision <= created.Film.Revision || (i > 0 && event.Revision <= events[i-1].Revision) {
+			t.Fatalf("event %d at revision %d after %d", i, event.Revision, created.Film.Revision)
+		}
+		if event.Name == name {
+			mine = append(mine, fmt.Sprintf("%v %d %s", event.Type, event.Revision, event.Film.GetTitle()))
+		}
+	}
+	want := fmt.Sprintf("EVENT_TYPE_UPDATED %d Watched again", updated.Film.Revision)
+	if strings.Join(mine, "; ") != want {
+		t.Fatalf("events %q, want %q", mine, want)
+	}
+
+	deleted, err := catalog.DeleteFilm(ctx(t), &catalogv1.DeleteFilmRequest{Name: name, Etag: updated.Film.Etag})
+	check(t, err)
+	events, _ = readWatch(t, resume, deleted.Revision)
+	mine = nil
+	for _, event := range events {
+		if event.Revision <= resume {
+			t.Fatalf("event at revision %d replayed after resuming from %d", event.Revision, resume)
+		}
+		if event.Name == name {
+			mine = append(mine, fmt.Sprintf("%v %d %v", event.Type, event.Revision, event.Film != nil))
+		}
+	}
+	want = fmt.Sprintf("EVENT_TYPE_DELETED %d false", deleted.Revision)
+	if strings.Join(mine, "; ") != want {
+		t.Fatalf("events %q, want %q", mine, want)
+	}
+}
+
+func TestInvalidArgument(t *testing.T) {
+	stream, err := search.SearchScenes(ctx(t), &searchv1.SearchScenesRequest{Query: `"red shoes`})
+	if err == nil { // a streaming call's status arrives with the first Recv
+		_, err = stream.Recv()
+	}
+	if st := wantCode(t, err, codes.InvalidArgument); !strings.HasPrefix(st.Message(), "query:") {
+		t.Fatalf("message %q", st.Message())
+	}
+
+	_, err = catalog.CreateFilm(ctx(t), &catalogv1.CreateFilmRequest{
+		FilmId: "untitled", Film: &catalogv1.Film{Title: ""}})
+	if st := wantCode(t, err, codes.InvalidArgument); !strings.HasPrefix(st.Message(), "film.title") {
+		t.Fatalf("message %q", st.Message())
+	}
+}
+
+func TestExampleRuns(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(nil, &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"#1 The Red Shoes", "[", "InvalidArgument: query:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

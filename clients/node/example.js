@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// Calls Reel from Node.js: imports a film page, streams a search, follows
+// WatchFilms for a few events and shows how errors read.
+//
+//   npm ci                    # once: @grpc/grpc-js and @grpc/proto-loader
+//   node example.js --page ../../../shared/seed/the-red-shoes.txt
+//
+// Addresses come from --catalog / --search, else REEL_CATALOG_ADDR /
+// REEL_SEARCH_ADDR, else 127.0.0.1:50051 / 127.0.0.1:50052
+// (scripts/run-local.sh).
+'use strict';
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const reel = require('./reel');
+const { parseFilmPage } = require('./seedpage');
+
+// A film id from a title: "The Red Shoes" -> "the-red-shoes".
+function slug(title) {
+  return title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'film';
+}
+
+// Creates the page's film, or reads it when it already exists.
+async function importPage(catalog, pagePath, print) {
+  const film = parseFilmPage(fs.readFileSync(pagePath, 'utf8'));
+  const filmId = slug(film.title);
+  try {
+    // One requestId per logical create: a retry with the same id (after a
+    // lost response) returns the first response instead of writing twice.
+    const { film: created } = await reel.unary(catalog, 'createFilm',
+      { film, filmId, requestId: crypto.randomUUID() });
+    print(`created ${created.name} at revision ${created.revision}`);
+    return created;
+  } catch (error) {
+    // Errors carry a status code and a message naming the field at fault.
+    if (error.code !== reel.status.ALREADY_EXISTS) throw error;
+    print(`${reel.statusName(error.code)}: ${error.details} -> reading it instead`);
+    return (await reel.unary(catalog, 'getFilm', { name: `films/${filmId}` })).film;
+  }
+}
+
+// Wraps the matched words in [brackets]. A JavaScript string is UTF-16 code
+// units, so the UTF-16 offsets are the ones to slice with.
+function mark({ snippet, spans }) {
+  let out = '';
+  let last = 0;
+  for (const span of spans) {
+    out += `${snippet.slice(last, span.startUtf16)}[${snippet.slice(span.startUtf16, span.endUtf16)}]`;
+    last = span.endUtf16;
+  }
+  return out + snippet.slice(last);
+}
+
+// Prints the hits as they arrive, best first.
+async function search(client, query, minRevision, print) {
+  const call = client.searchScenes(
+    { query, maxResults: 5, minRevision }, // minRevision: read-your-writes
+    { deadline: reel.deadline() });
+  for await (const message of call) {
+    for (const hit of message.hits) {
+      print(`#${hit.rank} ${hit.filmTitle}: ${hit.sceneTitle} (${hit.score.toFixed(3)})`);
+      for (const highlight of hit.highlights.slice(0, 2)) {
+        print(`    ${highlight.field}: ${mark(highlight).slice(0, 160)}`);
+      }
+    }
+    if (message.summary) {
+      const s = message.summary;
+      print(`${s.returnedCount} of ${s.totalMatches} matches (index at revision ${s.indexRevision})`);
+    }
+  }
+}
+
+// Prints the changes after `start` (at most `limit`) until the stream
+// reaches `until`.
+async function watch(catalog, start, until, limit, print) {
+  const call = catalog.watchFilms({ startRevision: start }, { deadline: reel.deadline() });
+  try {
+    let shown = 0;
+    for await (const message of call) {
+      for (const event of message.events.slice(0, limit - shown)) {
+        print(`  revision ${event.revision}: ${event.type} ${event.name}`);
+        shown += 1;
+      }
+      // message.revision is where to resume from next time.
+      if (message.revision >= until || shown === limit) break;
+    }
+  } finally {
+    call.cancel(); // the stream never ends on its own
+  }
+}
+
+async function main(argv = process.argv.slice(2), print = console.log) {
+  const shared = process.env.REEL_SHARED_DIR || path.resolve(__dirname, '..', '..', '..', 'shared');
+  const { values: args } = parseArgs({
+    args: argv,
+    options: {
+      catalog: { type: 'string', default: process.env.REEL_CATALOG_ADDR || '127.0.0.1:50051' },
+      search: { type: 'string', default: process.env.REEL_SEARCH_ADDR || '127.0.0.1:50052' },
+      page: { type: 'string', default: path.join(shared, 'seed', 'the-red-shoes.txt') },
+      query: { type: 'string', default: 'red shoes dance' },
+    },
+  });
+  const catalog = reel.catalogClient(args.catalog);
+  const searcher = reel.searchClient(args.search);
+  try {
+    const film = await importPage(catalog, args.page, print);
+    print(`\n$ search ${JSON.stringify(args.query)}`);
+    await search(searcher, args.query, film.revision, print);
+
+    const { revision } = await reel.unary(catalog, 'listFilms', { pageSize: 1 });
+    print(`\nthe latest changes (the catalog is at revision ${revision}):`);
+    await watch(catalog, Math.max(0, revision - 3), revision, 5, print);
+
+    print('\nan error, read the gRPC way:');
+    try {
+      await search(searcher, '"unbalanced', 0, print);
+    } catch (error) {
+      print(`  ${reel.statusName(error.code)}: ${error.details}`);
+    }
+  } finally {
+    catalog.close();
+    searcher.close();
+  }
+  return 0;
+}
+
+module.exports = { main };
+
+if (require.main === module) {
+  main().then((code) => { process.exitCode = code; }, (error) => {
+    console.error(`example: ${error.message}`);
+    process.exitCode = 1;
+  });
+}

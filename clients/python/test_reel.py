@@ -1,0 +1,238 @@
+"""Reel's client scenario, in Python (the same one clients/go and clients/node
+run): writes with etags, pagination, streamed search with highlights,
+cancellation, deadlines, watch resumption and argument errors, against the
+real services."""
+
+import time
+
+import grpc
+import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
+from reel.catalog.v1 import catalog_pb2
+from reel.search.v1 import search_pb2
+
+from conftest import TIMEOUT
+
+EventType = catalog_pb2.FilmEvent.EventType
+
+
+def import_films(catalog, films):
+    """ImportFilms is client-streaming: send an iterator of requests."""
+    requests = iter([catalog_pb2.ImportFilmsRequest(films=films)])
+    response = catalog.ImportFilms(requests, timeout=TIMEOUT)
+    assert (response.imported_count, response.failed_count) == (len(films), 0), response
+    return response.revision
+
+
+def search_all(search, **request):
+    """Runs a search to its end: (messages, hits, summary)."""
+    messages = list(search.SearchScenes(
+        search_pb2.SearchScenesRequest(**request), timeout=TIMEOUT))
+    hits = [hit for message in messages for hit in message.hits]
+    return messages, hits, messages[-1].summary
+
+
+def test_create_get_update_with_etag_conflict(catalog, prefix):
+    film_id = f"{prefix}-etag"
+    request = catalog_pb2.CreateFilmRequest(
+        film_id=film_id, request_id=f"{film_id}-create",
+        film=catalog_pb2.Film(title="The Etag Affair", year=1951, synopsis="Kept."))
+    created = catalog.CreateFilm(request, timeout=TIMEOUT).film
+    assert created.name == f"films/{film_id}"
+    assert created.revision > 0 and created.etag
+
+    # A retry with the same request_id returns the first response, writing nothing.
+    retried = catalog.CreateFilm(request, timeout=TIMEOUT).film
+    assert (retried.revision, retried.etag) == (created.revision, created.etag)
+
+    got = catalog.GetFilm(catalog_pb2.GetFilmRequest(name=created.name), timeout=TIMEOUT).film
+    assert (got.title, got.etag) == ("The Etag Affair", created.etag)
+
+    updated = catalog.UpdateFilm(catalog_pb2.UpdateFilmRequest(
+        film=catalog_pb2.Film(name=created.name, etag=created.etag, title="The Etag Affair II"),
+        update_mask=FieldMask(paths=["title"])), timeout=TIMEOUT).film
+    assert updated.title == "The Etag Affair II"
+    assert updated.synopsis == "Kept."  # outside the mask
+    assert updated.revision > created.revision and updated.etag != created.etag
+
+    with pytest.raises(grpc.RpcError) as stale:
+        catalog.UpdateFilm(catalog_pb2.UpdateFilmRequest(
+            film=catalog_pb2.Film(name=created.name, etag=created.etag, title="Lost update"),
+            update_mask=FieldMask(paths=["title"])), timeout=TIMEOUT)
+    assert stale.value.code() == grpc.StatusCode.ABORTED, stale.value.details()
+    assert stale.value.details()
+
+    after = catalog.GetFilm(catalog_pb2.GetFilmRequest(name=created.name), timeout=TIMEOUT).film
+    assert (after.title, after.etag) == ("The Etag Affair II", updated.etag)
+
+
+def test_list_pagination_to_the_end(catalog, prefix):
+    mine = [f"films/{prefix}-page-{i:02d}" for i in range(1, 8)]
+    import_films(catalog, [catalog_pb2.Film(name=name, title=f"Page film {i}")
+                           for i, name in enumerate(mine, 1)])
+    names, token, pages = [], "", 0
+    while True:
+        page = catalog.ListFilms(
+            catalog_pb2.ListFilmsRequest(page_size=3, page_token=token), timeout=TIMEOUT)
+        assert len(page.films) <= 3 and page.revision > 0
+        names += [film.name for film in page.films]
+        pages += 1
+        assert pages < 10_000
+        token = page.next_page_token
+        if not token:
+            break
+    assert names == sorted(names) and len(set(names)) == len(names)
+    assert [name for name in names if name in mine] == mine
+
+
+def test_search_streams_ranked_hits_with_highlights(search, search_films):
+    names, revision = search_films
+    messages, hits, summary = search_all(
+        search, query="ballerina cafe", min_revision=revision,
+        filter=search_pb2.SceneFilter(films=names))
+
+    # Every message but the last carries hits; the last only the summary.
+    assert all(m.hits and not m.HasField("summary") for m in messages[:-1])
+    assert messages[-1].HasField("summary") and not messages[-1].hits
+    assert [hit.rank for hit in hits] == list(range(1, len(hits) + 1))
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+    assert summary.returned_count == len(hits) and summary.total_matches >= len(hits)
+    assert summary.index_revision >= revision
+    assert (hits[0].film, hits[0].scene_id) == (names[1], "s1")
+
+    # Python str indexes code points: slice with the code-point offsets.
+    for hit in hits:
+        for highlight in hit.highlights:
+            text, utf8 = highlight.snippet, highlight.snippet.encode("utf-8")
+            assert highlight.spans
+            for span in highlight.spans:
+                word = text[span.start_code_point:span.end_code_point]
+                assert word.lower() in {"ballerína", "café", "ballerina"}, (word, highlight)
+                assert utf8[span.start_byte:span.end_byte].decode("utf-8") == word
+                assert span.end_utf16 - span.start_utf16 == len(word.encode("utf-16-le")) // 2
+    title = next(h for h in hits[0].highlights
+                 if h.field == search_pb2.HIGHLIGHT_FIELD_SCENE_TITLE)
+    assert title.snippet == "🩰 Ballerína café"
+    first = title.spans[0]
+    assert title.snippet[first.start_code_point:first.end_code_point] == "Ballerína"
+    # The units differ here: the emoji is 4 bytes, 2 UTF-16 units, 1 code point.
+    assert (first.start_byte, first.start_utf16, first.start_code_point) == (5, 3, 2)
+
+    # More hits than the first batch holds: ranks continue across messages.
+    messages, hits, summary = search_all(
+        search, query="red shoes", min_revision=revision,
+        filter=search_pb2.SceneFilter(films=[names[0]]))
+    assert len(hits) == 9 and len(messages) >= 3
+    assert 0 < len(messages[0].hits) <= 5
+    assert [hit.rank for hit in hits] == list(range(1, 10))
+    assert summary.total_matches == 9 and summary.complete
+
+
+@pytest.fixture(scope="module")
+def many_scenes(catalog, prefix):
+    """200 films of 5 scenes sharing a word: a stream far longer than flow
+    control lets the server send ahead."""
+    filler = " ".join(["a long walk along the harbour past the bakery"] * 8)
+    films = [catalog_pb2.Film(
+        name=f"films/{prefix}-many-{f:03d}", title=f"Marzipan {f}",
+        scenes=[catalog_pb2.Scene(scene_id=f"s{s}", title=f"Marzipan scene {s}",
+                                  description=f"{filler}, the marzipan {s}. {filler}")
+                for s in range(1, 6)])
+        for f in range(200)]
+    return [film.name for film in films], import_films(catalog, films)
+
+
+def test_cancellation_mid_stream(search, many_scenes):
+    names, revision = many_scenes
+    request = search_pb2.SearchScenesRequest(
+        query="marzipan", max_results=1000, min_revision=revision,
+        filter=search_pb2.SceneFilter(films=names))
+    for _ in range(3):
+        stream = search.SearchScenes(request, timeout=TIMEOUT)
+        first = next(stream)
+        assert 0 < len(first.hits) <= 5
+        stream.cancel()
+        summary = False
+        with pytest.raises(grpc.RpcError) as ended:
+            for message in stream:
+                summary |= message.HasField("summary")
+        assert ended.value.code() == grpc.StatusCode.CANCELLED
+        assert not summary, "the stream completed despite the cancellation"
+    # The service is unharmed.
+    _, hits, summary = search_all(search, query="marzipan", max_results=1000,
+                                  filter=search_pb2.SceneFilter(films=names))
+    assert len(hits) == summary.total_matches == 1000
+
+
+def test_deadline_exceeded(catalog, search, prefix):
+    created = catalog.CreateFilm(catalog_pb2.CreateFilmRequest(
+        film_id=f"{prefix}-deadline", film=catalog_pb2.Film(title="Deadline")),
+        timeout=TIMEOUT).film
+    start = time.monotonic()
+    with pytest.raises(grpc.RpcError) as late:
+        # An index revision that will not come: wait until the deadline.
+        list(search.SearchScenes(search_pb2.SearchScenesRequest(
+            query="deadline", min_revision=created.revision + 1_000_000), timeout=0.3))
+    assert late.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert time.monotonic() - start < 5
+
+
+def read_watch(stream, until):
+    """Reads a WatchFilms stream until a message's revision reaches `until`:
+    returns the events and that message's revision (the resume point)."""
+    events = []
+    for message in stream:
+        events += message.events
+        if message.revision >= until:
+            stream.cancel()
+            return events, message.revision
+    raise AssertionError("the watch stream ended")
+
+
+def test_watch_resumes_from_a_revision(catalog, prefix):
+    created = catalog.CreateFilm(catalog_pb2.CreateFilmRequest(
+        film_id=f"{prefix}-watched", film=catalog_pb2.Film(title="Watched")),
+        timeout=TIMEOUT).film
+    updated = catalog.UpdateFilm(catalog_pb2.UpdateFilmRequest(
+        film=catalog_pb2.Film(name=created.name, title="Watched again"),
+        update_mask=FieldMask(paths=["title"])), timeout=TIMEOUT).film
+
+    stream = catalog.WatchFilms(
+        catalog_pb2.WatchFilmsRequest(start_revision=created.revision), timeout=TIMEOUT)
+    events, resume = read_watch(stream, updated.revision)
+    assert [e.revision for e in events] == sorted({e.revision for e in events})
+    assert all(e.revision > created.revision for e in events)
+    mine = [(e.type, e.revision, e.film.title) for e in events if e.name == created.name]
+    assert mine == [(EventType.EVENT_TYPE_UPDATED, updated.revision, "Watched again")]
+
+    deleted = catalog.DeleteFilm(catalog_pb2.DeleteFilmRequest(
+        name=created.name, etag=updated.etag), timeout=TIMEOUT)
+    stream = catalog.WatchFilms(
+        catalog_pb2.WatchFilmsRequest(start_revision=resume), timeout=TIMEOUT)
+    events, _ = read_watch(stream, deleted.revision)
+    assert all(e.revision > resume for e in events)  # no duplicate, no gap
+    mine = [(e.type, e.revision, e.HasField("film")) for e in events if e.name == created.name]
+    assert mine == [(EventType.EVENT_TYPE_DELETED, deleted.revision, False)]
+
+
+def test_invalid_argument(catalog, search):
+    with pytest.raises(grpc.RpcError) as bad_query:
+        list(search.SearchScenes(
+            search_pb2.SearchScenesRequest(query='"red shoes'), timeout=TIMEOUT))
+    assert bad_query.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_query.value.details().startswith("query:")
+
+    with pytest.raises(grpc.RpcError) as bad_film:
+        catalog.CreateFilm(catalog_pb2.CreateFilmRequest(
+            film_id="untitled", film=catalog_pb2.Film(title="")), timeout=TIMEOUT)
+    assert bad_film.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert bad_film.value.details().startswith("film.title")
+
+
+def test_example_runs(capsys, seed_page):
+    import example
+
+    assert example.main([]) == 0
+    out = capsys.readouterr().out
+    assert "#1 The Red Shoes" in out and "[" in out
+    assert "INVALID_ARGUMENT: query:" in out

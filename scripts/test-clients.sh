@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# The client tier: checks the contracts against the published one (buf
+# breaking), generates the Python and Go stubs, installs the Node client's
+# packages, starts catalog-service and search-service on free loopback ports
+# (data in a temporary folder) and runs each client's tests in its own runner
+# (pytest, go test, node --test) against them. The services are stopped and
+# their data removed on exit, whether the tests pass, fail or are interrupted.
+#
+#   scripts/test-clients.sh [python] [go] [node]   # default: all three
+#
+# Uses the binaries in ${REEL_BUILD_DIR:-build} (scripts/test.sh builds them
+# first) and the packages scripts/install-deps.sh installs. Environment:
+# REEL_SHARED_DIR (default ../shared) for the seed page.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BUILD_DIR=${REEL_BUILD_DIR:-build}
+SUITES=("$@")
+[[ ${#SUITES[@]} -eq 0 ]] && SUITES=(python go node)
+SUITE_TIMEOUT=${REEL_CLIENT_SUITE_TIMEOUT:-240}  # seconds, per suite
+
+failed=()
+echo "== contract"
+scripts/check-proto-breaking.sh || failed+=(buf-breaking)
+
+# The services: bring a configured build tree up to date (a no-op when it
+# is), or configure and build the two targets when there is none.
+CATALOG_BIN=$BUILD_DIR/catalog-service/catalog-service
+SEARCH_BIN=$BUILD_DIR/search-service/search-service
+if [[ -f $BUILD_DIR/CMakeCache.txt ]]; then
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target catalog-service search-service >/dev/null
+elif [[ ! -x $CATALOG_BIN || ! -x $SEARCH_BIN ]]; then
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="${REEL_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target catalog-service search-service >/dev/null
+fi
+
+for tool in protoc grpc_python_plugin protoc-gen-go protoc-gen-go-grpc go node npm; do
+  command -v "$tool" >/dev/null ||
+    { echo "test-clients: $tool is missing; run scripts/install-deps.sh" >&2; exit 1; }
+done
+# Go keeps its build cache under $HOME; without one, in the build tree.
+if [[ -z ${GOCACHE:-} && -z ${HOME:-} && -z ${XDG_CACHE_HOME:-} ]]; then
+  export GOCACHE=$ROOT/$BUILD_DIR/go-cache
+  [[ $BUILD_DIR == /* ]] && GOCACHE=$BUILD_DIR/go-cache
+fi
+# Debian's Python packages (grpcio, protobuf, pytest) are seen by Debian's
+# interpreter, not by a python3 that may come earlier on PATH.
+PYTHON=/usr/bin/python3
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/reel-clients.XXXXXX")
+PIDS=()
+stop_services() {
+  local status=$?
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    # Bounded: a service that does not drain in 30 s is killed.
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$TMP"
+  exit "$status"
+}
+trap stop_services EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Starts a service on a free port (--listen=127.0.0.1:0) and sets PORT to
+# the one it reports ("... listening on port N").
+start_service() {
+  local name=$1
+  shift
+  "$@" >"$TMP/$name.out" 2>"$TMP/$name.log" </dev/null &
+  local pid=$!
+  PIDS+=("$pid")
+  for _ in $(seq 1 300); do
+    PORT=$(sed -n 's/.* listening on port \([0-9]*\)$/\1/p' "$TMP/$name.out")
+    [[ -n $PORT ]] && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "test-clients: $name failed to start:" >&2
+      cat "$TMP/$name.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "test-clients: $name did not start within 30 s" >&2
+  return 1
+}
+
+echo "== client stubs and packages"
+for suite in "${SUITES[@]}"; do
+  case $suite in
+    python) clients/python/generate.sh ;;
+    go) clients/go/generate.sh ;;
+    node)
+      if [[ ! -f clients/node/node_modules/.package-lock.json ||
+            clients/node/package-lock.json -nt clients/node/node_modules/.package-lock.json ]]; then
+        (cd clients/node && npm ci --no-audit --no-fund --loglevel=error)
+      fi
+      echo "node packages: clients/node/node_modules" ;;
+    *) echo "test-clients: unknown suite $suite (python, go or node)" >&2; exit 2 ;;
+  esac
+done
+
+start_service catalog "$CATALOG_BIN" --listen=127.0.0.1:0 --data_dir="$TMP/catalog"
+export REEL_CATALOG_ADDR=127.0.0.1:$PORT
+start_service search "$SEARCH_BIN" --listen=127.0.0.1:0 --catalog="$REEL_CATALOG_ADDR" \
+  --data_dir="$TMP/search"
+export REEL_SEARCH_ADDR=127.0.0.1:$PORT
+export REEL_SHARED_DIR=${REEL_SHARED_DIR:-$(cd "$ROOT/.." && pwd)/shared}
+echo "catalog-service on $REEL_CATALOG_ADDR, search-service on $REEL_SEARCH_ADDR"
+
+run_suite() {
+  local suite=$1
+  echo
+  echo "== $suite client tests"
+  case $suite in
+    python)
+      (cd clients/python &&
+        timeout -k 10 "$SUITE_TIMEOUT" "$PYTHON" -m pytest -p no:cacheprovider -v test_reel.py) ;;
+    go)
+      # GOPATH mode over Debian's Go sources (/usr/share/gocode): no module
+      # downloads. gen/ holds the generated packages.
+      (cd clients/go &&
+        GO111MODULE=off GOPATH="$PWD/gen:/usr/share/gocode" GOPROXY=off GOFLAGS= \
+          timeout -k 10 "$SUITE_TIMEOUT" go test -count=1 -v .) ;;
+    node)
+      (cd clients/node && timeout -k 10 "$SUITE_TIMEOUT" node --test test/) ;;
+  esac
+}
+
+# Counts the tests each runner reports, for one closing line over all three.
+passed=0
+failures=0
+count_tests() {
+  local suite=$1 log=$2 ok=0 bad=0
+  case $suite in
+    python)  # "== 6 passed, 1 failed, 1 error in 0.47s =="
+      read -r ok bad < <(grep -E '^=+ .* in [0-9.]+s' "$log" | tail -n 1 | awk '{
+        for (i = 1; i < NF; i++) {
+          if ($(i + 1) ~ /^passed/) ok += $i
+          if ($(i + 1) ~ /^(failed|errors?)/) bad += $i
+        }
+      } END { print ok + 0, bad + 0 }') ;;
+    go)
+      ok=$(grep -c '^--- PASS' "$log" || true)
+      bad=$(grep -c '^--- FAIL' "$log" || true) ;;
+    node)
+      ok=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+      bad=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n 1) ;;
+  esac
+  passed=$((passed + ${ok:-0}))
+  failures=$((failures + ${bad:-0}))
+  # A runner that died before reporting still counts as a failure.
+  [[ $3 -ne 0 && ${bad:-0} -eq 0 ]] && failures=$((failures + 1))
+  return 0
+}
+
+for suite in "${SUITES[@]}"; do
+  rc=0
+  run_suite "$suite" 2>&1 | tee "$TMP/$suite.test.log" || rc=$?
+  [[ $rc -ne 0 ]] && failed+=("$suite")
+  count_tests "$suite" "$TMP/$suite.test.log" "$rc"
+done
+echo
+[[ " ${failed[*]} " == *" buf-breaking "* ]] && failures=$((failures + 1))
+echo "client suites run: ${SUITES[*]}"
+echo "clients: $passed passed, $failures failed"
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "client tests FAILED: ${failed[*]} (service logs below)" >&2
+  for name in catalog search; do
+    echo "--- $name log (last 30 lines)" >&2
+    tail -n 30 "$TMP/$name.log" >&2 || true
+  done
+  exit 1
+fi
