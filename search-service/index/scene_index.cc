@@ -244,6 +244,7 @@ void SceneIndex::Impl::RemoveFilm(absl::string_view name) {
     --live_docs_;
   }
   info.live = false;
+  info.film.reset();  // Its scenes are tombstones now; nothing reads it.
   film_ids_.erase(it);
 }
 
