@@ -9,11 +9,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "catalog-service/api/catalog_service.h"
-#include "catalog-service/store/film_store.h"
-#include "catalog-service/watch/watch_hub.h"
+#include "catalog-service/server/catalog_server.h"
 #include "common/logging/logging.h"
-#include "common/server/grpc_server.h"
 #include "common/server/signals.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -51,51 +48,36 @@ int Run() {
     return 2;
   }
 
-  FilmStoreOptions store_options;
-  store_options.path = absl::GetFlag(FLAGS_data_dir);
-  store_options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
-  store_options.change_retention_revisions =
+  CatalogServerOptions options;
+  options.store.path = absl::GetFlag(FLAGS_data_dir);
+  options.store.sync_writes = absl::GetFlag(FLAGS_sync_writes);
+  options.store.change_retention_revisions =
       absl::GetFlag(FLAGS_change_retention_revisions);
-  auto store = FilmStore::Open(store_options);
-  if (!store.ok()) {
-    spdlog::critical("cannot open the catalog: {}", store.status().ToString());
-    return 1;
-  }
-
-  WatchOptions watch_options;
-  watch_options.progress_interval =
+  options.watch.progress_interval =
       absl::GetFlag(FLAGS_watch_progress_interval);
-  watch_options.stall_timeout = absl::GetFlag(FLAGS_watch_stall_timeout);
-  WatchHub hub(store->get(), watch_options);
-  (*store)->SetCommitListener(
-      [&hub](int64_t revision) { hub.OnCommit(revision); });
-  CatalogServiceImpl service(store->get(), &hub);
-
-  GrpcServerOptions server_options;
-  server_options.listen_address = absl::GetFlag(FLAGS_listen);
-  server_options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
-  server_options.max_receive_message_bytes =
+  options.watch.stall_timeout = absl::GetFlag(FLAGS_watch_stall_timeout);
+  options.server.listen_address = absl::GetFlag(FLAGS_listen);
+  options.server.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  options.server.max_receive_message_bytes =
       absl::GetFlag(FLAGS_max_message_bytes);
-  server_options.max_send_message_bytes =
+  options.server.max_send_message_bytes =
       absl::GetFlag(FLAGS_max_message_bytes);
-  server_options.health_service_names = {"reel.catalog.v1.CatalogService"};
-  auto server = GrpcServer::Start(server_options, {&service});
-  if (!server.ok()) {
-    spdlog::critical("{}", server.status().ToString());
+  auto catalog = CatalogServer::Start(options);
+  if (!catalog.ok()) {
+    spdlog::critical("cannot start the catalog: {}",
+                     catalog.status().ToString());
     return 1;
   }
-  (*server)->AddBeforeDrainHook([&hub] { hub.Shutdown(); });
-  (*server)->SetServing(true);
   // Tests and scripts read this line to learn the port.
-  std::cout << "catalog-service listening on port " << (*server)->port()
+  std::cout << "catalog-service listening on port " << (*catalog)->port()
             << std::endl;
   spdlog::info("serving on {} (port {}), data in {}, revision {}",
-               server_options.listen_address, (*server)->port(),
-               store_options.path, (*store)->revision());
+               options.server.listen_address, (*catalog)->port(),
+               options.store.path, (*catalog)->store()->revision());
 
   const int signal_number = WaitForTerminationSignal();
   spdlog::info("signal {} received", signal_number);
-  (*server)->Shutdown();
+  (*catalog)->Shutdown();
   return 0;
 }
 

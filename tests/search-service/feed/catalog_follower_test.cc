@@ -1,5 +1,5 @@
-// CatalogFollower against a real in-process catalog (FilmStore + WatchHub +
-// CatalogServiceImpl on a loopback gRPC server) and a real IndexStore:
+// CatalogFollower against a real in-process catalog (a CatalogServer on a
+// loopback port) and a real IndexStore:
 // snapshot, live changes, restart without re-snapshot, catalog outage and
 // return, compacted history. Waits poll with a deadline; no fixed sleeps.
 #include "search-service/feed/catalog_follower.h"
@@ -18,10 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "catalog-service/api/catalog_service.h"
-#include "catalog-service/store/film_store.h"
-#include "catalog-service/watch/watch_hub.h"
-#include "common/server/grpc_server.h"
+#include "catalog-service/server/catalog_server.h"
 #include "search-service/feed/index_store.h"
 #include "search-service/index/live_index.h"
 #include "search-service/text/analyzer.h"
@@ -31,11 +28,7 @@
 namespace reel::search {
 namespace {
 
-using ::reel::catalog::CatalogServiceImpl;
 using ::reel::catalog::FilmStore;
-using ::reel::catalog::FilmStoreOptions;
-using ::reel::catalog::WatchHub;
-using ::reel::catalog::WatchOptions;
 using ::reel::catalog::v1::CatalogService;
 using ::reel::catalog::v1::CreateFilmRequest;
 using ::reel::catalog::v1::CreateFilmResponse;
@@ -92,38 +85,27 @@ class CatalogFollowerTest : public ::testing::Test {
 
   // --- The catalog ---
   void StartCatalog(int port, int64_t retention) {
-    FilmStoreOptions store_options;
-    store_options.path = dir_.Join("catalog");
-    store_options.sync_writes = false;
-    store_options.maintenance_interval = absl::ZeroDuration();
-    store_options.change_retention_revisions = retention;
-    auto store = FilmStore::Open(store_options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    catalog_ = *std::move(store);
-    WatchOptions watch_options;
-    watch_options.progress_interval = absl::Milliseconds(50);
-    hub_ = std::make_unique<WatchHub>(catalog_.get(), watch_options);
-    catalog_->SetCommitListener([this](int64_t r) { hub_->OnCommit(r); });
-    service_ = std::make_unique<CatalogServiceImpl>(catalog_.get(), hub_.get());
-    GrpcServerOptions server_options;
-    server_options.listen_address = absl::StrCat("127.0.0.1:", port);
-    server_options.drain_timeout = absl::Seconds(1);
-    auto server = GrpcServer::Start(server_options, {service_.get()});
+    catalog::CatalogServerOptions options;
+    options.store.path = dir_.Join("catalog");
+    options.store.sync_writes = false;
+    options.store.maintenance_interval = absl::ZeroDuration();
+    options.store.change_retention_revisions = retention;
+    options.watch.progress_interval = absl::Milliseconds(50);
+    options.server.listen_address = absl::StrCat("127.0.0.1:", port);
+    options.server.drain_timeout = absl::Seconds(1);
+    auto server = catalog::CatalogServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    server_->AddBeforeDrainHook([this] { hub_->Shutdown(); });
-    server_->SetServing(true);
-    port_ = server_->port();
+    catalog_server_ = *std::move(server);
+    catalog_ = catalog_server_->store();
+    port_ = catalog_server_->port();
     stub_ = CatalogService::NewStub(grpc::CreateChannel(
         absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
   }
 
   void StopCatalog() {
     stub_.reset();
-    server_.reset();
-    service_.reset();
-    hub_.reset();
-    catalog_.reset();
+    catalog_ = nullptr;
+    catalog_server_.reset();
   }
 
   int64_t Create(const std::string& id, int scenes) {
@@ -200,10 +182,8 @@ class CatalogFollowerTest : public ::testing::Test {
   testing::TempDir dir_;
   std::shared_ptr<const text::Analyzer> analyzer_;
   // Catalog.
-  std::unique_ptr<FilmStore> catalog_;
-  std::unique_ptr<WatchHub> hub_;
-  std::unique_ptr<CatalogServiceImpl> service_;
-  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<catalog::CatalogServer> catalog_server_;
+  FilmStore* catalog_ = nullptr;  // Owned by catalog_server_.
   std::unique_ptr<CatalogService::Stub> stub_;
   int port_ = 0;
   // Search side.
