@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds everything, checks the
-# contracts (buf lint) and runs every test tier that fits the CI budget.
+# contracts (buf lint) and runs every test tier that fits the CI budget:
+# ctest (unit, in-process gRPC, end-to-end with child processes), the
+# Kubernetes manifests offline, and the Python, Go and Node clients against
+# real servers. Slower tiers: scripts/test-images.sh, scripts/bench.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh -DREEL_BUILD_TESTS=ON
 scripts/lint-proto.sh
 ctest --test-dir "${REEL_BUILD_DIR:-build}" --output-on-failure -j"$(nproc)"
+scripts/test-deploy.sh
 scripts/test-clients.sh

@@ -1,0 +1,48 @@
+# search-service image. Build from the repository root:
+#   docker build -f deploy/docker/search.Dockerfile -t reel/search-service .
+# (scripts/test-images.sh builds it with podman from a debootstrapped base:
+#  --build-arg BASE_IMAGE=localhost/reel/bookworm-base).
+#
+# The build stage is the same in catalog.Dockerfile and search.Dockerfile and
+# builds both binaries, so the second image reuses the first one's layers.
+ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
+
+FROM ${BASE_IMAGE} AS build
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends \
+      build-essential cmake pkg-config \
+      libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
+      librocksdb-dev libabsl-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev \
+      libicu-dev libstemmer-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY CMakeLists.txt ./
+COPY cmake cmake
+COPY proto proto
+COPY common common
+COPY catalog-service catalog-service
+COPY search-service search-service
+COPY tools tools
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DREEL_BUILD_TESTS=OFF >/dev/null \
+ && cmake --build /build -j"$(nproc)" --target catalog-service search-service \
+ && strip /build/catalog-service/catalog-service /build/search-service/search-service
+
+# Runtime: the slim base plus only the shared libraries the binary links
+# (apt brings their own dependencies), no compiler, no headers.
+FROM ${BASE_IMAGE}
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends libgrpc++1.51 libprotobuf32 librocksdb7.8 libspdlog1.10 libabsl20220623 zlib1g libicu72 libstemmer0d \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/* \
+ && mkdir -p /var/lib/reel && chown 65532:65532 /var/lib/reel
+COPY --from=build /build/search-service/search-service /usr/local/bin/search-service
+# Numeric user and group, so runAsNonRoot can verify them without /etc/passwd.
+USER 65532:65532
+WORKDIR /var/lib/reel
+EXPOSE 50052
+# Exec form: the binary is PID 1 and gets SIGTERM directly (it drains on it).
+# Kubernetes passes the flags as args (deploy/k8s); these defaults listen on
+# every interface and keep data under /var/lib/reel.
+ENTRYPOINT ["/usr/local/bin/search-service"]
+CMD ["--listen=0.0.0.0:50052", "--data_dir=/var/lib/reel/search"]
