@@ -166,20 +166,22 @@ grpc::Status CatalogServiceImpl::CreateFilm(grpc::ServerContext* context,
   return ToGrpcStatus(run());
 }
 
-grpc::Status CatalogServiceImpl::GetFilm(grpc::ServerContext* context,
-                                         const GetFilmRequest* request,
-                                         GetFilmResponse* response) {
+grpc::ServerUnaryReactor* CatalogServiceImpl::GetFilm(
+    grpc::CallbackServerContext* context, const GetFilmRequest* request,
+    GetFilmResponse* response) {
   auto run = [&]() -> absl::Status {
     REEL_ASSIGN_OR_RETURN(std::string film_id, ParseFilmName(request->name()));
     REEL_ASSIGN_OR_RETURN(*response->mutable_film(), store_->Get(film_id));
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(run()));
+  return reactor;
 }
 
-grpc::Status CatalogServiceImpl::ListFilms(grpc::ServerContext* context,
-                                           const ListFilmsRequest* request,
-                                           ListFilmsResponse* response) {
+grpc::ServerUnaryReactor* CatalogServiceImpl::ListFilms(
+    grpc::CallbackServerContext* context, const ListFilmsRequest* request,
+    ListFilmsResponse* response) {
   auto run = [&]() -> absl::Status {
     if (request->page_size() < 0) {
       return absl::InvalidArgumentError(
@@ -202,7 +204,9 @@ grpc::Status CatalogServiceImpl::ListFilms(grpc::ServerContext* context,
     for (Film& film : page.films) *response->add_films() = std::move(film);
     return absl::OkStatus();
   };
-  return ToGrpcStatus(run());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(run()));
+  return reactor;
 }
 
 grpc::Status CatalogServiceImpl::UpdateFilm(grpc::ServerContext* context,
