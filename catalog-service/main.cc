@@ -34,6 +34,11 @@ ABSL_FLAG(int, max_message_bytes, 64 << 20,
           "largest request or response message");
 ABSL_FLAG(std::string, log_level, "info",
           "trace, debug, info, warn, error, critical or off");
+ABSL_FLAG(std::string, log_format, "text",
+          "text, or json for one JSON object per line");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port serving Prometheus metrics at GET /metrics (e.g. "
+          "127.0.0.1:9090); empty serves none");
 
 namespace {
 
@@ -41,8 +46,10 @@ int Run() {
   using namespace reel;
   using namespace reel::catalog;
 
-  if (absl::Status status = InitLogging(
-          {.level = absl::GetFlag(FLAGS_log_level), .component = "catalog"});
+  if (absl::Status status =
+          InitLogging({.level = absl::GetFlag(FLAGS_log_level),
+                       .component = "catalog",
+                       .format = absl::GetFlag(FLAGS_log_format)});
       !status.ok()) {
     std::cerr << "catalog-service: " << status.message() << "\n";
     return 2;
@@ -62,6 +69,7 @@ int Run() {
       absl::GetFlag(FLAGS_max_message_bytes);
   options.server.max_send_message_bytes =
       absl::GetFlag(FLAGS_max_message_bytes);
+  options.server.metrics_listen_address = absl::GetFlag(FLAGS_metrics_listen);
   auto catalog = CatalogServer::Start(options);
   if (!catalog.ok()) {
     spdlog::critical("cannot start the catalog: {}",
@@ -74,6 +82,10 @@ int Run() {
   spdlog::info("serving on {} (port {}), data in {}, revision {}",
                options.server.listen_address, (*catalog)->port(),
                options.store.path, (*catalog)->store()->revision());
+  if (const int port = (*catalog)->server()->metrics_port(); port != 0) {
+    spdlog::info("metrics on {} (port {})",
+                 options.server.metrics_listen_address, port);
+  }
 
   const int signal_number = WaitForTerminationSignal();
   spdlog::info("signal {} received", signal_number);

@@ -4,11 +4,15 @@
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
+#include <memory>
+#include <mutex>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/logging/logging.h"
 #include "common/server/grpc_server.h"
@@ -31,15 +35,80 @@ ABSL_FLAG(absl::Duration, reconnect_max_backoff, absl::Seconds(5),
           "longest wait between attempts to reach the catalog");
 ABSL_FLAG(std::string, log_level, "info",
           "trace, debug, info, warn, error, critical or off");
+ABSL_FLAG(std::string, log_format, "text",
+          "text, or json for one JSON object per line");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port serving Prometheus metrics at GET /metrics (e.g. "
+          "127.0.0.1:9091); empty serves none");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
+          "send clients GOAWAY once a connection is this old so they "
+          "reconnect and spread over new replicas (calls in flight get "
+          "--drain_timeout to finish); 0 never does");
 
 namespace {
+
+// Search figures for /metrics, read at each scrape. The server holding the
+// registry is destroyed before the index, follower and store it reads.
+void AddSearchMetrics(reel::MetricsRegistry* metrics,
+                      const reel::search::LiveIndex* index,
+                      const reel::search::CatalogFollower* follower,
+                      const reel::search::IndexStore* store) {
+  metrics->AddCallbackGauge(
+      "reel_search_applied_revision", "Catalog revision the index reflects.",
+      {}, [index] { return static_cast<double>(index->applied_revision()); });
+  metrics->AddCallbackGauge(
+      "reel_search_catalog_revision_seen",
+      "Newest catalog revision seen on the watch stream.", {}, [follower] {
+        return static_cast<double>(follower->status().catalog_revision_seen);
+      });
+  metrics->AddCallbackGauge(
+      "reel_search_watch_lag_revisions",
+      "Catalog revisions seen but not yet applied to the index.", {},
+      [index, follower] {
+        return static_cast<double>(
+            std::max<int64_t>(0, follower->status().catalog_revision_seen -
+                                     index->applied_revision()));
+      });
+  // One stats() walk per scrape serves the four index gauges.
+  struct StatsCache {
+    std::mutex mutex;
+    absl::Time taken = absl::InfinitePast();
+    reel::search::IndexStats stats;
+  };
+  auto cache = std::make_shared<StatsCache>();
+  auto stat = [index, cache](int64_t reel::search::IndexStats::*field) {
+    return [index, cache, field] {
+      std::lock_guard<std::mutex> lock(cache->mutex);
+      if (absl::Now() - cache->taken > absl::Seconds(1)) {
+        cache->stats = index->stats();
+        cache->taken = absl::Now();
+      }
+      return static_cast<double>(cache->stats.*field);
+    };
+  };
+  metrics->AddCallbackGauge("reel_search_index_films", "Films indexed.", {},
+                            stat(&reel::search::IndexStats::films));
+  metrics->AddCallbackGauge("reel_search_index_scenes", "Scenes indexed.", {},
+                            stat(&reel::search::IndexStats::scenes));
+  metrics->AddCallbackGauge("reel_search_index_terms",
+                            "Distinct terms in the index.", {},
+                            stat(&reel::search::IndexStats::terms));
+  metrics->AddCallbackGauge("reel_search_index_memory_bytes",
+                            "Approximate index memory in bytes.", {},
+                            stat(&reel::search::IndexStats::memory_bytes));
+  metrics->AddCallbackGauge(
+      "reel_search_index_disk_bytes", "Index state on disk in bytes.", {},
+      [store] { return static_cast<double>(store->DiskBytes()); });
+}
 
 int Run() {
   using namespace reel;
   using namespace reel::search;
 
-  if (absl::Status status = InitLogging(
-          {.level = absl::GetFlag(FLAGS_log_level), .component = "search"});
+  if (absl::Status status =
+          InitLogging({.level = absl::GetFlag(FLAGS_log_level),
+                       .component = "search",
+                       .format = absl::GetFlag(FLAGS_log_format)});
       !status.ok()) {
     std::cerr << "search-service: " << status.message() << "\n";
     return 2;
@@ -100,11 +169,18 @@ int Run() {
   server_options.listen_address = absl::GetFlag(FLAGS_listen);
   server_options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   server_options.health_service_names = {"reel.search.v1.SearchService"};
+  server_options.metrics_listen_address = absl::GetFlag(FLAGS_metrics_listen);
+  if (const absl::Duration age = absl::GetFlag(FLAGS_max_connection_age);
+      age > absl::ZeroDuration()) {
+    server_options.max_connection_age = age;
+    server_options.max_connection_age_grace = server_options.drain_timeout;
+  }
   auto server = GrpcServer::Start(server_options, {&service});
   if (!server.ok()) {
     spdlog::critical("{}", server.status().ToString());
     return 1;
   }
+  AddSearchMetrics((*server)->metrics(), &index, &follower, store->get());
   // Searches waiting for a revision end at once on shutdown (UNAVAILABLE)
   // rather than holding the drain until their deadline.
   (*server)->AddBeforeDrainHook([&index] { index.CancelWaits(); });
@@ -125,6 +201,10 @@ int Run() {
   spdlog::info("serving on {} (port {}), following catalog {}",
                server_options.listen_address, (*server)->port(),
                follower_options.catalog_address);
+  if (const int port = (*server)->metrics_port(); port != 0) {
+    spdlog::info("metrics on {} (port {})",
+                 server_options.metrics_listen_address, port);
+  }
 
   const int signal_number = WaitForTerminationSignal();
   spdlog::info("signal {} received", signal_number);

@@ -3,6 +3,45 @@
 #include "common/status/status_macros.h"
 
 namespace reel::catalog {
+namespace {
+
+// Catalog figures for /metrics, read at each scrape. The GrpcServer holding
+// the registry is destroyed before the store and hub (see the header).
+void AddCatalogMetrics(MetricsRegistry* metrics, const FilmStore* store,
+                       const WatchHub* hub) {
+  metrics->AddCallbackGauge(
+      "reel_catalog_revision", "Newest committed catalog revision.", {},
+      [store] { return static_cast<double>(store->revision()); });
+  metrics->AddCallbackGauge(
+      "reel_catalog_compacted_through_revision",
+      "Newest revision removed from the change log.", {},
+      [store] { return static_cast<double>(store->compacted_through()); });
+  metrics->AddCallbackGauge(
+      "reel_catalog_watch_streams_active", "WatchFilms streams open now.", {},
+      [hub] { return static_cast<double>(hub->active_streams()); });
+  metrics->AddCallbackCounter(
+      "reel_catalog_watch_streams_stalled_total",
+      "WatchFilms streams ended because the client stopped reading.", {},
+      [hub] { return static_cast<double>(hub->stalled_streams()); });
+  metrics->AddCallbackGauge(
+      "reel_catalog_rocksdb_pending_compaction_bytes",
+      "RocksDB estimate of bytes compaction must rewrite.", {}, [store] {
+        return static_cast<double>(store->AggregatedIntProperty(
+            "rocksdb.estimate-pending-compaction-bytes"));
+      });
+  metrics->AddCallbackGauge(
+      "reel_catalog_rocksdb_memtable_bytes",
+      "RocksDB memtable bytes (active, unflushed and pinned).", {}, [store] {
+        return static_cast<double>(
+            store->AggregatedIntProperty("rocksdb.cur-size-all-mem-tables"));
+      });
+  metrics->AddCallbackGauge(
+      "reel_catalog_rocksdb_live_sst_bytes",
+      "RocksDB live SST file bytes on disk.", {},
+      [store] { return static_cast<double>(store->ApproximateDiskBytes()); });
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(
     CatalogServerOptions options) {
@@ -20,6 +59,7 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(
   REEL_ASSIGN_OR_RETURN(
       catalog->server_,
       GrpcServer::Start(options.server, {catalog->service_.get()}));
+  AddCatalogMetrics(catalog->server_->metrics(), catalog->store_.get(), hub);
   catalog->server_->AddBeforeDrainHook([hub] { hub->Shutdown(); });
   catalog->server_->SetServing(true);  // The store is open.
   return catalog;

@@ -656,4 +656,9 @@ uint64_t FilmStore::ApproximateDiskBytes() const {
   return total;
 }
 
+uint64_t FilmStore::AggregatedIntProperty(const std::string& property) const {
+  uint64_t value = 0;
+  return db_->GetAggregatedIntProperty(property, &value) ? value : 0;
+}
+
 }  // namespace reel::catalog

@@ -167,6 +167,9 @@ class FilmStore {
 
   // Approximate RocksDB figures for status pages: live data bytes on disk.
   uint64_t ApproximateDiskBytes() const;
+  // A RocksDB integer property summed over the column families, e.g.
+  // "rocksdb.cur-size-all-mem-tables"; 0 when RocksDB does not know it.
+  uint64_t AggregatedIntProperty(const std::string& property) const;
 
  private:
   struct Operation;

@@ -4,11 +4,27 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "common/metrics/rpc_observer.h"
 
 namespace reel {
+namespace {
+
+// A duration as a gRPC channel-argument milliseconds value (INT_MAX = never).
+int ToArgMilliseconds(absl::Duration duration) {
+  const int64_t ms = absl::ToInt64Milliseconds(duration);
+  if (duration == absl::InfiniteDuration() ||
+      ms > std::numeric_limits<int>::max()) {
+    return std::numeric_limits<int>::max();
+  }
+  return static_cast<int>(std::max<int64_t>(ms, 0));
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const GrpcServerOptions& options, std::vector<grpc::Service*> services) {
@@ -21,6 +37,19 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
                            grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(options.max_send_message_bytes);
+  if (options.max_connection_age != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               ToArgMilliseconds(options.max_connection_age));
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+        ToArgMilliseconds(options.max_connection_age_grace));
+  }
+  auto metrics = std::make_unique<MetricsRegistry>();
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<RpcObserverFactory>(metrics.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (grpc::Service* service : services) builder.RegisterService(service);
 
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -30,14 +59,24 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
                      " (address in use, or not an address of this machine?)"));
   }
   auto result = std::unique_ptr<GrpcServer>(
-      new GrpcServer(options, std::move(server), port));
+      new GrpcServer(options, std::move(metrics), std::move(server), port));
   result->SetServing(false);
+  if (!options.metrics_listen_address.empty()) {
+    auto http = MetricsHttpServer::Start(options.metrics_listen_address,
+                                         result->metrics());
+    if (!http.ok()) return http.status();  // ~GrpcServer stops the server.
+    result->metrics_http_ = *std::move(http);
+  }
   return result;
 }
 
 GrpcServer::GrpcServer(GrpcServerOptions options,
+                       std::unique_ptr<MetricsRegistry> metrics,
                        std::unique_ptr<grpc::Server> server, int port)
-    : options_(std::move(options)), server_(std::move(server)), port_(port) {}
+    : options_(std::move(options)),
+      metrics_(std::move(metrics)),
+      server_(std::move(server)),
+      port_(port) {}
 
 GrpcServer::~GrpcServer() { Shutdown(); }
 

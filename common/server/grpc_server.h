@@ -12,6 +12,12 @@
 // refused, and in-flight calls get until `drain_timeout` to finish before the
 // rest are cancelled.
 //
+// Every call passes through an RpcObserver (common/metrics/rpc_observer.h):
+// request counts by code, latency histograms, stream gauges into metrics(),
+// an access-log record, and the x-request-id echo. With a non-empty
+// metrics_listen_address, metrics() is also served at GET /metrics over HTTP
+// until the GrpcServer is destroyed (so scrapes still work while draining).
+//
 // Thread-safe. Shutdown() is idempotent and also runs from the destructor.
 #ifndef REEL_COMMON_SERVER_GRPC_SERVER_H_
 #define REEL_COMMON_SERVER_GRPC_SERVER_H_
@@ -26,6 +32,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/metrics/metrics.h"
+#include "common/metrics/metrics_http_server.h"
 
 namespace reel {
 
@@ -41,6 +49,15 @@ struct GrpcServerOptions {
   // Name reported by the health service for each registered service, besides
   // the server-wide "" entry.
   std::vector<std::string> health_service_names;
+  // host:port for the Prometheus /metrics endpoint; "" serves none. Port 0
+  // picks a free one (see GrpcServer::metrics_port()).
+  std::string metrics_listen_address;
+  // Clients are sent GOAWAY once a connection is this old, so they reconnect
+  // and a balancer can spread them over new replicas. Infinite: never.
+  absl::Duration max_connection_age = absl::InfiniteDuration();
+  // After that GOAWAY, how long calls on the old connection may finish before
+  // it is closed.
+  absl::Duration max_connection_age_grace = absl::Seconds(30);
 };
 
 class GrpcServer {
@@ -54,6 +71,12 @@ class GrpcServer {
 
   // The port actually bound.
   int port() const { return port_; }
+  // The metrics HTTP port, or 0 when metrics are not served.
+  int metrics_port() const {
+    return metrics_http_ != nullptr ? metrics_http_->port() : 0;
+  }
+  // The registry served at /metrics; services add their own gauges here.
+  MetricsRegistry* metrics() const { return metrics_.get(); }
 
   // Reports SERVING or NOT_SERVING for "" and every health_service_names.
   void SetServing(bool serving);
@@ -69,12 +92,16 @@ class GrpcServer {
   void Wait();
 
  private:
-  GrpcServer(GrpcServerOptions options, std::unique_ptr<grpc::Server> server,
-             int port);
+  GrpcServer(GrpcServerOptions options,
+             std::unique_ptr<MetricsRegistry> metrics,
+             std::unique_ptr<grpc::Server> server, int port);
 
   const GrpcServerOptions options_;
+  // Declared first: outlives the server's interceptors and the HTTP server.
+  const std::unique_ptr<MetricsRegistry> metrics_;
   const std::unique_ptr<grpc::Server> server_;
   const int port_;
+  std::unique_ptr<MetricsHttpServer> metrics_http_;  // Set once by Start().
 
   std::mutex mutex_;
   std::vector<std::function<void()>> before_drain_hooks_;  // GUARDED_BY(mutex_)

@@ -158,8 +158,8 @@ export function check(objects) {
       add(w, "no headless Service for client-side round_robin");
   }
 
-  // NetworkPolicy: default deny both ways; the catalog reachable only from
-  // search and from labelled clients.
+  // NetworkPolicy: default deny both ways; the catalog's gRPC port reachable
+  // only from search and from labelled clients.
   const nps = objects.filter((o) => o.kind === "NetworkPolicy");
   const deny = nps.find((n) => Object.keys(n.spec.podSelector ?? {}).length === 0 &&
     ["Ingress", "Egress"].every((t) => n.spec.policyTypes?.includes(t)) && !n.spec.ingress?.length && !n.spec.egress?.length);
@@ -168,7 +168,12 @@ export function check(objects) {
   for (const w of catalogs) {
     const applying = nps.filter((n) => selects(n.spec.podSelector, podLabels(w)) && n.spec.policyTypes?.includes("Ingress"));
     if (!applying.length) add(w, "no ingress NetworkPolicy selects the catalog");
+    // The metrics port may admit a scraper; every other port (gRPC) only
+    // search and labelled clients.
+    const metricsPorts = new Set((w.spec.template.spec.containers ?? []).flatMap((c) =>
+      (c.ports ?? []).filter((p) => p.name === "metrics").map((p) => p.containerPort)));
     for (const n of applying) for (const rule of n.spec.ingress ?? []) {
+      if (rule.ports?.length && rule.ports.every((p) => metricsPorts.has(p.port))) continue;
       if (!rule.from?.length) { add(n, "an ingress rule without `from` admits everyone to the catalog"); continue; }
       for (const peer of rule.from) {
         const ok = (peer.podSelector && !peer.namespaceSelector && selects(peer.podSelector, searchLabels) &&
