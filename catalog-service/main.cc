@@ -39,6 +39,9 @@ ABSL_FLAG(std::string, log_format, "text",
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port serving Prometheus metrics at GET /metrics (e.g. "
           "127.0.0.1:9090); empty serves none");
+ABSL_FLAG(std::string, tls_dir, "",
+          "directory with tls.crt and tls.key to serve TLS (plus ca.crt to "
+          "require client certificates); empty serves plaintext");
 
 namespace {
 
@@ -70,6 +73,7 @@ int Run() {
   options.server.max_send_message_bytes =
       absl::GetFlag(FLAGS_max_message_bytes);
   options.server.metrics_listen_address = absl::GetFlag(FLAGS_metrics_listen);
+  options.server.tls_dir = absl::GetFlag(FLAGS_tls_dir);
   auto catalog = CatalogServer::Start(options);
   if (!catalog.ok()) {
     spdlog::critical("cannot start the catalog: {}",

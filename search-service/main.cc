@@ -40,6 +40,12 @@ ABSL_FLAG(std::string, log_format, "text",
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port serving Prometheus metrics at GET /metrics (e.g. "
           "127.0.0.1:9091); empty serves none");
+ABSL_FLAG(std::string, tls_dir, "",
+          "directory with tls.crt and tls.key to serve TLS (plus ca.crt to "
+          "require client certificates); empty serves plaintext");
+ABSL_FLAG(std::string, catalog_tls_dir, "",
+          "directory with ca.crt to verify the catalog over TLS (plus tls.crt "
+          "and tls.key to send a client certificate); empty: plaintext");
 ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
           "send clients GOAWAY once a connection is this old so they "
           "reconnect and spread over new replicas (calls in flight get "
@@ -130,6 +136,7 @@ int Run() {
 
   FollowerOptions follower_options;
   follower_options.catalog_address = absl::GetFlag(FLAGS_catalog);
+  follower_options.catalog_tls_dir = absl::GetFlag(FLAGS_catalog_tls_dir);
   follower_options.max_backoff = absl::GetFlag(FLAGS_reconnect_max_backoff);
   GrpcServer* server_for_health = nullptr;
   std::mutex health_mutex;
@@ -170,6 +177,7 @@ int Run() {
   server_options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   server_options.health_service_names = {"reel.search.v1.SearchService"};
   server_options.metrics_listen_address = absl::GetFlag(FLAGS_metrics_listen);
+  server_options.tls_dir = absl::GetFlag(FLAGS_tls_dir);
   if (const absl::Duration age = absl::GetFlag(FLAGS_max_connection_age);
       age > absl::ZeroDuration()) {
     server_options.max_connection_age = age;

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/metrics/rpc_observer.h"
+#include "common/server/tls_credentials.h"
 
 namespace reel {
 namespace {
@@ -28,13 +29,19 @@ int ToArgMilliseconds(absl::Duration duration) {
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const GrpcServerOptions& options, std::vector<grpc::Service*> services) {
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
+  if (!options.tls_dir.empty()) {
+    auto tls = ServerCredentialsFromDir(options.tls_dir);
+    if (!tls.ok()) return tls.status();
+    credentials = *std::move(tls);
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen_address,
-                           grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options.listen_address, credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(options.max_send_message_bytes);
   if (options.max_connection_age != absl::InfiniteDuration()) {

@@ -18,6 +18,9 @@
 // metrics_listen_address, metrics() is also served at GET /metrics over HTTP
 // until the GrpcServer is destroyed (so scrapes still work while draining).
 //
+// With a non-empty tls_dir the port serves TLS only (mutual TLS when the
+// directory holds ca.crt).
+//
 // Thread-safe. Shutdown() is idempotent and also runs from the destructor.
 #ifndef REEL_COMMON_SERVER_GRPC_SERVER_H_
 #define REEL_COMMON_SERVER_GRPC_SERVER_H_
@@ -58,6 +61,11 @@ struct GrpcServerOptions {
   // After that GOAWAY, how long calls on the old connection may finish before
   // it is closed.
   absl::Duration max_connection_age_grace = absl::Seconds(30);
+  // Directory holding tls.crt and tls.key (and, to require client
+  // certificates, ca.crt); see common/server/tls_credentials.h. "" serves
+  // plaintext. Missing or unreadable files: Start() fails with
+  // FAILED_PRECONDITION naming the file.
+  std::string tls_dir;
 };
 
 class GrpcServer {

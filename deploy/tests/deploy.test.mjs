@@ -3,7 +3,10 @@
 // plus negative tests showing each check fails on a broken manifest.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { find, overlays, render } from "./lib/render.mjs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { find, K8S, overlays, parseObjects, render, renderYaml } from "./lib/render.mjs";
 import { validate } from "./lib/schema.mjs";
 import { typeErrors } from "./lib/typed.mjs";
 import { check } from "./lib/policy.mjs";
@@ -96,3 +99,60 @@ for (const [name, [mutate, expected]] of Object.entries(mutations)) {
     assert.ok(violations.some((x) => expected.test(x)), `expected ${expected}, got:\n${violations.join("\n")}`);
   });
 }
+
+// The TLS component (deploy/k8s/components/tls) on top of the prod overlay,
+// rendered from a throwaway kustomization (kustomize wants relative paths).
+function renderProdWithTls() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "reel-tls-"));
+  try {
+    const k8s = path.relative(dir, K8S);
+    writeFileSync(path.join(dir, "kustomization.yaml"), [
+      "apiVersion: kustomize.config.k8s.io/v1beta1",
+      "kind: Kustomization",
+      `resources: [${k8s}/overlays/prod]`,
+      `components: [${k8s}/components/tls]`, ""].join("\n"));
+    return parseObjects(renderYaml(dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("prod + components/tls: schema, typed and policy checks pass; Secrets mounted as directories", async () => {
+  const objs = renderProdWithTls();
+  for (const o of objs) await assert.doesNotReject(validate(o), `${o.kind}/${o.metadata.name}`);
+  assert.deepEqual(await typeErrors(objs, "prod-tls"), []);
+  assert.deepEqual(check(objs), []);
+  const expected = {
+    catalog: [catalog(objs), { "/etc/reel/tls": "reel-catalog-tls" }, ["--tls_dir=/etc/reel/tls"], 50051],
+    search: [search(objs), { "/etc/reel/tls": "reel-search-tls", "/etc/reel/catalog-tls": "reel-catalog-tls" },
+      ["--tls_dir=/etc/reel/tls", "--catalog_tls_dir=/etc/reel/catalog-tls"], 50052],
+  };
+  for (const [name, [w, mounts, args, port]] of Object.entries(expected)) {
+    const pod = w.spec.template.spec;
+    const c = pod.containers[0];
+    for (const a of args) assert.ok(c.args.includes(a), `${name}: no ${a}`);
+    for (const [mountPath, secret] of Object.entries(mounts)) {
+      const m = c.volumeMounts.find((x) => x.mountPath === mountPath);
+      assert.ok(m, `${name}: nothing mounted at ${mountPath}`);
+      assert.equal(m.readOnly, true, `${name}: ${mountPath} not readOnly`);
+      assert.equal(m.subPath, undefined, `${name}: ${mountPath} uses subPath`);
+      const v = pod.volumes.find((x) => x.name === m.name);
+      const secrets = v.secret ? [v.secret.secretName] : v.projected.sources.map((s) => s.secret.name);
+      assert.ok(secrets.includes(secret), `${name}: ${mountPath} is not from Secret ${secret}`);
+    }
+    for (const kind of ["startupProbe", "readinessProbe"]) {
+      assert.deepEqual(c[kind].tcpSocket, { port }, `${name}: ${kind}`);
+      assert.equal(c[kind].grpc, undefined, `${name}: ${kind} still grpc (the kubelet cannot probe TLS)`);
+    }
+  }
+  // Search never gets the catalog's private key.
+  const projected = search(objs).spec.template.spec.volumes.find((v) => v.name === "catalog-tls").projected;
+  const fromCatalog = projected.sources.find((s) => s.secret.name === "reel-catalog-tls");
+  assert.deepEqual(fromCatalog.secret.items.map((i) => i.key), ["ca.crt"]);
+});
+
+test("policy check still rejects tcpSocket probes without TLS", () => {
+  const objs = prod();
+  catalog(objs).spec.template.spec.containers[0].startupProbe = { tcpSocket: { port: 50051 } };
+  assert.ok(check(objs).some((x) => /startupProbe must be a native grpc probe/.test(x)));
+});

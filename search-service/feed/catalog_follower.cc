@@ -8,6 +8,7 @@
 
 #include "absl/random/distributions.h"
 #include "absl/strings/str_cat.h"
+#include "common/server/tls_credentials.h"
 #include "common/status/grpc_status.h"
 
 namespace reel::search {
@@ -25,7 +26,10 @@ int ToMillis(absl::Duration duration) {
       std::clamp<int64_t>(absl::ToInt64Milliseconds(duration), 1, INT32_MAX));
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const FollowerOptions& options) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const FollowerOptions& options) {
+  auto credentials = ChannelCredentialsFromDir(options.catalog_tls_dir);
+  if (!credentials.ok()) return credentials.status();
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ToMillis(options.keepalive_time));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
@@ -40,8 +44,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const FollowerOptions& options) {
               ToMillis(options.initial_backoff));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, ToMillis(options.max_backoff));
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  return grpc::CreateCustomChannel(options.catalog_address,
-                                   grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(options.catalog_address, *credentials, args);
 }
 
 }  // namespace
@@ -50,8 +53,13 @@ CatalogFollower::CatalogFollower(FollowerOptions options, LiveIndex* index,
                                  IndexStore* store)
     : options_(std::move(options)), index_(index), store_(store) {
   if (!options_.catalog_address.empty()) {
-    channel_ = MakeChannel(options_);
-    stub_ = CatalogService::NewStub(channel_);
+    auto channel = MakeChannel(options_);
+    if (channel.ok()) {
+      channel_ = *std::move(channel);
+      stub_ = CatalogService::NewStub(channel_);
+    } else {
+      channel_status_ = channel.status();
+    }
   }
 }
 
@@ -61,6 +69,7 @@ absl::Status CatalogFollower::Start() {
   if (options_.catalog_address.empty()) {
     return absl::InvalidArgumentError("catalog_address: is required");
   }
+  if (!channel_status_.ok()) return channel_status_;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (started_) {

@@ -49,6 +49,10 @@ namespace reel::search {
 struct FollowerOptions {
   // The catalog's host:port. Required.
   std::string catalog_address;
+  // Directory with the TLS material to reach the catalog: ca.crt verifies it,
+  // tls.crt and tls.key (when present) are sent as the client certificate
+  // (see common/server/tls_credentials.h). "" connects in plaintext.
+  std::string catalog_tls_dir;
   // Reconnect backoff: the n-th consecutive failure waits a uniformly random
   // time in [0, min(max_backoff, initial_backoff * 2^(n-1))] ("full
   // jitter"). The channel's own reconnect backoff uses the same bounds.
@@ -99,7 +103,8 @@ class CatalogFollower {
 
   // Loads the IndexStore into the index (when it has a revision) and starts
   // the follower thread. Errors: INVALID_ARGUMENT (no catalog_address),
-  // FAILED_PRECONDITION (already started), the store's Load() errors.
+  // FAILED_PRECONDITION (already started, or catalog_tls_dir lacks a file),
+  // the store's Load() errors.
   absl::Status Start();
 
   // Cancels the stream, interrupts a backoff wait and joins the thread.
@@ -131,6 +136,7 @@ class CatalogFollower {
   LiveIndex* const index_;
   IndexStore* const store_;
   std::shared_ptr<grpc::Channel> channel_;
+  absl::Status channel_status_;  // Why channel_ could not be made.
   std::unique_ptr<reel::catalog::v1::CatalogService::Stub> stub_;
 
   // Follower-thread state.

@@ -9,11 +9,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/server/tls_credentials.h"
 #include "common/status/grpc_status.h"
 
 ABSL_FLAG(std::string, catalog, "",
           "catalog address (default: $REEL_CATALOG_ADDR, else "
           "localhost:50051)");
+ABSL_FLAG(std::string, tls_dir, "",
+          "directory with ca.crt (and tls.crt + tls.key for a client "
+          "certificate) to connect over TLS; empty: plaintext");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
           "deadline of each unary call, e.g. 10s or 500ms");
 
@@ -41,14 +45,20 @@ catalog::v1::CatalogService::Stub& CliContext::stub() {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(kMaxMessageBytes);
     args.SetMaxSendMessageSize(kMaxMessageBytes);
-    stub_ = catalog::v1::CatalogService::NewStub(grpc::CreateCustomChannel(
-        address_, grpc::InsecureChannelCredentials(), args));
+    stub_ = catalog::v1::CatalogService::NewStub(
+        grpc::CreateCustomChannel(address_, ChannelCredentials(), args));
   }
   return *stub_;
 }
 
 void CliContext::SetDeadline(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
+  auto credentials = ChannelCredentialsFromDir(absl::GetFlag(FLAGS_tls_dir));
+  if (!credentials.ok()) std::exit(ReportError(credentials.status()));
+  return *std::move(credentials);
 }
 
 int ReportError(const absl::Status& status) {

@@ -1,5 +1,5 @@
 // What every reelctl command shares: the catalog connection (from the global
-// --catalog and --timeout flags), exit codes and error reporting.
+// --catalog, --tls_dir and --timeout flags), exit codes and error reporting.
 #ifndef REEL_TOOLS_REELCTL_CLI_CONTEXT_H_
 #define REEL_TOOLS_REELCTL_CLI_CONTEXT_H_
 
@@ -40,6 +40,12 @@ class CliContext {
   absl::Duration timeout_;
   std::unique_ptr<catalog::v1::CatalogService::Stub> stub_;
 };
+
+// The credentials of every channel reelctl opens: plaintext without
+// --tls_dir, else TLS with that directory's ca.crt (verifies the server) and,
+// when present, tls.crt and tls.key (the client certificate). When a file
+// cannot be read, prints the error and exits with kExitFailure.
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials();
 
 // Prints "error: CODE_NAME: message" to stderr; returns kExitFailure.
 int ReportError(const absl::Status& status);

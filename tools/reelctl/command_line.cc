@@ -14,7 +14,7 @@ namespace reel::reelctl {
 namespace {
 
 // Flags every command accepts.
-constexpr absl::string_view kGlobalFlags[] = {"catalog", "timeout"};
+constexpr absl::string_view kGlobalFlags[] = {"catalog", "tls_dir", "timeout"};
 
 absl::Status UsageError(absl::string_view message) {
   return absl::InvalidArgumentError(message);

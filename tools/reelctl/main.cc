@@ -15,7 +15,7 @@ namespace reel::reelctl {
 namespace {
 
 constexpr char kUsage[] =
-    R"(usage: reelctl [--catalog ADDR] [--timeout 10s] COMMAND ...
+    R"(usage: reelctl [--catalog ADDR] [--tls_dir DIR] [--timeout 10s] COMMAND ...
 
 Commands:
   films create [--id ID] (--json FILM_JSON | --file FILE)
@@ -48,6 +48,9 @@ Global flags:
                    localhost:50051)
   --search ADDR    search address (default: $REEL_SEARCH_ADDR, else
                    localhost:50052)
+  --tls_dir DIR    connect over TLS: DIR/ca.crt verifies the server, and
+                   DIR/tls.crt + DIR/tls.key (if present) are the client
+                   certificate (default: plaintext)
   --timeout D      deadline of each call (default: 10s)
 
 Exit codes: 0 success; 1 an RPC, a file or a film failed; 2 bad usage.

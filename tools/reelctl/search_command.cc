@@ -41,7 +41,7 @@ std::unique_ptr<v1::SearchService::Stub> SearchStub() {
     address = env != nullptr && *env != '\0' ? env : "localhost:50052";
   }
   return v1::SearchService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(address, ChannelCredentials()));
 }
 
 std::string FieldName(v1::HighlightField field) {

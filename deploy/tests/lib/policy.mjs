@@ -73,11 +73,15 @@ export function check(objects) {
       const ports = new Set((c.ports ?? []).map((p) => p.containerPort));
 
       // Probes: native gRPC on a declared numeric port; startup for slow starts.
+      // The kubelet's grpc probe speaks plaintext only, so a container serving
+      // TLS (--tls_dir, components/tls) may use tcpSocket probes instead.
+      const servesTls = (c.args ?? []).some((a) => a.startsWith("--tls_dir="));
       for (const kind of ["readinessProbe", "startupProbe"]) {
         const p = c[kind];
         if (!p) { add(w, `${where}: no ${kind}`); continue; }
-        if (!p.grpc) add(w, `${where}: ${kind} must be a native grpc probe`);
-        else if (!Number.isInteger(p.grpc.port) || !ports.has(p.grpc.port)) add(w, `${where}: ${kind} grpc port must be a numeric containerPort`);
+        const probe = p.grpc ?? (servesTls ? p.tcpSocket : undefined);
+        if (!probe) add(w, `${where}: ${kind} must be a native grpc probe${servesTls ? " or, with TLS, tcpSocket" : ""}`);
+        else if (!Number.isInteger(probe.port) || !ports.has(probe.port)) add(w, `${where}: ${kind} ${p.grpc ? "grpc" : "tcpSocket"} port must be a numeric containerPort`);
       }
       if (w.kind === "StatefulSet" && c.livenessProbe) add(w, `${where}: a livenessProbe could kill the database mid-recovery`);
 

@@ -1,0 +1,34 @@
+// TLS material read from a directory, e.g. a Kubernetes Secret of type
+// kubernetes.io/tls mounted as a directory (not subPath, so rotated
+// certificates appear on restart): tls.crt (PEM certificate chain), tls.key
+// (PEM private key) and, optionally, ca.crt (PEM CA bundle).
+//
+// Server side: tls.crt and tls.key are required; with ca.crt present, clients
+// must present a certificate signed by it (mutual TLS).
+// Client side: ca.crt verifies the server (absent: the system roots); with
+// tls.crt and tls.key both present they are sent as the client certificate.
+//
+// Errors are FAILED_PRECONDITION naming the file that is missing or
+// unreadable (or the directory, when it does not exist).
+#ifndef REEL_COMMON_SERVER_TLS_CREDENTIALS_H_
+#define REEL_COMMON_SERVER_TLS_CREDENTIALS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace reel {
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>>
+ServerCredentialsFromDir(const std::string& dir);
+
+// An empty dir gives plaintext (insecure) credentials.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+ChannelCredentialsFromDir(const std::string& dir);
+
+}  // namespace reel
+
+#endif  // REEL_COMMON_SERVER_TLS_CREDENTIALS_H_
