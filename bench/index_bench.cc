@@ -1,6 +1,12 @@
 // index_bench: the scene index in-process, single thread, on the real corpus.
 //
 //   index_bench [--corpus=PATH] [--queries=N] [--top=K] [--seed=S]
+//   index_bench --write_queries=bench/queries/films-dev.tsv --queries=167
+//   index_bench --read_queries=bench/queries/films-dev.tsv
+//
+// --write_queries writes the generated set (the committed query set every
+// engine of the comparison reads, see bench/README.md) and exits;
+// --read_queries runs a set from such a file instead of generating one.
 //
 // Reports the index build (scenes/s, memory), then query latency (p50, p99)
 // and QPS per query kind. The query set is generated from the corpus by a
@@ -25,6 +31,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "bench/bench_common.h"
 #include "catalog-service/importer/film_file_reader.h"
 #include "catalog-service/model/film_name.h"
 #include "search-service/index/scene_index.h"
@@ -37,6 +44,10 @@ ABSL_FLAG(std::string, corpus,
 ABSL_FLAG(int, queries, 200, "queries per kind");
 ABSL_FLAG(int, top, 10, "max_results of each query");
 ABSL_FLAG(int, seed, 42, "seed of the query generator");
+ABSL_FLAG(std::string, write_queries, "",
+          "write the generated query set to this file and exit");
+ABSL_FLAG(std::string, read_queries, "",
+          "run the query set of this file instead of generating one");
 
 namespace reel::search {
 namespace {
@@ -129,11 +140,60 @@ std::map<std::string, std::vector<std::string>> MakeQueries(
   return queries;
 }
 
+// The generated set with the kinds interleaved (query i of every kind, then
+// query i + 1, ...), so that any run of consecutive queries, such as a
+// time-bounded load client's, has every kind in equal share.
+int WriteQueries(const std::string& path, const std::vector<Film>& films,
+                 const text::Analyzer& analyzer) {
+  const int count = absl::GetFlag(FLAGS_queries);
+  const int seed = absl::GetFlag(FLAGS_seed);
+  const auto by_kind = MakeQueries(films, analyzer, count, seed);
+  std::vector<bench::BenchQuery> out;
+  for (int i = 0; i < count; ++i) {
+    for (const auto& [kind, list] : by_kind) out.push_back({kind, list[i]});
+  }
+  const std::vector<std::string> header = {
+      absl::StrCat("Reel benchmark query set: ", out.size(), " queries, ",
+                   count, " per kind, generated from films-dev.jsonl.gz by"),
+      absl::StrCat("  index_bench --write_queries=PATH --queries=", count,
+                   " --seed=", seed),
+      "with the seeded rule in bench/index_bench.cc (see bench/README.md).",
+      "Format: kind<TAB>query, in Reel's query syntax, complete words;",
+      "kinds interleaved so that any consecutive run of queries is balanced.",
+  };
+  if (absl::Status status = bench::WriteQueryFile(path, header, out);
+      !status.ok()) {
+    std::fprintf(stderr, "%s\n", status.ToString().c_str());
+    return 1;
+  }
+  std::printf("wrote %zu queries to %s\n", out.size(), path.c_str());
+  return 0;
+}
+
+// A query file's set, by kind, as Reel is sent it (complete words).
+std::map<std::string, std::vector<std::string>> ReadQueries(
+    const std::string& path) {
+  auto queries = bench::ReadQueryFile(path);
+  if (!queries.ok()) {
+    std::fprintf(stderr, "%s\n", queries.status().ToString().c_str());
+    std::exit(1);
+  }
+  std::map<std::string, std::vector<std::string>> by_kind;
+  for (const bench::BenchQuery& q : *queries) {
+    by_kind[q.kind].push_back(bench::ReelQueryText(q));
+  }
+  return by_kind;
+}
+
 int Run() {
   auto analyzer_or = text::Analyzer::Create();
   if (!analyzer_or.ok()) return 1;
   std::shared_ptr<const text::Analyzer> analyzer = *std::move(analyzer_or);
   const std::vector<Film> films = LoadCorpus(absl::GetFlag(FLAGS_corpus));
+  if (const std::string path = absl::GetFlag(FLAGS_write_queries);
+      !path.empty()) {
+    return WriteQueries(path, films, *analyzer);
+  }
   int64_t scene_count = 0;
   for (const Film& film : films) scene_count += film.scenes_size();
 
@@ -157,8 +217,10 @@ int Run() {
               stats.memory_bytes / 1048576.0);
 
   const auto queries =
-      MakeQueries(films, *analyzer, absl::GetFlag(FLAGS_queries),
-                  absl::GetFlag(FLAGS_seed));
+      absl::GetFlag(FLAGS_read_queries).empty()
+          ? MakeQueries(films, *analyzer, absl::GetFlag(FLAGS_queries),
+                        absl::GetFlag(FLAGS_seed))
+          : ReadQueries(absl::GetFlag(FLAGS_read_queries));
   SearchOptions options;
   options.max_results = absl::GetFlag(FLAGS_top);
   std::printf("\n%-8s %8s %10s %10s %10s %12s\n", "kind", "queries", "p50 us",

@@ -4,11 +4,27 @@
 //   reel_bench --mode=create  --catalog=HOST:PORT [--clients=1] [--seconds=10]
 //   reel_bench --mode=search  --search=HOST:PORT  [--clients=8] [--seconds=10]
 //              [--queries="red shoes dance;ballerna;..."] [--top=10]
+//              [--queries_file=bench/queries/films-dev.tsv]
+//   reel_bench --mode=echo    --echo=HOST:PORT    [--clients=32]
+//   reel_bench --mode=listfilms --catalog=HOST:PORT [--seconds=5]
+//   reel_bench --mode=freshness --catalog=... --search=... [--clients=2]
+//              [--write_rate=200] [--seconds=10]
+//   reel_bench --mode=status  --search=HOST:PORT
+//
+// --json_out=FILE also writes the figures as JSON (scripts/bench.sh).
 //
 // Each client is a thread with its own channel issuing one call at a time.
 // Prints calls/s and latency p50/p99 (for search also the time to the first
 // hit). getfilm reads the film names with ListFilms first; create writes new
-// films with unique ids (durable, acknowledged writes).
+// films with unique ids (durable, acknowledged writes). echo calls the bare
+// echo service of bench/echo_server.cc with the same client shape (the
+// machine's gRPC ceiling). listfilms: each call is a full scan, ListFilms
+// page after page (1,000 films a page). status prints GetIndexStatus.
+// freshness: --clients writers create films at --write_rate in all while a
+// probe creates a film with a word of its own and times, from the
+// CreateFilm acknowledgement, until SearchScenes returns its scene (asking
+// with min_revision = the write's revision, so the search service answers as
+// soon as its index has applied it).
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -23,6 +39,9 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "bench/bench_common.h"
+#include "nlohmann/json.hpp"
+#include "reel/bench/v1/echo.grpc.pb.h"
 #include "reel/catalog/v1/catalog.grpc.pb.h"
 #include "reel/search/v1/search.grpc.pb.h"
 
@@ -37,6 +56,14 @@ ABSL_FLAG(std::string, queries,
           "the",
           "search queries, separated by ';'");
 ABSL_FLAG(int, top, 10, "search: max_results");
+ABSL_FLAG(std::string, queries_file, "",
+          "search: read the queries from this query set file (kind<TAB>query "
+          "lines, see bench/bench_common.h) instead of --queries");
+ABSL_FLAG(std::string, echo, "127.0.0.1:50053", "echo service address");
+ABSL_FLAG(int, payload_bytes, 64, "echo: bytes sent and returned per call");
+ABSL_FLAG(double, write_rate, 200,
+          "freshness: background CreateFilm calls per second, in all");
+ABSL_FLAG(std::string, json_out, "", "also write the results here as JSON");
 
 namespace reel::bench {
 namespace {
@@ -59,11 +86,206 @@ struct Samples {
   int64_t errors = 0;
 };
 
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1,
-                         static_cast<size_t>(p * values.size()))];
+double Mean(const std::vector<double>& values) {
+  double sum = 0;
+  for (double v : values) sum += v;
+  return values.empty() ? 0 : sum / values.size();
+}
+
+void WriteJson(const nlohmann::json& value) {
+  const std::string path = absl::GetFlag(FLAGS_json_out);
+  if (path.empty()) return;
+  FILE* file = std::fopen(path.c_str(), "w");
+  if (file == nullptr) {
+    std::perror(path.c_str());
+    return;
+  }
+  const std::string text = value.dump(1);
+  std::fwrite(text.data(), 1, text.size(), file);
+  std::fclose(file);
+}
+
+// Pages through every film (1,000 a page); *names gets their names.
+grpc::Status ScanFilms(catalog_v1::CatalogService::Stub& stub,
+                       std::vector<std::string>* names) {
+  std::string token;
+  do {
+    catalog_v1::ListFilmsRequest request;
+    request.set_page_size(1000);
+    request.set_page_token(token);
+    catalog_v1::ListFilmsResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub.ListFilms(&context, request, &response);
+    if (!status.ok()) return status;
+    if (names != nullptr) {
+      for (const auto& film : response.films()) names->push_back(film.name());
+    }
+    token = response.next_page_token();
+  } while (!token.empty());
+  return grpc::Status::OK;
+}
+
+int PrintIndexStatus() {
+  auto stub =
+      search_v1::SearchService::NewStub(Channel(absl::GetFlag(FLAGS_search)));
+  grpc::ClientContext context;
+  search_v1::GetIndexStatusRequest request;
+  search_v1::GetIndexStatusResponse response;
+  grpc::Status status = stub->GetIndexStatus(&context, request, &response);
+  if (!status.ok()) {
+    std::fprintf(stderr, "GetIndexStatus: %s\n",
+                 status.error_message().c_str());
+    return 1;
+  }
+  const nlohmann::json value = {
+      {"applied_revision", response.applied_revision()},
+      {"film_count", response.film_count()},
+      {"scene_count", response.scene_count()},
+      {"term_count", response.term_count()},
+      {"disk_bytes", response.disk_bytes()},
+      {"memory_bytes", response.memory_bytes()},
+      {"ready", response.ready()}};
+  std::printf("%s\n", value.dump().c_str());
+  WriteJson(value);
+  return 0;
+}
+
+// A word no film has: letters only, so it is one token, analysed alike in
+// the film and in the query.
+std::string ProbeWord(const std::string& run_id, int64_t i) {
+  std::string word = "qzprobe";
+  for (uint64_t v = std::hash<std::string>()(run_id) % 100000; v > 0; v /= 26) {
+    word.push_back(static_cast<char>('a' + v % 26));
+  }
+  word.push_back('x');
+  for (uint64_t v = static_cast<uint64_t>(i) + 1; v > 0; v /= 26) {
+    word.push_back(static_cast<char>('a' + v % 26));
+  }
+  return word;
+}
+
+int RunFreshness() {
+  const int writers = std::max(1, absl::GetFlag(FLAGS_clients));
+  const double rate = absl::GetFlag(FLAGS_write_rate);
+  const auto run_for = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(absl::GetFlag(FLAGS_seconds)));
+  const std::string run_id =
+      absl::StrCat(std::chrono::system_clock::now().time_since_epoch().count());
+  const auto start = Clock::now();
+  const auto stop_at = start + run_for;
+  std::atomic<int64_t> writes{0}, write_errors{0};
+
+  // Background load: each writer paces itself to rate / writers calls/s.
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers && rate > 0; ++w) {
+    threads.emplace_back([&, w] {
+      auto catalog = catalog_v1::CatalogService::NewStub(
+          Channel(absl::GetFlag(FLAGS_catalog)));
+      const auto period = std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(writers / rate));
+      auto next = Clock::now();
+      for (int64_t i = 0; Clock::now() < stop_at; ++i) {
+        grpc::ClientContext context;
+        catalog_v1::CreateFilmRequest request;
+        request.set_film_id(absl::StrCat("load-", run_id, "-", w, "-", i));
+        request.mutable_film()->set_title("Background load");
+        auto* scene = request.mutable_film()->add_scenes();
+        scene->set_scene_id("s1");
+        scene->set_title("A scene");
+        scene->set_description("A scene written as background load.");
+        catalog_v1::CreateFilmResponse response;
+        if (catalog->CreateFilm(&context, request, &response).ok()) {
+          ++writes;
+        } else {
+          ++write_errors;
+        }
+        next += period;
+        std::this_thread::sleep_until(next);
+      }
+    });
+  }
+
+  // The probe: write, then search for the write's word.
+  auto catalog = catalog_v1::CatalogService::NewStub(
+      Channel(absl::GetFlag(FLAGS_catalog)));
+  auto search =
+      search_v1::SearchService::NewStub(Channel(absl::GetFlag(FLAGS_search)));
+  std::vector<double> fresh_us, ack_us;
+  int64_t probe_errors = 0, polls = 0;
+  for (int64_t i = 0; Clock::now() < stop_at; ++i) {
+    const std::string word = ProbeWord(run_id, i);
+    catalog_v1::CreateFilmRequest request;
+    request.set_film_id(absl::StrCat("probe-", run_id, "-", i));
+    request.mutable_film()->set_title("Freshness probe");
+    auto* scene = request.mutable_film()->add_scenes();
+    scene->set_scene_id("s1");
+    scene->set_title("Probe");
+    scene->set_description(absl::StrCat("The probe word is ", word, "."));
+    catalog_v1::CreateFilmResponse created;
+    const auto t_send = Clock::now();
+    {
+      grpc::ClientContext context;
+      if (!catalog->CreateFilm(&context, request, &created).ok()) {
+        ++probe_errors;
+        continue;
+      }
+    }
+    const auto t_ack = Clock::now();
+    ack_us.push_back(
+        std::chrono::duration<double, std::micro>(t_ack - t_send).count());
+    bool found = false;
+    while (!found && Clock::now() < t_ack + std::chrono::seconds(5)) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::seconds(5));
+      search_v1::SearchScenesRequest query;
+      query.set_query(word + " ");
+      query.set_max_results(1);
+      query.set_min_revision(created.film().revision());
+      auto reader = search->SearchScenes(&context, query);
+      search_v1::SearchScenesResponse response;
+      while (reader->Read(&response)) found |= response.hits_size() > 0;
+      reader->Finish();
+      ++polls;
+    }
+    if (!found) {
+      ++probe_errors;
+      continue;
+    }
+    fresh_us.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - t_ack)
+            .count());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (auto& thread : threads) thread.join();
+  const double elapsed =
+      std::chrono::duration<double>(Clock::now() - start).count();
+  std::printf(
+      "mode=freshness writers=%d write_rate=%.0f/s achieved=%.0f/s "
+      "probes=%zu errors=%lld\n",
+      writers, rate, writes / elapsed, fresh_us.size(),
+      static_cast<long long>(probe_errors + write_errors));
+  std::printf("ack to searchable: p50 %.0f us, p99 %.0f us, max %.0f us\n",
+              Percentile(fresh_us, 0.50), Percentile(fresh_us, 0.99),
+              fresh_us.empty()
+                  ? 0.0
+                  : *std::max_element(fresh_us.begin(), fresh_us.end()));
+  WriteJson({{"mode", "freshness"},
+             {"writers", writers},
+             {"write_rate", rate},
+             {"achieved_write_rate", writes / elapsed},
+             {"seconds", elapsed},
+             {"probes", fresh_us.size()},
+             {"searches", polls},
+             {"errors", probe_errors + write_errors},
+             {"p50_us", Percentile(fresh_us, 0.50)},
+             {"p99_us", Percentile(fresh_us, 0.99)},
+             {"mean_us", Mean(fresh_us)},
+             {"max_us", fresh_us.empty() ? 0.0
+                                         : *std::max_element(fresh_us.begin(),
+                                                             fresh_us.end())},
+             {"probe_write_p50_us", Percentile(ack_us, 0.50)}});
+  return probe_errors == 0 ? 0 : 1;
 }
 
 int Run() {
@@ -76,31 +298,36 @@ int Run() {
   if (mode == "getfilm") {
     auto stub = catalog_v1::CatalogService::NewStub(
         Channel(absl::GetFlag(FLAGS_catalog)));
-    std::string token;
-    do {
-      catalog_v1::ListFilmsRequest request;
-      request.set_page_size(1000);
-      request.set_page_token(token);
-      catalog_v1::ListFilmsResponse response;
-      grpc::ClientContext context;
-      grpc::Status status = stub->ListFilms(&context, request, &response);
-      if (!status.ok()) {
-        std::fprintf(stderr, "ListFilms: %s\n", status.error_message().c_str());
-        return 1;
-      }
-      for (const auto& film : response.films()) names.push_back(film.name());
-      token = response.next_page_token();
-    } while (!token.empty());
+    if (grpc::Status status = ScanFilms(*stub, &names); !status.ok()) {
+      std::fprintf(stderr, "ListFilms: %s\n", status.error_message().c_str());
+      return 1;
+    }
     if (names.empty()) {
       std::fprintf(stderr, "the catalog has no films to get\n");
       return 1;
     }
-  } else if (mode != "create" && mode != "search") {
+  } else if (mode == "status") {
+    return PrintIndexStatus();
+  } else if (mode == "freshness") {
+    return RunFreshness();
+  } else if (mode != "create" && mode != "search" && mode != "echo" &&
+             mode != "listfilms") {
     std::fprintf(stderr, "unknown --mode=%s\n", mode.c_str());
     return 2;
   }
-  const std::vector<std::string> queries =
+  std::vector<std::string> queries =
       absl::StrSplit(absl::GetFlag(FLAGS_queries), ';', absl::SkipEmpty());
+  if (const std::string path = absl::GetFlag(FLAGS_queries_file);
+      !path.empty()) {
+    auto set = ReadQueryFile(path);
+    if (!set.ok()) {
+      std::fprintf(stderr, "%s\n", set.status().ToString().c_str());
+      return 1;
+    }
+    queries.clear();
+    for (const BenchQuery& q : *set) queries.push_back(ReelQueryText(q));
+  }
+  const std::string payload(absl::GetFlag(FLAGS_payload_bytes), 'x');
 
   std::vector<Samples> samples(clients);
   std::vector<std::thread> threads;
@@ -116,6 +343,7 @@ int Run() {
           Channel(absl::GetFlag(FLAGS_catalog)));
       auto search = search_v1::SearchService::NewStub(
           Channel(absl::GetFlag(FLAGS_search)));
+      auto echo = v1::EchoService::NewStub(Channel(absl::GetFlag(FLAGS_echo)));
       for (int64_t i = 0; Clock::now() < stop_at; ++i) {
         const auto t0 = Clock::now();
         grpc::ClientContext context;
@@ -135,6 +363,13 @@ int Run() {
           scene->set_description("A short scene written by the benchmark.");
           catalog_v1::CreateFilmResponse response;
           status = catalog->CreateFilm(&context, request, &response);
+        } else if (mode == "echo") {
+          v1::EchoRequest request;
+          request.set_payload(payload);
+          v1::EchoResponse response;
+          status = echo->Echo(&context, request, &response);
+        } else if (mode == "listfilms") {
+          status = ScanFilms(*catalog, nullptr);
         } else {
           search_v1::SearchScenesRequest request;
           request.set_query(queries[(i * clients + c) % queries.size()]);
@@ -186,6 +421,20 @@ int Run() {
                 Percentile(all.first_hit_us, 0.50),
                 Percentile(all.first_hit_us, 0.99));
   }
+  const double qps = all.latency_us.size() / elapsed;
+  WriteJson({{"mode", mode},
+             {"clients", clients},
+             {"seconds", elapsed},
+             {"calls", all.latency_us.size()},
+             {"errors", all.errors},
+             {"qps", qps},
+             {"p50_us", Percentile(all.latency_us, 0.50)},
+             {"p99_us", Percentile(all.latency_us, 0.99)},
+             {"mean_us", Mean(all.latency_us)},
+             {"first_hit_p50_us", Percentile(all.first_hit_us, 0.50)},
+             {"first_hit_p99_us", Percentile(all.first_hit_us, 0.99)},
+             {"queries", queries.size()},
+             {"top", absl::GetFlag(FLAGS_top)}});
   return all.errors == 0 ? 0 : 1;
 }
 

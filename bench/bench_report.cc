@@ -1,0 +1,996 @@
+// bench_report: turns the raw outputs of scripts/bench.sh into the committed
+// results: results.json (every figure, median/min/max), BENCHMARKS.md (the
+// tables, the targets of issue 6 and the machine) and the data files the
+// gnuplot scripts in bench/plots/ draw.
+//
+//   bench_report --in_dir=build-release/bench-out
+//                --results_json=bench/results/results.json
+//                --markdown=BENCHMARKS.md --plot_data_dir=DIR
+//
+// Inputs (any may be missing; its section is then left out):
+//   settings.json         what the script ran (rounds, seconds, git, times)
+//   load.txt              "epoch load1 load5 load15" samples during the run
+//   inproc.json           compare_bench at x1 (all kinds, top 10 and 100)
+//   growth-x{1,4,16}.json compare_bench on the scaled corpora (selective)
+//   e2e/*.json            reel_bench, pg_bench and import timings, per round
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "bench/bench_common.h"
+#include "nlohmann/json.hpp"
+
+ABSL_FLAG(std::string, in_dir, "build-release/bench-out", "raw outputs");
+ABSL_FLAG(std::string, results_json, "bench/results/results.json", "");
+ABSL_FLAG(std::string, markdown, "BENCHMARKS.md", "");
+ABSL_FLAG(std::string, plot_data_dir, "",
+          "gnuplot data (default in_dir/plots)");
+
+namespace reel::bench {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+std::optional<json> ReadJson(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    std::fprintf(stderr, "bench_report: %s: %s\n", path.c_str(), e.what());
+    return std::nullopt;
+  }
+}
+
+json SpreadJson(const std::vector<double>& values) {
+  const Spread s = SpreadOf(values);
+  return {{"median", s.median},
+          {"min", s.min},
+          {"max", s.max},
+          {"n", values.size()}};
+}
+
+// ------------------------------------------------------------ formatting --
+
+std::string Thousands(double value) {
+  const bool negative = value < 0;
+  std::string digits = absl::StrFormat("%.0f", std::fabs(value));
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return negative ? "-" + out : out;
+}
+
+// A number with about three significant digits.
+std::string Num(double value) {
+  const double a = std::fabs(value);
+  if (a >= 1000) return Thousands(value);
+  if (a >= 100) return absl::StrFormat("%.0f", value);
+  if (a >= 10) return absl::StrFormat("%.1f", value);
+  if (a >= 1) return absl::StrFormat("%.2f", value);
+  return absl::StrFormat("%.3f", value);
+}
+
+std::string Bytes(double bytes) {
+  if (bytes >= 1 << 30) return absl::StrFormat("%.2f GiB", bytes / (1 << 30));
+  if (bytes >= 1 << 20) return absl::StrFormat("%.1f MiB", bytes / (1 << 20));
+  if (bytes >= 1 << 10) return absl::StrFormat("%.0f KiB", bytes / (1 << 10));
+  return absl::StrFormat("%.0f B", bytes);
+}
+
+std::string Micros(double us) {
+  if (us >= 10000) return absl::StrFormat("%.1f ms", us / 1000);
+  if (us >= 1000) return absl::StrFormat("%.2f ms", us / 1000);
+  if (us >= 10) return absl::StrFormat("%.0f µs", us);
+  return absl::StrFormat("%.1f µs", us);
+}
+
+using Formatter = std::string (*)(double);
+
+// "median (min–max)" of a spread object; "—" when absent.
+std::string Fmt(const json& spread, Formatter f = Num) {
+  if (!spread.is_object() || !spread.contains("median")) return "—";
+  const double median = spread["median"], min = spread["min"],
+               max = spread["max"];
+  if (spread.value("n", 1) <= 1 || min == max) return f(median);
+  return absl::StrCat(f(median), " (", f(min), "–", f(max), ")");
+}
+std::string Med(const json& spread, Formatter f = Num) {
+  if (!spread.is_object() || !spread.contains("median")) return "—";
+  return f(spread["median"].get<double>());
+}
+std::string Ratio(const json& spread) {
+  if (!spread.is_object() || !spread.contains("median")) return "—";
+  auto x = [](double v) { return absl::StrFormat("%.2fx", v); };
+  const double median = spread["median"], min = spread["min"],
+               max = spread["max"];
+  if (spread.value("n", 1) <= 1 || min == max) return x(median);
+  return absl::StrCat(x(median), " (", x(min), "–", x(max), ")");
+}
+
+const json& At(const json& j, std::initializer_list<std::string> path) {
+  static const json kNull;
+  const json* node = &j;
+  for (const std::string& key : path) {
+    if (!node->is_object() || !node->contains(key)) return kNull;
+    node = &(*node)[key];
+  }
+  return *node;
+}
+
+// --------------------------------------------------------------- machine --
+
+json Machine(const fs::path& in_dir) {
+  json machine;
+  machine["nproc"] = std::thread::hardware_concurrency();
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (absl::StartsWith(line, "model name")) {
+      machine["cpu"] = std::string(
+          absl::StripAsciiWhitespace(line.substr(line.find(':') + 1)));
+      break;
+    }
+  }
+  std::ifstream meminfo("/proc/meminfo");
+  while (std::getline(meminfo, line)) {
+    if (absl::StartsWith(line, "MemTotal:")) {
+      machine["memory_bytes"] = std::atoll(line.c_str() + 9) * 1024;
+      break;
+    }
+  }
+  struct utsname name;
+  if (uname(&name) == 0) {
+    machine["kernel"] = absl::StrCat(name.sysname, " ", name.release);
+  }
+  std::ifstream os("/etc/debian_version");
+  if (std::getline(os, line)) machine["debian"] = line;
+  // Load average samples taken by scripts/bench.sh during the run.
+  std::ifstream load(in_dir / "load.txt");
+  std::vector<double> one_minute;
+  while (std::getline(load, line)) {
+    std::vector<std::string> parts = absl::StrSplit(line, ' ');
+    double value;
+    if (parts.size() >= 2 && absl::SimpleAtod(parts[1], &value)) {
+      one_minute.push_back(value);
+    }
+  }
+  if (!one_minute.empty()) {
+    double sum = 0;
+    for (double v : one_minute) sum += v;
+    machine["load1_mean"] = sum / one_minute.size();
+    machine["load1_max"] =
+        *std::max_element(one_minute.begin(), one_minute.end());
+    machine["load_samples"] = one_minute.size();
+  }
+  return machine;
+}
+
+// ------------------------------------------------------------------- e2e --
+
+// Collects r{round}-{name}.json files: name -> list of the rounds' JSON.
+std::map<std::string, std::vector<json>> Rounds(const fs::path& dir) {
+  std::map<std::string, std::vector<json>> rounds;
+  std::error_code error;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
+    files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (const fs::path& path : files) {
+    const std::string stem = path.stem().string();
+    if (stem.size() < 3 || stem[0] != 'r' || path.extension() != ".json") {
+      continue;
+    }
+    const size_t dash = stem.find('-');
+    int round;
+    if (dash == std::string::npos ||
+        !absl::SimpleAtoi(stem.substr(1, dash - 1), &round)) {
+      continue;
+    }
+    if (auto j = ReadJson(path)) {
+      (*j)["round"] = round;
+      rounds[stem.substr(dash + 1)].push_back(*std::move(j));
+    }
+  }
+  return rounds;
+}
+
+// Spreads of the usual load-client fields over rounds.
+json Summarize(const std::vector<json>& runs) {
+  json out = json::object();
+  for (const char* key : {"qps", "p50_us", "p99_us", "mean_us",
+                          "first_hit_p50_us", "first_hit_p99_us", "errors",
+                          "calls", "achieved_write_rate", "probes", "max_us"}) {
+    std::vector<double> values;
+    for (const json& run : runs) {
+      if (run.contains(key)) values.push_back(run[key].get<double>());
+    }
+    if (!values.empty()) out[key] = SpreadJson(values);
+  }
+  return out;
+}
+
+// Per-round ratio of a field of two series matched by round.
+json RoundRatio(const std::vector<json>& a, const std::vector<json>& b,
+                const char* key = "qps") {
+  std::vector<double> values;
+  for (const json& x : a) {
+    for (const json& y : b) {
+      if (x["round"] == y["round"] && y[key].get<double>() > 0) {
+        values.push_back(x[key].get<double>() / y[key].get<double>());
+      }
+    }
+  }
+  return values.empty() ? json() : SpreadJson(values);
+}
+
+json E2e(const fs::path& dir) {
+  json e2e = json::object();
+  auto rounds = Rounds(dir);
+  if (rounds.empty() && !fs::exists(dir / "import-1.json")) return e2e;
+
+  std::vector<json> imports;
+  for (int r = 1;; ++r) {
+    auto j = ReadJson(dir / absl::StrCat("import-", r, ".json"));
+    if (!j) break;
+    imports.push_back(*j);
+  }
+  if (!imports.empty()) {
+    json import = json::object();
+    for (const char* key :
+         {"films_per_second", "seconds", "catchup_seconds", "films"}) {
+      std::vector<double> values;
+      for (const json& run : imports) {
+        if (run.contains(key)) values.push_back(run[key].get<double>());
+      }
+      import[key] = SpreadJson(values);
+    }
+    e2e["import"] = std::move(import);
+  }
+  if (auto j = ReadJson(dir / "listfilms.json")) {
+    e2e["listfilms"] = {{"scans", (*j)["calls"]},
+                        {"p50_us", (*j)["p50_us"]},
+                        {"p99_us", (*j)["p99_us"]},
+                        {"mean_us", (*j)["mean_us"]}};
+  }
+  if (auto j = ReadJson(dir / "status.json")) e2e["index_status"] = *j;
+  if (auto j = ReadJson(dir / "pg-load.json")) e2e["pg_load"] = *j;
+
+  json search = json::object();
+  json ratios = json::object();
+  for (const char* clients : {"1", "8", "32"}) {
+    const std::string c = clients;
+    for (const char* engine : {"reel", "pg", "echo"}) {
+      const std::string key = absl::StrCat(engine, "-c", c);
+      if (rounds.count(key)) search[engine][c] = Summarize(rounds[key]);
+    }
+    const auto& reel = rounds[absl::StrCat("reel-c", c)];
+    if (!reel.empty()) {
+      ratios["reel_vs_echo_c" + c] = RoundRatio(reel, rounds["echo-c" + c]);
+      ratios["reel_vs_pg_c" + c] = RoundRatio(reel, rounds["pg-c" + c]);
+    }
+  }
+  e2e["search"] = std::move(search);
+  if (rounds.count("getfilm-c32")) {
+    e2e["getfilm_c32"] = Summarize(rounds["getfilm-c32"]);
+    ratios["getfilm_vs_echo_c32"] =
+        RoundRatio(rounds["getfilm-c32"], rounds["echo-c32"]);
+  }
+  if (rounds.count("create-c1")) {
+    e2e["create_c1"] = Summarize(rounds["create-c1"]);
+    e2e["create_c32"] = Summarize(rounds["create-c32"]);
+    ratios["create_c32_vs_c1"] =
+        RoundRatio(rounds["create-c32"], rounds["create-c1"]);
+  }
+  if (rounds.count("freshness")) {
+    e2e["freshness"] = Summarize(rounds["freshness"]);
+    e2e["freshness"]["write_rate"] = rounds["freshness"][0]["write_rate"];
+    e2e["freshness"]["writers"] = rounds["freshness"][0]["writers"];
+  }
+  e2e["ratios"] = std::move(ratios);
+  return e2e;
+}
+
+// --------------------------------------------------------------- targets --
+
+struct Target {
+  std::string name;
+  std::string bar;
+  std::string measured;
+  std::optional<bool> met;  // nullopt: not measured.
+};
+
+std::optional<bool> AtLeast(const json& spread, double bar) {
+  if (!spread.is_object() || !spread.contains("median")) return std::nullopt;
+  return spread["median"].get<double>() >= bar;
+}
+
+std::vector<Target> Targets(const json& results) {
+  std::vector<Target> targets;
+  const json& inproc = results["in_process"];
+  const json& e2e = results["e2e"];
+  {
+    const json& r = At(inproc, {"ratios", "reel_vs_xapian", "qps_top10"});
+    const json& n =
+        At(inproc, {"ratios", "reel_vs_xapian", "qps_top10_non_fuzzy"});
+    targets.push_back({"In-process top-10 QPS vs Xapian (in-memory)", "≥ 1.5x",
+                       absl::StrCat(Ratio(r), "; non-fuzzy kinds ", Ratio(n)),
+                       AtLeast(r, 1.5)});
+  }
+  for (const char* other : {"fts5", "xapian"}) {
+    const json& o = At(inproc, {"overlap_at_10",
+                                absl::StrCat("reel_vs_", other), "non_fuzzy"});
+    targets.push_back(
+        {absl::StrCat("Overlap@10 with ",
+                      std::string(other) == "fts5" ? "FTS5" : "Xapian",
+                      " (non-fuzzy queries)"),
+         "≥ 0.7",
+         o.is_number() ? absl::StrFormat("%.2f", o.get<double>()) : "—",
+         o.is_number() ? std::optional<bool>(o.get<double>() >= 0.7)
+                       : std::nullopt});
+  }
+  {
+    const json& r = At(inproc, {"ratios", "reel_vs_fts5", "build_rate"});
+    targets.push_back(
+        {"Index build rate vs FTS5", "≥ 1x", Ratio(r), AtLeast(r, 1.0)});
+  }
+  {
+    const json& reel = At(inproc, {"engines", "reel", "stats", "memory_bytes"});
+    const json& fts5 = At(inproc, {"disk_sizes", "fts5", "disk_bytes"});
+    if (reel.is_number() && fts5.is_number()) {
+      const double ratio = reel.get<double>() / fts5.get<double>();
+      targets.push_back(
+          {"Index size vs FTS5 (Reel's in-memory index vs FTS5's db file)",
+           "≤ 1x",
+           absl::StrFormat("%.2fx (%s vs %s)", ratio, Bytes(reel.get<double>()),
+                           Bytes(fts5.get<double>())),
+           ratio <= 1.0});
+    }
+  }
+  {
+    const json& r = At(e2e, {"ratios", "reel_vs_echo_c8"});
+    targets.push_back({"End to end, top 10, 8 clients: share of echo ceiling",
+                       "≥ 0.5x", Ratio(r), AtLeast(r, 0.5)});
+    const json& p = At(e2e, {"ratios", "reel_vs_pg_c8"});
+    targets.push_back({"End to end, top 10, 8 clients: vs PostgreSQL FTS",
+                       "≥ 3x", Ratio(p), AtLeast(p, 3.0)});
+  }
+  {
+    const json& r = At(e2e, {"ratios", "getfilm_vs_echo_c32"});
+    targets.push_back({"GetFilm, 32 clients: share of echo ceiling", "≥ 0.7x",
+                       Ratio(r), AtLeast(r, 0.7)});
+    const json& w = At(e2e, {"ratios", "create_c32_vs_c1"});
+    targets.push_back({"CreateFilm durable: 32 writers vs 1", "≥ 5x", Ratio(w),
+                       AtLeast(w, 5.0)});
+  }
+  {
+    const json& f = At(e2e, {"freshness", "p99_us"});
+    std::optional<bool> met;
+    if (f.is_object()) met = f["median"].get<double>() < 10000;
+    targets.push_back({"Freshness p99 (write ack to searchable)", "< 10 ms",
+                       Fmt(f, Micros), met});
+  }
+  {
+    const json& r = At(results, {"growth", "ratios", "reel", "p50_x16_vs_x1"});
+    const json& r99 =
+        At(results, {"growth", "ratios", "reel", "p99_x16_vs_x1"});
+    std::optional<bool> met;
+    if (r.is_number()) met = r.get<double>() <= 4.0;
+    targets.push_back(
+        {"Selective-query latency x16 vs x1 (p50; p99 in brackets)", "≤ 4x",
+         r.is_number()
+             ? absl::StrFormat("%.2fx (p99 %.2fx)", r.get<double>(),
+                               r99.is_number() ? r99.get<double>() : 0.0)
+             : "—",
+         met});
+  }
+  return targets;
+}
+
+// ---------------------------------------------------------------- growth --
+
+json Growth(const fs::path& dir) {
+  json growth = json::object();
+  json runs = json::object();
+  for (int scale : {1, 4, 16}) {
+    if (auto j = ReadJson(dir / absl::StrCat("growth-x", scale, ".json"))) {
+      runs[std::to_string(scale)] = *j;
+    }
+  }
+  if (runs.empty()) return growth;
+  growth["scales"] = runs;
+  json ratios = json::object();
+  if (runs.contains("1") && runs.contains("16")) {
+    for (const auto& [engine, e16] : runs["16"]["engines"].items()) {
+      const json& e1 = At(runs["1"], {"engines", engine});
+      if (e1.is_null()) continue;
+      auto ratio = [&](const char* key) {
+        return e16["top10"][key]["median"].get<double>() /
+               e1["top10"][key]["median"].get<double>();
+      };
+      ratios[engine] = {{"p50_x16_vs_x1", ratio("p50_us")},
+                        {"p99_x16_vs_x1", ratio("p99_us")},
+                        {"mean_x16_vs_x1", ratio("mean_us")}};
+    }
+  }
+  growth["ratios"] = ratios;
+  return growth;
+}
+
+// ----------------------------------------------------------------- plots --
+
+void WritePlotData(const json& results, const fs::path& dir) {
+  fs::create_directories(dir);
+  const json& inproc = results["in_process"];
+  const std::vector<std::string> engines = {"reel", "xapian", "fts5"};
+  // Latency percentiles, in process, top 10: one column per engine.
+  {
+    std::ofstream out(dir / "latency_inprocess.dat");
+    out << "# percentile reel xapian fts5 (microseconds, top 10)\n";
+    for (const char* p : {"50", "75", "90", "95", "99", "99.9"}) {
+      out << p;
+      for (const std::string& e : engines) {
+        const json& v =
+            At(inproc, {"engines", e, "top10", "percentiles_us", p, "median"});
+        out << " " << (v.is_number() ? v.get<double>() : NAN);
+      }
+      out << "\n";
+    }
+  }
+  // p50/p99 per query kind, in process, top 10.
+  {
+    std::ofstream out(dir / "latency_kinds.dat");
+    out << "# kind reel_p50 xapian_p50 fts5_p50 reel_p99 xapian_p99 "
+           "fts5_p99\n";
+    for (const char* kind :
+         {"rare", "common", "words", "phrase", "prefix", "typo"}) {
+      out << kind;
+      for (const char* q : {"p50_us", "p99_us"}) {
+        for (const std::string& e : engines) {
+          const json& v =
+              At(inproc, {"engines", e, "top10", "kinds", kind, q, "median"});
+          out << " " << (v.is_number() ? v.get<double>() : NAN);
+        }
+      }
+      out << "\n";
+    }
+  }
+  // End to end: p50 and p99 per client count for reel, pg, echo.
+  {
+    std::ofstream out(dir / "latency_e2e.dat");
+    out << "# clients reel_p50 pg_p50 echo_p50 reel_p99 pg_p99 echo_p99 "
+           "reel_qps pg_qps echo_qps\n";
+    for (const char* c : {"1", "8", "32"}) {
+      out << c;
+      for (const char* q : {"p50_us", "p99_us", "qps"}) {
+        for (const char* e : {"reel", "pg", "echo"}) {
+          const json& v = At(results["e2e"], {"search", e, c, q, "median"});
+          out << " " << (v.is_number() ? v.get<double>() : NAN);
+        }
+      }
+      out << "\n";
+    }
+  }
+  // Growth: per scale, selective-query p50/p99 and sizes per engine.
+  {
+    std::ofstream out(dir / "growth.dat");
+    out << "# scale scenes reel_p50 xapian_p50 fts5_p50 reel_p99 xapian_p99 "
+           "fts5_p99 reel_index_bytes fts5_db_bytes reel_rss xapian_rss "
+           "fts5_rss\n";
+    const json& scales = At(results, {"growth", "scales"});
+    for (const char* s : {"1", "4", "16"}) {
+      if (!scales.contains(s)) continue;
+      const json& g = scales[s];
+      out << s << " " << At(g, {"corpus", "scenes"}).get<double>();
+      for (const char* q : {"p50_us", "p99_us"}) {
+        for (const std::string& e : engines) {
+          const json& v = At(g, {"engines", e, "top10", q, "median"});
+          out << " " << (v.is_number() ? v.get<double>() : NAN);
+        }
+      }
+      const json& reel_bytes =
+          At(g, {"engines", "reel", "stats", "memory_bytes"});
+      const json& fts5_bytes =
+          At(g, {"engines", "fts5", "stats", "memory_db_bytes"});
+      out << " " << (reel_bytes.is_number() ? reel_bytes.get<double>() : NAN)
+          << " " << (fts5_bytes.is_number() ? fts5_bytes.get<double>() : NAN);
+      for (const std::string& e : engines) {
+        const json& v = At(g, {"engines", e, "rss_build_bytes", "median"});
+        out << " " << (v.is_number() ? v.get<double>() : NAN);
+      }
+      out << "\n";
+    }
+  }
+}
+
+// -------------------------------------------------------------- markdown --
+
+std::string EngineName(const std::string& e) {
+  if (e == "reel") return "Reel SceneIndex";
+  if (e == "fts5") return "SQLite FTS5";
+  if (e == "xapian") return "Xapian (in-memory)";
+  return e;
+}
+
+std::string Markdown(const json& results, const std::vector<Target>& targets) {
+  std::string md;
+  auto line = [&](const std::string& text = "") {
+    absl::StrAppend(&md, text, "\n");
+  };
+  const json& machine = results["machine"];
+  const json& settings = results["settings"];
+  line("# Benchmarks");
+  line();
+  line(
+      "Reel against what users would pick instead, on the same data, in the "
+      "same run (issue 6). Regenerate everything here with one command, from "
+      "the repository root:");
+  line();
+  line("```sh");
+  line("scripts/bench.sh");
+  line("```");
+  line();
+  line(
+      "It builds Release into `build-release/`, runs every benchmark and "
+      "rewrites this file, `bench/results/results.json` and the plots. "
+      "[bench/README.md](bench/README.md) describes each benchmark, the "
+      "query set and how each engine's queries and sizes are mapped.");
+  line();
+  line("## Machine and run");
+  line();
+  line(absl::StrFormat("- %s, %d CPUs (`nproc`), %s RAM; %s; Debian %s",
+                       machine.value("cpu", "?"), machine.value("nproc", 0),
+                       Bytes(machine.value("memory_bytes", 0.0)),
+                       machine.value("kernel", "?"),
+                       machine.value("debian", "?")));
+  if (machine.contains("load1_mean")) {
+    line(absl::StrFormat(
+        "- Load average (1 min) during the run: mean %.2f, max %.2f (%d "
+        "samples). The machine is shared with other builds, so every figure "
+        "is a median of several runs with the min and max beside it, and "
+        "every ratio is taken within one run.",
+        machine["load1_mean"].get<double>(), machine["load1_max"].get<double>(),
+        machine["load_samples"].get<int>()));
+  }
+  line(absl::StrFormat(
+      "- Run %s from commit `%s`%s; %s in all (build %s).",
+      settings.value("started", "?"), settings.value("git", "?"),
+      settings.value("dirty", false) ? " with local changes" : "",
+      settings.value("total_seconds", 0) > 0
+          ? absl::StrFormat("%.1f min",
+                            settings["total_seconds"].get<double>() / 60)
+          : "?",
+      settings.value("build_seconds", 0) > 0
+          ? absl::StrFormat("%.1f min",
+                            settings["build_seconds"].get<double>() / 60)
+          : "?"));
+  line(absl::StrFormat(
+      "- In process: %d runs (each engine built afresh per run, engines in "
+      "rotated order). End to end: %d rounds of %.0f s per measurement.%s",
+      At(results["in_process"], {"runs"}).is_number()
+          ? results["in_process"]["runs"].get<int>()
+          : 0,
+      settings.value("rounds", 0), settings.value("seconds", 0.0),
+      settings.value("quick", false) ? " **Quick mode: fewer, shorter runs.**"
+                                     : ""));
+  line();
+
+  line("## Targets (issue 6)");
+  line();
+  line("| target | bar | measured: median (min–max) | met |");
+  line("| --- | --- | --- | --- |");
+  for (const Target& t : targets) {
+    line(absl::StrFormat("| %s | %s | %s | %s |", t.name, t.bar, t.measured,
+                         !t.met.has_value() ? "not run"
+                         : *t.met           ? "yes"
+                                            : "**no**"));
+  }
+  line();
+
+  const json& inproc = results["in_process"];
+  if (inproc.is_object() && inproc.contains("engines")) {
+    const json& corpus = inproc["corpus"];
+    line("## Search engine in process, single thread");
+    line();
+    line(absl::StrFormat(
+        "%s films, %s scenes (films-dev); %s queries of the committed set "
+        "`bench/queries/films-dev.tsv` (%s); each query is timed from the "
+        "query string to the top-k ids (parse, search, read results). "
+        "Queries mean the same in every engine: words are ORed in FTS5 and "
+        "Xapian as Reel matches any word (ranking scenes with all first), "
+        "which costs FTS5 about 4x against AND; misspellings run as typed "
+        "where the engine cannot correct them. The mapping is in "
+        "[bench/README.md](bench/README.md).",
+        Thousands(corpus["films"].get<double>()),
+        Thousands(corpus["scenes"].get<double>()),
+        Thousands(inproc["queries"]["count"].get<double>()),
+        absl::StrJoin(
+            inproc["queries"]["kinds"].get<std::vector<std::string>>(), ", ")));
+    line();
+    line(
+        "| engine | top-10 QPS | p50 | p99 | top-100 QPS | p50 | p99 | "
+        "build (scenes/s) | index size | RSS after build |");
+    line("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const std::string e : {"reel", "xapian", "fts5"}) {
+      if (!inproc["engines"].contains(e)) continue;
+      const json& x = inproc["engines"][e];
+      std::string size = "—";
+      if (e == "reel") {
+        size = absl::StrCat(Bytes(x["stats"]["memory_bytes"].get<double>()),
+                            " in memory¹");
+      } else if (e == "fts5") {
+        const json& d = At(inproc, {"disk_sizes", "fts5"});
+        if (d.is_object()) {
+          size = absl::StrCat(Bytes(d["disk_bytes"].get<double>()), " db² (",
+                              Bytes(d["optimized_disk_bytes"].get<double>()),
+                              " optimized)");
+        }
+      } else if (e == "xapian") {
+        const json& d = At(inproc, {"disk_sizes", "xapian"});
+        if (d.is_object()) {
+          size = absl::StrCat(Bytes(d["disk_bytes"].get<double>()), " glass³ (",
+                              Bytes(d["compact_disk_bytes"].get<double>()),
+                              " compacted)");
+        }
+      }
+      line(absl::StrFormat(
+          "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", EngineName(e),
+          Fmt(x["top10"]["qps"]), Med(x["top10"]["p50_us"], Micros),
+          Med(x["top10"]["p99_us"], Micros), Fmt(x["top100"]["qps"]),
+          Med(x["top100"]["p50_us"], Micros),
+          Med(x["top100"]["p99_us"], Micros), Fmt(x["build_scenes_per_second"]),
+          size, Med(x["rss_build_bytes"], Bytes)));
+    }
+    line();
+    line(
+        "¹ `IndexStats.memory_bytes`: postings, dictionaries and the film "
+        "records the index keeps for results and highlights. The search "
+        "service's on-disk state (its RocksDB copy of the films, no index) "
+        "is in the end-to-end section. ² FTS5 table with its content in an "
+        "on-disk database, page_count × page_size as built, and after "
+        "'optimize' + VACUUM. ³ Xapian glass database as built (positions, "
+        "no document data), and after compaction. RSS: resident-memory "
+        "growth of a forked child over the build.");
+    line();
+    const json& ratios = inproc["ratios"];
+    line("Ratios within each run (Reel ÷ other), median (min–max):");
+    line();
+    line(
+        "| | top-10 QPS | top-10, non-fuzzy kinds | top-100 QPS | build "
+        "rate |");
+    line("| --- | --- | --- | --- | --- |");
+    for (const char* other : {"xapian", "fts5"}) {
+      const json& r = At(ratios, {absl::StrCat("reel_vs_", other)});
+      if (r.is_null()) continue;
+      line(absl::StrFormat("| Reel vs %s | %s | %s | %s | %s |",
+                           EngineName(other), Ratio(r["qps_top10"]),
+                           Ratio(At(r, {"qps_top10_non_fuzzy"})),
+                           Ratio(r["qps_top100"]), Ratio(r["build_rate"])));
+    }
+    line();
+    line(
+        "Non-fuzzy kinds: queries ÷ summed latency without the `typo` "
+        "kind, which only Reel corrects (the others answer it with a cheap "
+        "failed look-up).");
+    line();
+    line(
+        "Top-10 latency by query kind, median over runs (p50 / p99, and "
+        "QPS = queries ÷ summed latency):");
+    line();
+    line(
+        "| kind | Reel p50 / p99 | QPS | Xapian p50 / p99 | QPS | FTS5 p50 / "
+        "p99 | QPS | Reel matches (mean) |");
+    line("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const char* kind :
+         {"rare", "common", "words", "phrase", "prefix", "typo"}) {
+      std::string row = absl::StrCat("| ", kind);
+      for (const char* e : {"reel", "xapian", "fts5"}) {
+        const json& k = At(inproc, {"engines", e, "top10", "kinds", kind});
+        if (k.is_null()) {
+          absl::StrAppend(&row, " | — | —");
+          continue;
+        }
+        absl::StrAppend(&row, " | ", Med(k["p50_us"], Micros), " / ",
+                        Med(k["p99_us"], Micros), " | ", Med(k["qps"]));
+      }
+      const json& m =
+          At(inproc, {"engines", "reel", "mean_total_matches", kind});
+      absl::StrAppend(&row, " | ", m.is_number() ? Num(m.get<double>()) : "—",
+                      " |");
+      line(row);
+    }
+    line();
+    line(
+        "Overlap@10 (|A ∩ B| ÷ min(10, max(|A|, |B|)), mean over queries "
+        "where either engine returned a hit; identity = film id + scene "
+        "ordinal):");
+    line();
+    line(
+        "| pair | non-fuzzy | rare | common | words | phrase | prefix | typo "
+        "(not counted) |");
+    line("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const auto& [pair, o] : inproc["overlap_at_10"].items()) {
+      std::string row = absl::StrCat("| ", pair);
+      for (const char* k : {"non_fuzzy", "rare", "common", "words", "phrase",
+                            "prefix", "typo"}) {
+        absl::StrAppend(
+            &row, " | ",
+            o.contains(k) ? absl::StrFormat("%.2f", o[k].get<double>()) : "—");
+      }
+      line(row + " |");
+    }
+    line();
+    line(
+        "![In-process latency "
+        "percentiles](bench/results/latency_inprocess.png)");
+    line();
+  }
+
+  const json& e2e = results["e2e"];
+  if (e2e.is_object() && e2e.contains("search")) {
+    line("## End to end over gRPC on loopback");
+    line();
+    line(
+        "catalog-service and search-service (Release, same tree) on "
+        "127.0.0.1, films-dev imported with `reelctl import`; `reel_bench` "
+        "threads, one channel each, one call in flight each, cycling "
+        "through the same query set (top 10). PostgreSQL 15 (Debian, "
+        "started by the harness) answers the same queries over libpq with "
+        "the same client shape (`pg_bench`). Echo: a bare callback-API "
+        "gRPC service (`echo_server`, 64-byte payload) with the same "
+        "client: the machine's ceiling. Client and servers share the 2 "
+        "CPUs.");
+    line();
+    line(
+        "| clients | Reel QPS | p50 | p99 | first hit p50 | PostgreSQL "
+        "QPS | p50 | p99 | first row p50 | echo QPS | echo p50 | Reel ÷ echo | "
+        "Reel ÷ PostgreSQL |");
+    line(
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | "
+        "--- | --- |");
+    for (const char* c : {"1", "8", "32"}) {
+      const json& reel = At(e2e, {"search", "reel", c});
+      const json& pg = At(e2e, {"search", "pg", c});
+      const json& echo = At(e2e, {"search", "echo", c});
+      line(absl::StrFormat(
+          "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |",
+          c, Fmt(At(reel, {"qps"})), Med(At(reel, {"p50_us"}), Micros),
+          Med(At(reel, {"p99_us"}), Micros),
+          Med(At(reel, {"first_hit_p50_us"}), Micros), Fmt(At(pg, {"qps"})),
+          Med(At(pg, {"p50_us"}), Micros), Med(At(pg, {"p99_us"}), Micros),
+          Med(At(pg, {"first_hit_p50_us"}), Micros), Fmt(At(echo, {"qps"})),
+          Med(At(echo, {"p50_us"}), Micros),
+          Ratio(At(e2e, {"ratios", absl::StrCat("reel_vs_echo_c", c)})),
+          Ratio(At(e2e, {"ratios", absl::StrCat("reel_vs_pg_c", c)}))));
+    }
+    line();
+    const json& pg_load = e2e["pg_load"];
+    const json& status = e2e["index_status"];
+    if (pg_load.is_object() || status.is_object()) {
+      line("Index state behind the services:");
+      line();
+      if (status.is_object()) {
+        line(absl::StrFormat(
+            "- Reel search-service: %s scenes, %s terms; index %s in memory "
+            "(GetIndexStatus.memory_bytes); on disk %s "
+            "(GetIndexStatus.disk_bytes: the service's RocksDB copy of the "
+            "films it follows; the index itself is rebuilt in memory).",
+            Thousands(status["scene_count"].get<double>()),
+            Thousands(status["term_count"].get<double>()),
+            Bytes(status["memory_bytes"].get<double>()),
+            Bytes(status["disk_bytes"].get<double>())));
+      }
+      if (pg_load.is_object()) {
+        line(absl::StrFormat(
+            "- PostgreSQL: COPY with a stored generated tsvector %.2f s, GIN "
+            "index %.2f s (%s scenes/s in all); table %s, GIN index %s.",
+            pg_load["copy_seconds"].get<double>(),
+            pg_load["index_seconds"].get<double>(),
+            Num(pg_load["scenes_per_second"].get<double>()),
+            Bytes(pg_load["table_bytes"].get<double>()),
+            Bytes(pg_load["gin_index_bytes"].get<double>())));
+      }
+      line();
+    }
+    line("![End-to-end latency](bench/results/latency_e2e.png)");
+    line();
+  }
+
+  if (e2e.is_object() &&
+      (e2e.contains("getfilm_c32") || e2e.contains("import"))) {
+    line("## Catalog");
+    line();
+    line("| measurement | result |");
+    line("| --- | --- |");
+    if (e2e.contains("getfilm_c32")) {
+      const json& g = e2e["getfilm_c32"];
+      line(absl::StrFormat("| GetFilm, 32 clients | %s QPS, p50 %s, p99 %s |",
+                           Fmt(g["qps"]), Med(g["p50_us"], Micros),
+                           Med(g["p99_us"], Micros)));
+      line(absl::StrFormat("| echo, 32 clients (same rounds) | %s QPS |",
+                           Fmt(At(e2e, {"search", "echo", "32", "qps"}))));
+      line(absl::StrFormat("| GetFilm ÷ echo | %s |",
+                           Ratio(At(e2e, {"ratios", "getfilm_vs_echo_c32"}))));
+    }
+    if (e2e.contains("create_c1")) {
+      line(absl::StrFormat(
+          "| CreateFilm (fsync'ed), 1 writer | %s writes/s, p50 %s |",
+          Fmt(e2e["create_c1"]["qps"]),
+          Med(e2e["create_c1"]["p50_us"], Micros)));
+      line(absl::StrFormat(
+          "| CreateFilm (fsync'ed), 32 writers | %s writes/s, p50 %s |",
+          Fmt(e2e["create_c32"]["qps"]),
+          Med(e2e["create_c32"]["p50_us"], Micros)));
+      line(absl::StrFormat("| 32 writers ÷ 1 writer | %s |",
+                           Ratio(At(e2e, {"ratios", "create_c32_vs_c1"}))));
+    }
+    if (e2e.contains("import")) {
+      const json& i = e2e["import"];
+      line(absl::StrFormat(
+          "| ImportFilms, films-dev (`reelctl import`) | %s films/s (%s s) |",
+          Fmt(i["films_per_second"]), Fmt(i["seconds"])));
+      line(absl::StrFormat(
+          "| Search index caught up with the import (after it returned) | %s "
+          "s |",
+          Fmt(i["catchup_seconds"])));
+    }
+    if (e2e.contains("listfilms")) {
+      const json& l = e2e["listfilms"];
+      line(absl::StrFormat(
+          "| ListFilms full scan (1,000 a page), %d scans | p50 %s, p99 %s |",
+          l["scans"].get<int>(), Micros(l["p50_us"].get<double>()),
+          Micros(l["p99_us"].get<double>())));
+    }
+    line();
+  }
+  if (e2e.is_object() && e2e.contains("freshness")) {
+    const json& f = e2e["freshness"];
+    line("## Freshness");
+    line();
+    line(absl::StrFormat(
+        "Time from a CreateFilm acknowledgement to SearchScenes returning the "
+        "new scene (searched for a word only it has, with min_revision = the "
+        "write's revision, so the service answers once its index has applied "
+        "it), while %d other writers create films at %s writes/s in all:",
+        f["writers"].get<int>(), Num(f["write_rate"].get<double>())));
+    line();
+    line(
+        absl::StrFormat("| p50 | p99 | max | probes per round | achieved "
+                        "background writes/s |\n| --- | --- | --- | --- | "
+                        "--- |\n| %s | %s | %s | %s | %s |",
+                        Fmt(f["p50_us"], Micros), Fmt(f["p99_us"], Micros),
+                        Fmt(f["max_us"], Micros), Fmt(f["probes"]),
+                        Fmt(f["achieved_write_rate"])));
+    line();
+  }
+
+  const json& growth = results["growth"];
+  if (growth.is_object() && growth.contains("scales")) {
+    line("## Cost growth");
+    line();
+    line(
+        "x4 and x16 are copies of the real films with new ids (`{id}~{n}`) "
+        "and lightly shuffled scenes (bench/bench_common.h, ScaledCopy). "
+        "Selective queries: the `rare` and `phrase` kinds of the set, top "
+        "10, median of the timed passes.");
+    line();
+    line(
+        "| scale | scenes | engine | p50 | p99 | QPS | build (scenes/s) | "
+        "index size | RSS after build |");
+    line("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const std::string scale : {"1", "4", "16"}) {
+      if (!growth["scales"].contains(scale)) continue;
+      const json& g = growth["scales"][scale];
+      for (const std::string e : {"reel", "xapian", "fts5"}) {
+        if (!g["engines"].contains(e)) continue;
+        const json& x = g["engines"][e];
+        std::string size = "—";
+        if (e == "reel") size = Bytes(x["stats"]["memory_bytes"].get<double>());
+        if (e == "fts5") {
+          size = Bytes(x["stats"]["memory_db_bytes"].get<double>());
+        }
+        line(absl::StrFormat(
+            "| x%s | %s | %s | %s | %s | %s | %s | %s | %s |", scale,
+            Thousands(g["corpus"]["scenes"].get<double>()), EngineName(e),
+            Fmt(x["top10"]["p50_us"], Micros),
+            Fmt(x["top10"]["p99_us"], Micros), Fmt(x["top10"]["qps"]),
+            Med(x["build_scenes_per_second"]), size,
+            Med(x["rss_build_bytes"], Bytes)));
+      }
+    }
+    line();
+    if (growth["ratios"].is_object() && !growth["ratios"].empty()) {
+      line("x16 ÷ x1 latency of selective queries:");
+      line();
+      line("| engine | p50 | p99 | mean |");
+      line("| --- | --- | --- | --- |");
+      for (const auto& [e, r] : growth["ratios"].items()) {
+        line(absl::StrFormat("| %s | %.2fx | %.2fx | %.2fx |", EngineName(e),
+                             r["p50_x16_vs_x1"].get<double>(),
+                             r["p99_x16_vs_x1"].get<double>(),
+                             r["mean_x16_vs_x1"].get<double>()));
+      }
+      line();
+    }
+    line("![Cost growth](bench/results/growth.png)");
+    line();
+  }
+  line(
+      "Raw figures: [bench/results/results.json](bench/results/results.json).");
+  return md;
+}
+
+int Run() {
+  const fs::path in_dir = absl::GetFlag(FLAGS_in_dir);
+  json results = json::object();
+  results["settings"] = ReadJson(in_dir / "settings.json").value_or(json());
+  results["machine"] = Machine(in_dir);
+  results["in_process"] = ReadJson(in_dir / "inproc.json").value_or(json());
+  results["growth"] = Growth(in_dir);
+  results["e2e"] = E2e(in_dir / "e2e");
+  const std::vector<Target> targets = Targets(results);
+  json targets_json = json::array();
+  for (const Target& t : targets) {
+    targets_json.push_back(
+        {{"target", t.name},
+         {"bar", t.bar},
+         {"measured", t.measured},
+         {"met", t.met.has_value() ? json(*t.met) : json(nullptr)}});
+  }
+  results["targets"] = targets_json;
+
+  // Per-query latencies and ids are in the raw files; results.json keeps the
+  // figures.
+  for (json* section : {&results["in_process"]}) {
+    if (section->is_object()) section->erase("top10_ids");
+  }
+  const std::string plot_dir = absl::GetFlag(FLAGS_plot_data_dir).empty()
+                                   ? (in_dir / "plots").string()
+                                   : absl::GetFlag(FLAGS_plot_data_dir);
+  WritePlotData(results, plot_dir);
+
+  const fs::path results_path = absl::GetFlag(FLAGS_results_json);
+  if (results_path.has_parent_path()) {
+    fs::create_directories(results_path.parent_path());
+  }
+  std::ofstream(results_path) << results.dump(1) << "\n";
+  std::ofstream(absl::GetFlag(FLAGS_markdown)) << Markdown(results, targets);
+  for (const Target& t : targets) {
+    std::printf("%-70s %-8s %-30s %s\n", t.name.c_str(), t.bar.c_str(),
+                t.measured.c_str(),
+                !t.met.has_value() ? "not run"
+                : *t.met           ? "met"
+                                   : "MISSED");
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace reel::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return reel::bench::Run();
+}

@@ -1,0 +1,946 @@
+// compare_bench: Reel's SceneIndex against SQLite FTS5 and Xapian, in
+// process, single thread, on the same documents and the same queries.
+//
+//   compare_bench [--queries_file=bench/queries/films-dev.tsv] [--runs=5]
+//                 [--engines=reel,fts5,xapian] [--tops=10,100] [--scale=1]
+//                 [--passes=1] [--kinds=...] [--disk_sizes] [--json_out=F]
+//
+// Every (run, engine) is a child process forked from the parent that holds
+// the loaded corpus, so each engine's resident memory is measured from the
+// same baseline and no engine inherits another's heap. Engines run in a
+// rotated order from run to run. A child builds its index (timed), runs the
+// query set once untimed (warm-up), then --passes timed passes per top-k,
+// timing each query (parse + search + reading the top-k ids) and reporting
+// the ids of the top 10 for overlap. Ratios are computed within a run.
+//
+// The mapping (see bench/README.md for the reasons):
+//   documents  one per scene: scene title, description, context, film title,
+//              synopsis (5 fields, weights 3, 1, 1, 2, 0.5 as Reel's BM25F
+//              defaults; FTS5 bm25() takes the same weights; Xapian's
+//              TermGenerator takes integer wdf increments 3, 1, 1, 2, 1)
+//   words      Reel as is (any word matches, all words rank first); FTS5 "a"
+//              OR "b"; Xapian QueryParser with default_op OP_OR
+//   "a b"      a phrase in all three
+//   abc*       FTS5 "abc"*, Xapian FLAG_WILDCARD
+//   -w         FTS5 NOT, Xapian FLAG_LOVEHATE
+//   typo       run as typed: only Reel corrects it; left out of overlap
+// Doc identity is (film id, scene ordinal): the doc number in corpus order,
+// which is the FTS5 rowid and the Xapian docid (both 1-based).
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xapian.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "bench/bench_common.h"
+#include "nlohmann/json.hpp"
+#include "search-service/index/scene_index.h"
+#include "search-service/query/query.h"
+#include "search-service/text/analyzer.h"
+
+ABSL_FLAG(std::string, corpus, "", "films (.jsonl[.gz]); default films-dev");
+ABSL_FLAG(std::string, queries_file,
+          REEL_SOURCE_DIR "/bench/queries/films-dev.tsv", "the query set");
+ABSL_FLAG(int, scale, 1, "corpus copies (x1, x4, x16: see bench_common.h)");
+ABSL_FLAG(int, runs, 5, "runs: each builds every engine afresh");
+ABSL_FLAG(int, passes, 1, "timed passes over the query set per run and top");
+ABSL_FLAG(std::string, engines, "reel,fts5,xapian", "engines to compare");
+ABSL_FLAG(std::string, tops, "10,100", "max results per query");
+ABSL_FLAG(std::string, kinds, "", "only these query kinds (default: all)");
+ABSL_FLAG(int, max_queries, 0, "only the first N queries (0: all)");
+ABSL_FLAG(bool, disk_sizes, true,
+          "also build FTS5 and Xapian on disk once to measure their size");
+ABSL_FLAG(bool, fork, true,
+          "one child process per engine and run (false: in process, for "
+          "profiling one engine)");
+ABSL_FLAG(std::string, json_out, "", "write the JSON results here");
+ABSL_FLAG(bool, and_words, false,
+          "FTS5 and Xapian: words must all match (AND) instead of OR; a "
+          "reference point only, not Reel's semantics");
+
+namespace reel::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using ::reel::catalog::v1::Film;
+using json = nlohmann::json;
+
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// Field weights, in Reel's Field order (query.h).
+constexpr double kWeights[] = {3.0, 1.0, 1.0, 2.0, 0.5};
+constexpr int kXapianWdf[] = {3, 1, 1, 2, 1};
+
+struct Corpus {
+  std::vector<Film> films;
+  struct Doc {
+    uint32_t film;
+    uint32_t ordinal;
+  };
+  std::vector<Doc> docs;  // In corpus order: doc number = index.
+  // "film name\0scene id" -> doc number, to identify Reel's hits.
+  absl::flat_hash_map<std::string, uint32_t> by_scene;
+
+  const Film& film_of(uint32_t doc) const { return films[docs[doc].film]; }
+  const catalog::v1::Scene& scene_of(uint32_t doc) const {
+    return film_of(doc).scenes(static_cast<int>(docs[doc].ordinal));
+  }
+};
+
+std::string SceneKey(const std::string& film_name,
+                     const std::string& scene_id) {
+  return absl::StrCat(film_name, std::string(1, '\0'), scene_id);
+}
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  virtual void Build(const Corpus& corpus) = 0;
+  // Runs one query for its top `top`; false: the engine rejected it.
+  virtual bool Run(const BenchQuery& query, int top) = 0;
+  // The doc numbers of the last Run's hits, best first (not timed).
+  virtual void Docs(const Corpus& corpus, std::vector<uint32_t>* out) = 0;
+  // Sizes and counts after Build.
+  virtual json Stats() = 0;
+};
+
+// ---------------------------------------------------------------- Reel ----
+
+class ReelEngine : public Engine {
+ public:
+  explicit ReelEngine(std::shared_ptr<const text::Analyzer> analyzer)
+      : analyzer_(std::move(analyzer)) {}
+
+  void Build(const Corpus& corpus) override {
+    index_ = std::make_unique<search::SceneIndex>(analyzer_);
+    for (const Film& film : corpus.films) index_->UpsertFilm(film);
+  }
+  bool Run(const BenchQuery& query, int top) override {
+    auto parsed = search::ParseQuery(ReelQueryText(query), *analyzer_);
+    if (!parsed.ok()) {
+      result_ = {};
+      return false;
+    }
+    search::SearchOptions options;
+    options.max_results = top;
+    result_ = index_->Search(*parsed, options);
+    return true;
+  }
+  void Docs(const Corpus& corpus, std::vector<uint32_t>* out) override {
+    out->clear();
+    for (const search::SceneHit& hit : result_.hits) {
+      auto it = corpus.by_scene.find(SceneKey(hit.film_name, hit.scene_id));
+      if (it != corpus.by_scene.end()) out->push_back(it->second);
+    }
+  }
+  json Stats() override {
+    const search::IndexStats stats = index_->stats();
+    return {{"terms", stats.terms},
+            {"memory_bytes", stats.memory_bytes},
+            {"last_total_matches", result_.total_matches}};
+  }
+  int64_t total_matches() const { return result_.total_matches; }
+
+ private:
+  std::shared_ptr<const text::Analyzer> analyzer_;
+  std::unique_ptr<search::SceneIndex> index_;
+  search::SearchResult result_;
+};
+
+// ---------------------------------------------------------------- FTS5 ----
+
+// One clause of a query in Reel's syntax, as the harness reads it.
+struct QueryClause {
+  std::string text;  // A word (without '*') or a phrase's words.
+  bool phrase = false;
+  bool prefix = false;
+  bool excluded = false;
+  std::string scope;  // Field scope name, or empty.
+};
+
+std::vector<QueryClause> SplitQuery(const std::string& query) {
+  std::vector<QueryClause> clauses;
+  size_t i = 0;
+  while (i < query.size()) {
+    if (query[i] == ' ') {
+      ++i;
+      continue;
+    }
+    QueryClause clause;
+    if (query[i] == '-') {
+      clause.excluded = true;
+      ++i;
+    }
+    // field:word or field:"a b"
+    const size_t colon = query.find(':', i);
+    const size_t space = query.find(' ', i);
+    const size_t quote = query.find('"', i);
+    if (colon != std::string::npos && colon < space && colon < quote) {
+      clause.scope = query.substr(i, colon - i);
+      i = colon + 1;
+    }
+    if (i < query.size() && query[i] == '"') {
+      const size_t end = query.find('"', i + 1);
+      clause.phrase = true;
+      clause.text = query.substr(
+          i + 1, end == std::string::npos ? std::string::npos : end - i - 1);
+      i = end == std::string::npos ? query.size() : end + 1;
+    } else {
+      const size_t end = std::min(query.find(' ', i), query.size());
+      clause.text = query.substr(i, end - i);
+      i = end;
+      if (!clause.text.empty() && clause.text.back() == '*') {
+        clause.prefix = true;
+        clause.text.pop_back();
+      }
+    }
+    if (!clause.text.empty()) clauses.push_back(std::move(clause));
+  }
+  return clauses;
+}
+
+// Reel's syntax as an FTS5 MATCH expression: positive clauses ORed (Reel
+// matches any and ranks scenes with all first), exclusions with NOT.
+std::string ToFts5(const std::string& query) {
+  static const std::map<std::string, std::string> kColumns = {
+      {"title", "scene_title"}, {"description", "description"},
+      {"context", "context"},   {"film", "film_title"},
+      {"synopsis", "synopsis"},
+  };
+  std::vector<std::string> positive, negative;
+  for (const QueryClause& clause : SplitQuery(query)) {
+    std::string term =
+        absl::StrCat("\"", absl::StrReplaceAll(clause.text, {{"\"", "\"\""}}),
+                     "\"", clause.prefix ? "*" : "");
+    if (auto it = kColumns.find(clause.scope); it != kColumns.end()) {
+      term = absl::StrCat(it->second, " : ", term);
+    }
+    (clause.excluded ? negative : positive).push_back(std::move(term));
+  }
+  std::string match = absl::StrJoin(
+      positive, absl::GetFlag(FLAGS_and_words) ? " AND " : " OR ");
+  if (!negative.empty()) {
+    match = absl::StrCat("(", match, ") NOT (", absl::StrJoin(negative, " OR "),
+                         ")");
+  }
+  return match;
+}
+
+void Check(sqlite3* db, int rc, const char* what) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    std::fprintf(stderr, "sqlite %s: %s\n", what, sqlite3_errmsg(db));
+    std::exit(1);
+  }
+}
+
+void Exec(sqlite3* db, const std::string& sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+    std::fprintf(stderr, "sqlite: %s: %s\n", sql.c_str(), error);
+    std::exit(1);
+  }
+}
+
+int64_t PragmaValue(sqlite3* db, const char* pragma) {
+  sqlite3_stmt* stmt = nullptr;
+  Check(db, sqlite3_prepare_v2(db, pragma, -1, &stmt, nullptr), pragma);
+  int64_t value = 0;
+  if (sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  return value;
+}
+
+// Creates the FTS5 table in `db` and inserts every scene in one transaction.
+void BuildFts5(sqlite3* db, const Corpus& corpus) {
+  Exec(db,
+       "CREATE VIRTUAL TABLE scenes USING fts5(scene_title, description, "
+       "context, film_title, synopsis, "
+       "tokenize = 'porter unicode61 remove_diacritics 2')");
+  Exec(db, absl::StrCat("INSERT INTO scenes(scenes, rank) VALUES('rank', "
+                        "'bm25(",
+                        absl::StrJoin(kWeights, ", "), ")')"));
+  Exec(db, "BEGIN");
+  sqlite3_stmt* insert = nullptr;
+  Check(db,
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO scenes(rowid, scene_title, "
+                           "description, context, film_title, synopsis) "
+                           "VALUES(?, ?, ?, ?, ?, ?)",
+                           -1, &insert, nullptr),
+        "prepare insert");
+  for (uint32_t d = 0; d < corpus.docs.size(); ++d) {
+    const Film& film = corpus.film_of(d);
+    const auto& scene = corpus.scene_of(d);
+    sqlite3_bind_int64(insert, 1, d + 1);
+    const std::string* texts[] = {&scene.title(), &scene.description(),
+                                  &scene.context(), &film.title(),
+                                  &film.synopsis()};
+    for (int f = 0; f < 5; ++f) {
+      sqlite3_bind_text(insert, f + 2, texts[f]->data(),
+                        static_cast<int>(texts[f]->size()), SQLITE_STATIC);
+    }
+    Check(db, sqlite3_step(insert), "insert");
+    sqlite3_reset(insert);
+  }
+  sqlite3_finalize(insert);
+  Exec(db, "COMMIT");
+}
+
+class Fts5Engine : public Engine {
+ public:
+  ~Fts5Engine() override {
+    if (query_ != nullptr) sqlite3_finalize(query_);
+    if (db_ != nullptr) sqlite3_close(db_);
+  }
+  void Build(const Corpus& corpus) override {
+    Check(db_, sqlite3_open(":memory:", &db_), "open");
+    BuildFts5(db_, corpus);
+    Check(db_,
+          sqlite3_prepare_v2(db_,
+                             "SELECT rowid FROM scenes WHERE scenes MATCH ?1 "
+                             "ORDER BY rank LIMIT ?2",
+                             -1, &query_, nullptr),
+          "prepare query");
+  }
+  bool Run(const BenchQuery& query, int top) override {
+    const std::string match = ToFts5(query.text);
+    sqlite3_bind_text(query_, 1, match.data(), static_cast<int>(match.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_int(query_, 2, top);
+    rows_.clear();
+    int rc;
+    while ((rc = sqlite3_step(query_)) == SQLITE_ROW) {
+      rows_.push_back(static_cast<uint32_t>(sqlite3_column_int64(query_, 0)));
+    }
+    sqlite3_reset(query_);
+    return rc == SQLITE_DONE;
+  }
+  void Docs(const Corpus&, std::vector<uint32_t>* out) override {
+    out->clear();
+    for (uint32_t rowid : rows_) out->push_back(rowid - 1);
+  }
+  json Stats() override {
+    return {{"memory_db_bytes", PragmaValue(db_, "PRAGMA page_count") *
+                                    PragmaValue(db_, "PRAGMA page_size")},
+            {"sqlite_memory_used_bytes", sqlite3_memory_used()}};
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* query_ = nullptr;
+  std::vector<uint32_t> rows_;
+};
+
+// The FTS5 table built in an on-disk database: its size as built, and after
+// 'optimize' + VACUUM.
+json Fts5DiskSize(const Corpus& corpus, const std::string& dir) {
+  const std::string path = dir + "/fts5.db";
+  sqlite3* db = nullptr;
+  Check(db, sqlite3_open(path.c_str(), &db), "open disk");
+  Exec(db, "PRAGMA journal_mode = OFF");
+  Exec(db, "PRAGMA synchronous = OFF");
+  const auto start = Clock::now();
+  BuildFts5(db, corpus);
+  const double seconds = Seconds(Clock::now() - start);
+  const int64_t page_bytes = PragmaValue(db, "PRAGMA page_count") *
+                             PragmaValue(db, "PRAGMA page_size");
+  const int64_t built = DiskBytes(path);
+  Exec(db, "INSERT INTO scenes(scenes) VALUES('optimize')");
+  Exec(db, "VACUUM");
+  const int64_t optimized = DiskBytes(path);
+  sqlite3_close(db);
+  std::filesystem::remove(path);
+  return {{"disk_bytes", built},
+          {"page_bytes", page_bytes},
+          {"optimized_disk_bytes", optimized},
+          {"disk_build_seconds", seconds}};
+}
+
+// -------------------------------------------------------------- Xapian ----
+
+void IndexScene(Xapian::TermGenerator& generator, const Corpus& corpus,
+                uint32_t d, Xapian::Document* doc) {
+  const Film& film = corpus.film_of(d);
+  const auto& scene = corpus.scene_of(d);
+  const std::string* texts[] = {&scene.title(), &scene.description(),
+                                &scene.context(), &film.title(),
+                                &film.synopsis()};
+  generator.set_document(*doc);
+  for (int f = 0; f < 5; ++f) {
+    // The gap keeps a phrase from spanning two fields.
+    if (f > 0) generator.increase_termpos();
+    generator.index_text(*texts[f], kXapianWdf[f]);
+  }
+}
+
+class XapianEngine : public Engine {
+ public:
+  void Build(const Corpus& corpus) override {
+    db_ = Xapian::WritableDatabase(std::string(), Xapian::DB_BACKEND_INMEMORY);
+    Xapian::TermGenerator generator;
+    generator.set_stemmer(Xapian::Stem("english"));
+    generator.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+    for (uint32_t d = 0; d < corpus.docs.size(); ++d) {
+      Xapian::Document doc;
+      IndexScene(generator, corpus, d, &doc);
+      db_.add_document(doc);  // docid d + 1
+    }
+    parser_.set_stemmer(Xapian::Stem("english"));
+    parser_.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+    parser_.set_database(db_);
+    parser_.set_default_op(absl::GetFlag(FLAGS_and_words)
+                               ? Xapian::Query::OP_AND
+                               : Xapian::Query::OP_OR);
+    enquire_ = std::make_unique<Xapian::Enquire>(db_);
+  }
+  bool Run(const BenchQuery& query, int top) override {
+    rows_.clear();
+    try {
+      enquire_->set_query(parser_.parse_query(
+          query.text, Xapian::QueryParser::FLAG_PHRASE |
+                          Xapian::QueryParser::FLAG_WILDCARD |
+                          Xapian::QueryParser::FLAG_LOVEHATE));
+      const Xapian::MSet mset = enquire_->get_mset(0, top);
+      for (auto it = mset.begin(); it != mset.end(); ++it) {
+        rows_.push_back(*it);
+      }
+    } catch (const Xapian::Error&) {
+      return false;
+    }
+    return true;
+  }
+  void Docs(const Corpus&, std::vector<uint32_t>* out) override {
+    out->clear();
+    for (uint32_t docid : rows_) out->push_back(docid - 1);
+  }
+  json Stats() override {
+    return {{"documents", db_.get_doccount()},
+            {"terms", [&] {
+               int64_t n = 0;
+               for (auto it = db_.allterms_begin(); it != db_.allterms_end();
+                    ++it) {
+                 ++n;
+               }
+               return n;
+             }()}};
+  }
+
+ private:
+  Xapian::WritableDatabase db_;
+  Xapian::QueryParser parser_;
+  std::unique_ptr<Xapian::Enquire> enquire_;
+  std::vector<uint32_t> rows_;
+};
+
+// The same documents in an on-disk glass database: its size after commit,
+// and compacted.
+json XapianDiskSize(const Corpus& corpus, const std::string& dir) {
+  const std::string path = dir + "/xapian";
+  const std::string compact = dir + "/xapian-compact";
+  const auto start = Clock::now();
+  {
+    Xapian::WritableDatabase db(
+        path, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
+    Xapian::TermGenerator generator;
+    generator.set_stemmer(Xapian::Stem("english"));
+    generator.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+    for (uint32_t d = 0; d < corpus.docs.size(); ++d) {
+      Xapian::Document doc;
+      IndexScene(generator, corpus, d, &doc);
+      db.add_document(doc);
+    }
+    db.commit();
+    db.compact(compact);
+  }
+  const double seconds = Seconds(Clock::now() - start);
+  json out = {{"disk_bytes", DiskBytes(path)},
+              {"compact_disk_bytes", DiskBytes(compact)},
+              {"disk_build_seconds", seconds}};
+  std::filesystem::remove_all(path);
+  std::filesystem::remove_all(compact);
+  return out;
+}
+
+// ----------------------------------------------------------- the runs ----
+
+std::unique_ptr<Engine> MakeEngine(
+    const std::string& name, std::shared_ptr<const text::Analyzer> analyzer) {
+  if (name == "reel") return std::make_unique<ReelEngine>(std::move(analyzer));
+  if (name == "fts5") return std::make_unique<Fts5Engine>();
+  if (name == "xapian") return std::make_unique<XapianEngine>();
+  std::fprintf(stderr, "unknown engine %s\n", name.c_str());
+  std::exit(2);
+}
+
+// One engine, one run: build, warm up, timed passes. Returns the child's
+// report.
+json RunEngine(const std::string& name, const Corpus& corpus,
+               const std::vector<BenchQuery>& queries,
+               const std::vector<int>& tops, int passes,
+               std::shared_ptr<const text::Analyzer> analyzer) {
+  std::unique_ptr<Engine> engine = MakeEngine(name, std::move(analyzer));
+  const int64_t rss_before = ResidentBytes();
+  const auto build_start = Clock::now();
+  engine->Build(corpus);
+  const double build_seconds = Seconds(Clock::now() - build_start);
+  const int64_t rss_built = ResidentBytes();
+
+  json report = {{"engine", name},
+                 {"build_seconds", build_seconds},
+                 {"rss_build_bytes", rss_built - rss_before}};
+  // Warm-up, and the top-10 ids and result counts for overlap (untimed
+  // reads of the results).
+  std::vector<uint32_t> docs;
+  json ids = json::array();
+  json counts = json::array();
+  json totals = json::array();
+  int errors = 0;
+  for (const BenchQuery& query : queries) {
+    if (!engine->Run(query, 10)) ++errors;
+    engine->Docs(corpus, &docs);
+    ids.push_back(docs);
+    counts.push_back(docs.size());
+    if (name == "reel") {
+      totals.push_back(static_cast<ReelEngine*>(engine.get())->total_matches());
+    }
+  }
+  report["top10_ids"] = std::move(ids);
+  report["top10_counts"] = std::move(counts);
+  if (name == "reel") report["total_matches"] = std::move(totals);
+  report["errors"] = errors;
+
+  json timed = json::object();
+  for (int top : tops) {
+    json pass_list = json::array();
+    for (int pass = 0; pass < passes; ++pass) {
+      std::vector<double> latency_us(queries.size());
+      const auto start = Clock::now();
+      for (size_t i = 0; i < queries.size(); ++i) {
+        const auto t0 = Clock::now();
+        engine->Run(queries[i], top);
+        latency_us[i] =
+            std::chrono::duration<double, std::micro>(Clock::now() - t0)
+                .count();
+      }
+      pass_list.push_back({{"wall_seconds", Seconds(Clock::now() - start)},
+                           {"latency_us", latency_us}});
+    }
+    timed[std::to_string(top)] = std::move(pass_list);
+  }
+  report["timed"] = std::move(timed);
+  report["rss_after_queries_bytes"] = ResidentBytes() - rss_before;
+  report["stats"] = engine->Stats();
+  return report;
+}
+
+// Runs `work` in a child process and returns the JSON it writes back.
+template <typename Work>
+json InChild(Work work) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    std::perror("pipe");
+    std::exit(1);
+  }
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) {
+    std::perror("fork");
+    std::exit(1);
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    const std::string out = work().dump();
+    size_t written = 0;
+    while (written < out.size()) {
+      const ssize_t n =
+          write(fds[1], out.data() + written, out.size() - written);
+      if (n <= 0) _exit(1);
+      written += static_cast<size_t>(n);
+    }
+    close(fds[1]);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string in;
+  char buffer[1 << 16];
+  ssize_t n;
+  while ((n = read(fds[0], buffer, sizeof(buffer))) > 0) in.append(buffer, n);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || in.empty()) {
+    std::fprintf(stderr, "benchmark child failed (status %d)\n", status);
+    std::exit(1);
+  }
+  return json::parse(in);
+}
+
+json SpreadJson(const std::vector<double>& values) {
+  const Spread s = SpreadOf(values);
+  return {{"median", s.median},
+          {"min", s.min},
+          {"max", s.max},
+          {"n", values.size()}};
+}
+
+// Overlap@10 of two engines' top-10 lists: |A ∩ B| / min(10, max(|A|,|B|)),
+// over queries where either returned something; per kind and overall
+// (non-fuzzy kinds only).
+json Overlap(const std::vector<BenchQuery>& queries, const json& a,
+             const json& b) {
+  std::map<std::string, std::pair<double, int>> by_kind;  // sum, count
+  std::pair<double, int> all{0, 0};
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const auto x = a[i].get<std::vector<uint32_t>>();
+    const auto y = b[i].get<std::vector<uint32_t>>();
+    if (x.empty() && y.empty()) continue;
+    const std::set<uint32_t> sx(x.begin(), x.end());
+    int common = 0;
+    for (uint32_t d : y) common += sx.count(d);
+    const double value =
+        static_cast<double>(common) /
+        static_cast<double>(std::min<size_t>(10, std::max(x.size(), y.size())));
+    auto& k = by_kind[queries[i].kind];
+    k.first += value;
+    ++k.second;
+    if (!IsFuzzyKind(queries[i].kind)) {
+      all.first += value;
+      ++all.second;
+    }
+  }
+  json out = json::object();
+  for (const auto& [kind, sum] : by_kind) {
+    out[kind] = sum.second == 0 ? 0.0 : sum.first / sum.second;
+  }
+  out["non_fuzzy"] = all.second == 0 ? 0.0 : all.first / all.second;
+  out["non_fuzzy_queries"] = all.second;
+  return out;
+}
+
+int Run() {
+  auto analyzer_or = text::Analyzer::Create();
+  if (!analyzer_or.ok()) return 1;
+  std::shared_ptr<const text::Analyzer> analyzer = *std::move(analyzer_or);
+
+  const std::string corpus_path = absl::GetFlag(FLAGS_corpus).empty()
+                                      ? DefaultCorpusPath()
+                                      : absl::GetFlag(FLAGS_corpus);
+  const int scale = std::max(1, absl::GetFlag(FLAGS_scale));
+  Corpus corpus;
+  corpus.films = LoadFilms(corpus_path, scale);
+  for (uint32_t f = 0; f < corpus.films.size(); ++f) {
+    const Film& film = corpus.films[f];
+    for (int s = 0; s < film.scenes_size(); ++s) {
+      corpus.by_scene[SceneKey(film.name(), film.scenes(s).scene_id())] =
+          static_cast<uint32_t>(corpus.docs.size());
+      corpus.docs.push_back({f, static_cast<uint32_t>(s)});
+    }
+  }
+
+  auto all_queries = ReadQueryFile(absl::GetFlag(FLAGS_queries_file));
+  if (!all_queries.ok()) {
+    std::fprintf(stderr, "%s\n", all_queries.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<BenchQuery> queries;
+  const std::vector<std::string> kinds =
+      absl::StrSplit(absl::GetFlag(FLAGS_kinds), ',', absl::SkipEmpty());
+  for (const BenchQuery& q : *all_queries) {
+    if (kinds.empty() ||
+        std::find(kinds.begin(), kinds.end(), q.kind) != kinds.end()) {
+      queries.push_back(q);
+    }
+  }
+  if (const int max = absl::GetFlag(FLAGS_max_queries);
+      max > 0 && queries.size() > static_cast<size_t>(max)) {
+    queries.resize(max);
+  }
+  std::vector<int> tops;
+  for (absl::string_view t : absl::StrSplit(absl::GetFlag(FLAGS_tops), ',')) {
+    int top;
+    if (absl::SimpleAtoi(t, &top)) tops.push_back(top);
+  }
+  const std::vector<std::string> engines =
+      absl::StrSplit(absl::GetFlag(FLAGS_engines), ',', absl::SkipEmpty());
+  const int runs = std::max(1, absl::GetFlag(FLAGS_runs));
+  const int passes = std::max(1, absl::GetFlag(FLAGS_passes));
+  std::fprintf(stderr,
+               "compare_bench: %zu films, %zu scenes (x%d), %zu queries, "
+               "%d runs x %d passes\n",
+               corpus.films.size(), corpus.docs.size(), scale, queries.size(),
+               runs, passes);
+
+  if (!absl::GetFlag(FLAGS_fork)) {  // Profiling: one engine, in process.
+    for (int run = 0; run < runs; ++run) {
+      for (const std::string& name : engines) {
+        json r = RunEngine(name, corpus, queries, tops, passes, analyzer);
+        std::fprintf(stderr, "%s: build %.3f s\n", name.c_str(),
+                     r["build_seconds"].get<double>());
+        for (int top : tops) {
+          for (const json& p : r["timed"][std::to_string(top)]) {
+            std::fprintf(stderr, "  top %d: %.0f QPS\n", top,
+                         queries.size() / p["wall_seconds"].get<double>());
+          }
+        }
+      }
+    }
+    return 0;
+  }
+
+  // results[engine][run]
+  std::map<std::string, std::vector<json>> results;
+  for (int run = 0; run < runs; ++run) {
+    for (size_t e = 0; e < engines.size(); ++e) {
+      const std::string& name = engines[(e + run) % engines.size()];
+      results[name].push_back(InChild([&] {
+        return RunEngine(name, corpus, queries, tops, passes, analyzer);
+      }));
+      const json& r = results[name].back();
+      std::fprintf(stderr, "run %d %-6s build %.2f s", run + 1, name.c_str(),
+                   r["build_seconds"].get<double>());
+      for (int top : tops) {
+        std::fprintf(
+            stderr, "  top%d %.0f QPS", top,
+            queries.size() / r["timed"][std::to_string(top)][0]["wall_seconds"]
+                                 .get<double>());
+      }
+      std::fprintf(stderr, "\n");
+    }
+  }
+
+  // Aggregates. A sample is one timed pass; builds are per run.
+  std::set<std::string> kind_set;
+  for (const BenchQuery& q : queries) kind_set.insert(q.kind);
+  const double scenes = static_cast<double>(corpus.docs.size());
+  json out = {
+      {"corpus",
+       {{"path", corpus_path},
+        {"scale", scale},
+        {"films", corpus.films.size()},
+        {"scenes", corpus.docs.size()}}},
+      {"queries",
+       {{"file", absl::GetFlag(FLAGS_queries_file)},
+        {"count", queries.size()},
+        {"kinds", std::vector<std::string>(kind_set.begin(), kind_set.end())}}},
+      {"runs", runs},
+      {"passes", passes},
+      {"tops", tops},
+  };
+  // Per run and top: QPS of each engine (for ratios).
+  std::map<std::string, std::map<int, std::vector<std::vector<double>>>> qps;
+  // The same on the non-fuzzy kinds only (queries / their summed latency):
+  // other engines do not correct misspellings, so their typo queries are
+  // cheap failed look-ups.
+  std::map<std::string, std::map<int, std::vector<std::vector<double>>>>
+      qps_non_fuzzy;
+  std::map<std::string, std::vector<double>> build_rate;
+  json engines_json = json::object();
+  for (const std::string& name : engines) {
+    json e = json::object();
+    std::vector<double> build, rate, rss, rss_after;
+    for (const json& r : results[name]) {
+      build.push_back(r["build_seconds"]);
+      rate.push_back(scenes / r["build_seconds"].get<double>());
+      rss.push_back(r["rss_build_bytes"]);
+      rss_after.push_back(r["rss_after_queries_bytes"]);
+    }
+    build_rate[name] = rate;
+    e["build_seconds"] = SpreadJson(build);
+    e["build_scenes_per_second"] = SpreadJson(rate);
+    e["rss_build_bytes"] = SpreadJson(rss);
+    e["rss_after_queries_bytes"] = SpreadJson(rss_after);
+    e["stats"] = results[name][0]["stats"];
+    e["errors"] = results[name][0]["errors"];
+    for (int top : tops) {
+      const std::string key = std::to_string(top);
+      std::vector<double> all_qps, p50, p99, mean;
+      static constexpr double kPercentiles[] = {0.5,  0.75, 0.9,
+                                                0.95, 0.99, 0.999};
+      std::map<double, std::vector<double>> percentiles;
+      std::map<std::string, std::vector<double>> kind_qps, kind_p50, kind_p99;
+      for (const json& r : results[name]) {
+        std::vector<double> run_qps, run_qps_non_fuzzy;
+        for (const json& pass : r["timed"][key]) {
+          const auto latency = pass["latency_us"].get<std::vector<double>>();
+          run_qps.push_back(queries.size() /
+                            pass["wall_seconds"].get<double>());
+          all_qps.push_back(run_qps.back());
+          p50.push_back(Percentile(latency, 0.50));
+          p99.push_back(Percentile(latency, 0.99));
+          for (double p : kPercentiles) {
+            percentiles[p].push_back(Percentile(latency, p));
+          }
+          double sum = 0, non_fuzzy_sum = 0;
+          size_t non_fuzzy = 0;
+          for (size_t i = 0; i < latency.size(); ++i) {
+            sum += latency[i];
+            if (!IsFuzzyKind(queries[i].kind)) {
+              non_fuzzy_sum += latency[i];
+              ++non_fuzzy;
+            }
+          }
+          mean.push_back(sum / latency.size());
+          run_qps_non_fuzzy.push_back(non_fuzzy / (non_fuzzy_sum / 1e6));
+          std::map<std::string, std::vector<double>> per_kind;
+          for (size_t i = 0; i < queries.size(); ++i) {
+            per_kind[queries[i].kind].push_back(latency[i]);
+          }
+          for (const auto& [kind, values] : per_kind) {
+            double total = 0;
+            for (double v : values) total += v;
+            kind_qps[kind].push_back(values.size() / (total / 1e6));
+            kind_p50[kind].push_back(Percentile(values, 0.50));
+            kind_p99[kind].push_back(Percentile(values, 0.99));
+          }
+        }
+        qps[name][top].push_back(run_qps);
+        qps_non_fuzzy[name][top].push_back(run_qps_non_fuzzy);
+      }
+      json t = {{"qps", SpreadJson(all_qps)},
+                {"p50_us", SpreadJson(p50)},
+                {"p99_us", SpreadJson(p99)},
+                {"mean_us", SpreadJson(mean)}};
+      json percentile_json = json::object();
+      for (const auto& [p, values] : percentiles) {
+        percentile_json[absl::StrCat(p * 100)] = SpreadJson(values);
+      }
+      t["percentiles_us"] = std::move(percentile_json);
+      json by_kind = json::object();
+      for (const auto& [kind, values] : kind_qps) {
+        by_kind[kind] = {{"qps", SpreadJson(values)},
+                         {"p50_us", SpreadJson(kind_p50[kind])},
+                         {"p99_us", SpreadJson(kind_p99[kind])}};
+      }
+      t["kinds"] = std::move(by_kind);
+      e["top" + key] = std::move(t);
+    }
+    // Result counts per kind (top 10), from the first run.
+    std::map<std::string, std::pair<double, int>> returned;
+    const json& counts = results[name][0]["top10_counts"];
+    for (size_t i = 0; i < queries.size(); ++i) {
+      auto& k = returned[queries[i].kind];
+      k.first += counts[i].get<double>();
+      ++k.second;
+    }
+    json returned_json = json::object();
+    for (const auto& [kind, sum] : returned) {
+      returned_json[kind] = sum.first / sum.second;
+    }
+    e["mean_top10_returned"] = std::move(returned_json);
+    if (name == "reel") {
+      std::map<std::string, std::pair<double, int>> matches;
+      const json& totals = results[name][0]["total_matches"];
+      for (size_t i = 0; i < queries.size(); ++i) {
+        auto& k = matches[queries[i].kind];
+        k.first += totals[i].get<double>();
+        ++k.second;
+      }
+      json matches_json = json::object();
+      for (const auto& [kind, sum] : matches) {
+        matches_json[kind] = sum.first / sum.second;
+      }
+      e["mean_total_matches"] = std::move(matches_json);
+    }
+    engines_json[name] = std::move(e);
+  }
+  out["engines"] = std::move(engines_json);
+
+  // Ratios of Reel to each other engine, within each run (pass by pass).
+  if (results.count("reel")) {
+    json ratios = json::object();
+    for (const std::string& other : engines) {
+      if (other == "reel") continue;
+      json r = json::object();
+      auto ratio = [](const std::vector<std::vector<double>>& a,
+                      const std::vector<std::vector<double>>& b) {
+        std::vector<double> values;
+        for (size_t run = 0; run < a.size(); ++run) {
+          for (size_t p = 0; p < a[run].size(); ++p) {
+            values.push_back(a[run][p] / b[run][p]);
+          }
+        }
+        return SpreadJson(values);
+      };
+      for (int top : tops) {
+        const std::string suffix = std::to_string(top);
+        r["qps_top" + suffix] = ratio(qps["reel"][top], qps[other][top]);
+        r["qps_top" + suffix + "_non_fuzzy"] =
+            ratio(qps_non_fuzzy["reel"][top], qps_non_fuzzy[other][top]);
+      }
+      std::vector<double> build;
+      for (size_t run = 0; run < build_rate["reel"].size(); ++run) {
+        build.push_back(build_rate["reel"][run] / build_rate[other][run]);
+      }
+      r["build_rate"] = SpreadJson(build);
+      ratios["reel_vs_" + other] = std::move(r);
+    }
+    out["ratios"] = std::move(ratios);
+  }
+
+  json overlap = json::object();
+  for (size_t a = 0; a < engines.size(); ++a) {
+    for (size_t b = a + 1; b < engines.size(); ++b) {
+      overlap[engines[a] + "_vs_" + engines[b]] =
+          Overlap(queries, results[engines[a]][0]["top10_ids"],
+                  results[engines[b]][0]["top10_ids"]);
+    }
+  }
+  out["overlap_at_10"] = std::move(overlap);
+
+  if (absl::GetFlag(FLAGS_disk_sizes)) {
+    const std::string dir = std::filesystem::temp_directory_path() /
+                            absl::StrCat("reel-compare-", getpid());
+    std::filesystem::create_directories(dir);
+    json sizes = json::object();
+    for (const std::string& name : engines) {
+      if (name == "fts5") {
+        sizes["fts5"] = InChild([&] { return Fts5DiskSize(corpus, dir); });
+      } else if (name == "xapian") {
+        sizes["xapian"] = InChild([&] { return XapianDiskSize(corpus, dir); });
+      }
+    }
+    std::filesystem::remove_all(dir);
+    out["disk_sizes"] = std::move(sizes);
+  }
+
+  const std::string text = out.dump(1);
+  if (const std::string path = absl::GetFlag(FLAGS_json_out); !path.empty()) {
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (f == nullptr) {
+      std::perror(path.c_str());
+      return 1;
+    }
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  } else {
+    std::printf("%s\n", text.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace reel::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return reel::bench::Run();
+}
