@@ -629,20 +629,34 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
     hit.texts[kFilmTitle] = film.title();
     hit.texts[kSynopsis] = film.synopsis();
     // Mark a term's looser matches (typos, prefixes) only where the scene
-    // lacks the word itself, so "shoes" does not light up "shots".
+    // lacks the word itself, so "shoes" does not light up "shots"; and mark
+    // a stem only in the fields that hold it, so the highlighter analyses
+    // no field in vain.
     for (const HighlightClause& clause : highlight_clauses) {
       for (const std::vector<Expansion>& term : clause.expansions) {
+        // Per expansion, the fields of this scene that hold it (bit mask).
+        std::vector<uint32_t> present(term.size(), 0);
         bool has_exact = false;
-        for (const Expansion& e : term) {
-          if (e.weight < 1.0) continue;
-          const auto& docs = postings_[e.stem].docs;
-          has_exact |= std::binary_search(docs.begin(), docs.end(), doc_id);
-        }
-        for (const Expansion& e : term) {
-          if (has_exact && e.weight < 1.0) continue;
+        for (size_t k = 0; k < term.size(); ++k) {
+          const Postings& postings = postings_[term[k].stem];
+          auto it = std::lower_bound(postings.docs.begin(), postings.docs.end(),
+                                     doc_id);
+          if (it == postings.docs.end() || *it != doc_id) continue;
+          const uint8_t* field_tf =
+              &postings.field_tf[(it - postings.docs.begin()) * kFieldCount];
           for (int f = 0; f < kFieldCount; ++f) {
-            if (clause.fields & (1u << f)) {
-              hit.matched_stems[f].push_back(stems_[e.stem]);
+            if (field_tf[f] != 0) present[k] |= 1u << f;
+          }
+          if (term[k].weight >= 1.0 && (present[k] & clause.fields) != 0) {
+            has_exact = true;
+          }
+        }
+        for (size_t k = 0; k < term.size(); ++k) {
+          if (has_exact && term[k].weight < 1.0) continue;
+          const uint32_t fields = present[k] & clause.fields;
+          for (int f = 0; f < kFieldCount; ++f) {
+            if (fields & (1u << f)) {
+              hit.matched_stems[f].push_back(stems_[term[k].stem]);
             }
           }
         }
