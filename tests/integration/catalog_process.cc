@@ -52,28 +52,12 @@ CatalogProcess::NewStub() const {
 
 absl::Status CatalogProcess::Stop(std::chrono::milliseconds timeout) {
   ReleaseChannel();
-  if (absl::Status status = process_->Signal(SIGTERM); !status.ok()) {
-    return status;
-  }
-  absl::StatusOr<ExitStatus> exit = process_->Wait(timeout);
-  if (!exit.ok()) return exit.status();
-  if (!exit->success()) {
-    return absl::InternalError(
-        absl::StrCat("catalog-service ended with ", exit->ToString(),
-                     " after SIGTERM; log: ", LogTail(4000)));
-  }
-  return absl::OkStatus();
+  return process_->Terminate("catalog-service", timeout,
+                             [this] { return LogTail(4000); });
 }
 
 absl::Status CatalogProcess::Crash() {
-  if (absl::Status status = process_->Kill(); !status.ok()) return status;
-  absl::StatusOr<ExitStatus> exit = process_->Wait(kCatalogStopTimeout);
-  if (!exit.ok()) return exit.status();
-  if (!exit->signaled() || exit->term_signal() != SIGKILL) {
-    return absl::InternalError(absl::StrCat(
-        "catalog-service ended with ", exit->ToString(), ", not by SIGKILL"));
-  }
-  return absl::OkStatus();
+  return process_->Crash("catalog-service", kCatalogStopTimeout);
 }
 
 absl::StatusOr<int> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,

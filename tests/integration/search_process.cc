@@ -64,28 +64,12 @@ std::unique_ptr<SearchService::Stub> SearchProcess::NewStub() const {
 
 absl::Status SearchProcess::Stop(std::chrono::milliseconds timeout) {
   ReleaseChannel();
-  if (absl::Status status = process_->Signal(SIGTERM); !status.ok()) {
-    return status;
-  }
-  absl::StatusOr<ExitStatus> exit = process_->Wait(timeout);
-  if (!exit.ok()) return exit.status();
-  if (!exit->success()) {
-    return absl::InternalError(
-        absl::StrCat("search-service ended with ", exit->ToString(),
-                     " after SIGTERM; log: ", LogTail(4000)));
-  }
-  return absl::OkStatus();
+  return process_->Terminate("search-service", timeout,
+                             [this] { return LogTail(4000); });
 }
 
 absl::Status SearchProcess::Crash() {
-  if (absl::Status status = process_->Kill(); !status.ok()) return status;
-  absl::StatusOr<ExitStatus> exit = process_->Wait(kSearchStopTimeout);
-  if (!exit.ok()) return exit.status();
-  if (!exit->signaled() || exit->term_signal() != SIGKILL) {
-    return absl::InternalError(absl::StrCat(
-        "search-service ended with ", exit->ToString(), ", not by SIGKILL"));
-  }
-  return absl::OkStatus();
+  return process_->Crash("search-service", kSearchStopTimeout);
 }
 
 std::string SearchRun::Describe() const {

@@ -390,4 +390,30 @@ std::string ChildProcess::OutputForError() const {
                                 : absl::StrCat("\"", StderrTail(2000), "\""));
 }
 
+absl::Status ChildProcess::Terminate(
+    absl::string_view name, std::chrono::milliseconds timeout,
+    const std::function<std::string()>& log_tail) {
+  if (absl::Status status = Signal(SIGTERM); !status.ok()) return status;
+  absl::StatusOr<ExitStatus> exit = Wait(timeout);
+  if (!exit.ok()) return exit.status();
+  if (!exit->success()) {
+    return absl::InternalError(
+        absl::StrCat(name, " ended with ", exit->ToString(),
+                     " after SIGTERM; log: ", log_tail()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ChildProcess::Crash(absl::string_view name,
+                                 std::chrono::milliseconds timeout) {
+  if (absl::Status status = Kill(); !status.ok()) return status;
+  absl::StatusOr<ExitStatus> exit = Wait(timeout);
+  if (!exit.ok()) return exit.status();
+  if (!exit->signaled() || exit->term_signal() != SIGKILL) {
+    return absl::InternalError(absl::StrCat(
+        name, " ended with ", exit->ToString(), ", not by SIGKILL"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace reel::testing

@@ -104,6 +104,14 @@ class ChildProcess {
   // with the child still running.
   absl::StatusOr<ExitStatus> Wait(std::chrono::milliseconds timeout);
 
+  // Graceful stop: SIGTERM, then INTERNAL (naming `name` and quoting
+  // `log_tail()`) unless the child exits 0 within `timeout`.
+  absl::Status Terminate(absl::string_view name,
+                         std::chrono::milliseconds timeout,
+                         const std::function<std::string()>& log_tail);
+  // Crash: SIGKILL, then INTERNAL unless the child died of it in `timeout`.
+  absl::Status Crash(absl::string_view name, std::chrono::milliseconds timeout);
+
   // True until the child has been seen to exit (does not block).
   bool IsRunning();
 
