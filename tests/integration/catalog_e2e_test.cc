@@ -40,30 +40,7 @@ using ::testing::HasSubstr;
 
 using namespace std::chrono_literals;
 
-constexpr auto kWaitTimeout = 30s;      // For anything that should be quick.
-constexpr auto kReelctlTimeout = 120s;  // One reelctl run.
-
-// Output of a finished reelctl run.
-struct ToolRun {
-  ExitStatus exit{0};
-  std::string out;
-  std::string err;
-  std::string Describe() const {
-    return absl::StrCat("reelctl ", exit.ToString(), "\nstdout:\n", out,
-                        "\nstderr:\n", err);
-  }
-};
-
-absl::StatusOr<ToolRun> RunReelctl(const std::vector<std::string>& args) {
-  ChildProcessOptions options;
-  options.capture_stderr = true;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> tool =
-      ChildProcess::Start(ReelctlPath(), args, options);
-  if (!tool.ok()) return tool.status();
-  absl::StatusOr<ExitStatus> exit = (*tool)->Wait(kReelctlTimeout);
-  if (!exit.ok()) return exit.status();
-  return ToolRun{*exit, (*tool)->stdout_text(), (*tool)->stderr_text()};
-}
+constexpr auto kWaitTimeout = 30s;  // For anything that should be quick.
 
 std::string CorpusPath(const std::string& name) {
   return SharedDataDir() + "/corpus/" + name;

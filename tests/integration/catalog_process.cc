@@ -16,6 +16,22 @@ namespace reel::testing {
 std::string CatalogServicePath() { return CATALOG_SERVICE_PATH; }
 std::string ReelctlPath() { return REELCTL_PATH; }
 
+std::string ToolRun::Describe() const {
+  return absl::StrCat("reelctl ", exit.ToString(), "\nstdout:\n", out,
+                      "\nstderr:\n", err);
+}
+
+absl::StatusOr<ToolRun> RunReelctl(const std::vector<std::string>& args) {
+  ChildProcessOptions options;
+  options.capture_stderr = true;
+  absl::StatusOr<std::unique_ptr<ChildProcess>> tool =
+      ChildProcess::Start(ReelctlPath(), args, options);
+  if (!tool.ok()) return tool.status();
+  absl::StatusOr<ExitStatus> exit = (*tool)->Wait(std::chrono::seconds(120));
+  if (!exit.ok()) return exit.status();
+  return ToolRun{*exit, (*tool)->stdout_text(), (*tool)->stderr_text()};
+}
+
 absl::StatusOr<std::unique_ptr<CatalogProcess>> CatalogProcess::Start(
     const CatalogProcessOptions& options) {
   if (options.data_dir.empty()) {

@@ -33,6 +33,17 @@ std::string CatalogServicePath();
 // The reelctl binary of this build; empty when the build has no reelctl.
 std::string ReelctlPath();
 
+// Output of a finished reelctl run.
+struct ToolRun {
+  ExitStatus exit{0};
+  std::string out;
+  std::string err;
+  std::string Describe() const;
+};
+
+// Runs the built reelctl with `args` and waits (2 minutes at most).
+absl::StatusOr<ToolRun> RunReelctl(const std::vector<std::string>& args);
+
 // How long a catalog may take to start (open RocksDB, bind) and to stop.
 inline constexpr std::chrono::seconds kCatalogStartTimeout{30};
 inline constexpr std::chrono::seconds kCatalogStopTimeout{30};

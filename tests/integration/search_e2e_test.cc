@@ -56,8 +56,7 @@ using ::testing::Not;
 
 using namespace std::chrono_literals;
 
-constexpr auto kWaitTimeout = 30s;      // For anything that should be quick.
-constexpr auto kReelctlTimeout = 120s;  // One reelctl run.
+constexpr auto kWaitTimeout = 30s;  // For anything that should be quick.
 // A stopping service must exit well inside its 20 s drain timeout.
 constexpr auto kPromptExit = 10s;
 constexpr char kSearchHealthName[] = "reel.search.v1.SearchService";
@@ -67,28 +66,6 @@ constexpr int kServing = 1;
 constexpr int kNotServing = 2;
 
 // --- Helpers -----------------------------------------------------------------
-
-// Output of a finished reelctl run.
-struct ToolRun {
-  ExitStatus exit{0};
-  std::string out;
-  std::string err;
-  std::string Describe() const {
-    return absl::StrCat("reelctl ", exit.ToString(), "\nstdout:\n", out,
-                        "\nstderr:\n", err);
-  }
-};
-
-absl::StatusOr<ToolRun> RunReelctl(const std::vector<std::string>& args) {
-  ChildProcessOptions options;
-  options.capture_stderr = true;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> tool =
-      ChildProcess::Start(ReelctlPath(), args, options);
-  if (!tool.ok()) return tool.status();
-  absl::StatusOr<ExitStatus> exit = (*tool)->Wait(kReelctlTimeout);
-  if (!exit.ok()) return exit.status();
-  return ToolRun{*exit, (*tool)->stdout_text(), (*tool)->stderr_text()};
-}
 
 // The "revision: N" line of `reelctl import`, or 0.
 int64_t ImportRevision(const std::string& out) {
