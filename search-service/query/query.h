@@ -9,8 +9,9 @@
 //   field:"a b"    synopsis
 // The last bare word of a query that does not end in a space also matches as
 // a prefix (search-as-you-type). A word that the index does not hold as
-// typed matches with one typo when it has 5-8 letters, two when longer;
-// quoted phrases allow none unless asked.
+// typed matches with one typo when it has 5-8 letters, two when longer (the
+// first letter is not a typo unless swapped with the second); quoted phrases
+// allow none unless asked.
 #ifndef REEL_SEARCH_SERVICE_QUERY_QUERY_H_
 #define REEL_SEARCH_SERVICE_QUERY_QUERY_H_
 

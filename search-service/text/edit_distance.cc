@@ -234,28 +234,69 @@ class FuzzyWalker {
     prefix_.resize(prefix_size);
   }
 
+  // The only code point a child of the node at depth d may have under the
+  // first-letter rule, or -1 for any: below a first letter that is the
+  // query's second (not its first), only the query's first may follow.
+  int32_t FirstLetterRule(size_t d) const {
+    if (d == 1 && query_.size() >= 2 && path_[0] != query_[0]) {
+      return query_[0];
+    }
+    return -1;
+  }
+
+  // Visits the children of the node at depth d, whose terms are [lo, hi)
+  // (none equal to the prefix); only the child `only` unless it is -1.
+  void EnumerateChildren(size_t d, size_t lo, size_t hi, int32_t only) {
+    std::string key;
+    while (lo < hi) {
+      const absl::string_view term = term_at_(lo);
+      const auto* p = reinterpret_cast<const uint8_t*>(term.data());
+      int len;
+      const int32_t c = DecodeOne(p, term.size(), prefix_.size(), &len);
+      key.assign(term.data() + prefix_.size(), len);
+      const size_t end = Search(lo, hi, key, /*want_greater=*/true);
+      if (only < 0 || c == only) VisitChild(d, c, lo, end);
+      lo = end;
+    }
+  }
+
+  // Visits the child c of the node at depth d: the terms whose bytes after
+  // the prefix start with c's are found by binary search, then enumerated
+  // (an ill-formed c's bytes can begin a longer, well-formed code point).
+  void VisitChildrenIn(size_t d, size_t lo, size_t hi, int32_t c) {
+    std::string key;
+    AppendUtf8(c, &key);
+    const size_t begin = Search(lo, hi, key, /*want_greater=*/false);
+    const size_t end = Search(begin, hi, key, /*want_greater=*/true);
+    EnumerateChildren(d, begin, end, c);
+  }
+
   // Node path_ (depth d, row d alive) holding terms [lo, hi).
   void Visit(size_t lo, size_t hi, size_t d) {
     const int* row = &rows_[d * width_];
+    // The first letter is not a typo, unless swapped with the second: at the
+    // root only the query's first two letters lead anywhere, and below the
+    // second one only the first (so that letter alone is no match either).
+    const int32_t first_only = FirstLetterRule(d);
     // Terms equal to the prefix sort first.
     while (lo < hi && term_at_(lo).size() == prefix_.size()) {
-      if (row[width_ - 1] <= k_) matches_.push_back({lo, row[width_ - 1]});
+      if (row[width_ - 1] <= k_ && first_only < 0) {
+        matches_.push_back({lo, row[width_ - 1]});
+      }
       ++lo;
     }
     if (lo >= hi) return;
     const int row_min = *std::min_element(row, row + width_);
-    std::string key;
     if (row_min < k_) {
-      // Any child may stay alive: enumerate them.
-      while (lo < hi) {
-        const absl::string_view term = term_at_(lo);
-        const auto* p = reinterpret_cast<const uint8_t*>(term.data());
-        int len;
-        const int32_t c = DecodeOne(p, term.size(), prefix_.size(), &len);
-        key.assign(term.data() + prefix_.size(), len);
-        const size_t end = Search(lo, hi, key, /*want_greater=*/true);
-        VisitChild(d, c, lo, end);
-        lo = end;
+      if (d == 0 && query_.size() >= 1) {
+        VisitChildrenIn(d, lo, hi, query_[0]);
+        if (query_.size() >= 2 && query_[1] != query_[0]) {
+          VisitChildrenIn(d, lo, hi, query_[1]);
+        }
+      } else if (first_only >= 0) {
+        VisitChildrenIn(d, lo, hi, first_only);
+      } else {
+        EnumerateChildren(d, lo, hi, /*only=*/-1);
       }
       return;
     }
@@ -267,9 +308,11 @@ class FuzzyWalker {
     // already k_. So look those few terms up instead of walking.
     absl::InlinedVector<std::string, 8> tails;
     for (size_t j = 0; j + 1 < width_; ++j) {
+      if (first_only >= 0 && query_[j] != first_only) continue;
       if (row[j] <= k_) tails.emplace_back(query_utf8_, suffix_at_[j]);
     }
     for (size_t j = 2; d >= 1 && j < width_; ++j) {
+      if (first_only >= 0 && query_[j - 2] != first_only) continue;
       if (path_[d - 1] == query_[j - 1] &&
           rows_[(d - 1) * width_ + j - 2] + 1 <= k_) {
         std::string& tail = tails.emplace_back();

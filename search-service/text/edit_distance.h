@@ -49,8 +49,13 @@ struct FuzzyMatch {
   bool operator==(const FuzzyMatch&) const = default;
 };
 
-// All dictionary terms within `max_edits` of `query`, in dictionary order,
-// exactly (no heuristic misses). The dictionary must be sorted by byte
+// All dictionary terms within `max_edits` of `query` whose first letter is
+// the query's, or whose first two letters are the query's first two swapped,
+// in dictionary order, exactly (no heuristic misses). People rarely mistype
+// the first letter, and fixing it keeps the walk to one branch of the trie
+// instead of all of them (the same rule as a prefix length of 1 in other
+// engines, with the first transposition still forgiven). An empty query or
+// term is exempt from the rule. The dictionary must be sorted by byte
 // order (std::string's operator<), which for UTF-8 is code-point order;
 // duplicates are allowed. Terms must be well-formed UTF-8 (Analyzer output
 // always is); an ill-formed term never crashes the walk but may be missed.

@@ -23,21 +23,23 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
+// The bytes of each code point (or ill-formed subpart) of s.
+std::vector<std::string> Pieces(absl::string_view s) {
+  std::vector<std::string> out;
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  for (size_t i = 0; i < s.size();) {
+    int len;
+    DecodeUtf8(p, s.size(), i, &len);
+    out.emplace_back(s.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
 // Reference: full-matrix optimal string alignment distance, on symbols that
-// are the bytes of each code point (or ill-formed subpart).
+// are the pieces of each string.
 int ReferenceOsa(absl::string_view a_utf8, absl::string_view b_utf8) {
-  auto split = [](absl::string_view s) {
-    std::vector<std::string> out;
-    const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-    for (size_t i = 0; i < s.size();) {
-      int len;
-      DecodeUtf8(p, s.size(), i, &len);
-      out.emplace_back(s.substr(i, len));
-      i += len;
-    }
-    return out;
-  };
-  const std::vector<std::string> a = split(a_utf8), b = split(b_utf8);
+  const std::vector<std::string> a = Pieces(a_utf8), b = Pieces(b_utf8);
   const size_t n = a.size(), m = b.size();
   std::vector<std::vector<int>> d(n + 1, std::vector<int>(m + 1));
   for (size_t i = 0; i <= n; ++i) d[i][0] = static_cast<int>(i);
@@ -150,6 +152,26 @@ TEST(FuzzyLookupTest, FindsTyposInADictionary) {
       ElementsAre(FuzzyMatch{1, 1}));
 }
 
+// FuzzyLookup's first-letter rule, on the alphabet's pieces: the term starts
+// with the query's first piece, or with its first two swapped.
+bool FirstLetterRuleHolds(const std::vector<std::string>& query,
+                          const std::vector<std::string>& term) {
+  if (query.empty() || term.empty() || term[0] == query[0]) return true;
+  return query.size() >= 2 && term.size() >= 2 && term[0] == query[1] &&
+         term[1] == query[0];
+}
+
+TEST(FuzzyLookupTest, TheFirstLetterIsNotATypoUnlessSwapped) {
+  const std::vector<std::string> dict = {"allerina", "ballerina", "cellerina",
+                                         "vallerina"};
+  // Each is one edit from "ballerina", but only a match that keeps its first
+  // letter counts.
+  EXPECT_THAT(FuzzyLookup("ballerina", 1, dict), ElementsAre(FuzzyMatch{1, 0}));
+  // A swap of the first two letters is forgiven.
+  EXPECT_THAT(FuzzyLookup("abllerina", 1, dict),
+              ElementsAre(FuzzyMatch{0, 1}, FuzzyMatch{1, 1}));
+}
+
 // Exhaustive comparison with brute force: results must be exact.
 TEST(FuzzyLookupTest, AgreesWithBruteForce) {
   std::mt19937 rng(5);
@@ -177,7 +199,9 @@ TEST(FuzzyLookupTest, AgreesWithBruteForce) {
       std::vector<FuzzyMatch> expected;
       for (size_t i = 0; i < dict.size(); ++i) {
         const int d = ReferenceOsa(query, dict[i]);
-        if (d <= k) expected.push_back({i, d});
+        if (d <= k && FirstLetterRuleHolds(Pieces(query), Pieces(dict[i]))) {
+          expected.push_back({i, d});
+        }
       }
       ASSERT_EQ(FuzzyLookup(query, k, dict), expected)
           << "query=" << query << " k=" << k;
