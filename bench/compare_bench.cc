@@ -142,13 +142,14 @@ class ReelEngine : public Engine {
     }
     search::SearchOptions options;
     options.max_results = top;
+    options.collect_matched_stems = false;  // Ranked ids, as the others give.
     result_ = index_->Search(*parsed, options);
     return true;
   }
   void Docs(const Corpus& corpus, std::vector<uint32_t>* out) override {
     out->clear();
     for (const search::SceneHit& hit : result_.hits) {
-      auto it = corpus.by_scene.find(SceneKey(hit.film_name, hit.scene_id));
+      auto it = corpus.by_scene.find(SceneKey(hit.film_name(), hit.scene_id()));
       if (it != corpus.by_scene.end()) out->push_back(it->second);
     }
   }

@@ -90,18 +90,18 @@ void AddHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
 
 void BuildHit(const SceneHit& hit, int rank, const text::Analyzer& analyzer,
               reel::search::v1::SceneHit* out) {
-  out->set_film(hit.film_name);
-  out->set_film_title(hit.texts[kFilmTitle]);
-  out->set_year(hit.year);
-  out->set_scene_id(hit.scene_id);
-  out->set_scene_title(hit.texts[kSceneTitle]);
+  out->set_film(hit.film_name());
+  out->set_film_title(hit.film->title());
+  out->set_year(hit.film->year());
+  out->set_scene_id(hit.scene_id());
+  out->set_scene_title(hit.scene().title());
   out->set_score(hit.score);
   out->set_rank(rank);
   std::vector<text::Token> tokens;
   std::vector<ByteSpan> spans;
   for (int field = 0; field < kFieldCount; ++field) {
     const std::vector<std::string>& stems = hit.matched_stems[field];
-    const std::string& text = hit.texts[field];
+    const std::string& text = hit.text(static_cast<Field>(field));
     if (stems.empty() || text.empty()) continue;
     analyzer.Analyze(text, &tokens);
     spans.clear();

@@ -347,6 +347,25 @@ struct Scratch {
 
 thread_local Scratch scratch;
 
+// The first index at or after `from` whose doc is >= target (docs.size()
+// if none), by galloping: cheap when the answer is near, logarithmic when
+// far.
+size_t GallopTo(const std::vector<uint32_t>& docs, size_t from,
+                uint32_t target) {
+  const size_t n = docs.size();
+  if (from >= n || docs[from] >= target) return from;
+  size_t below = from;  // docs[below] < target
+  size_t step = 1;
+  while (below + step < n && docs[below + step] < target) {
+    below += step;
+    step *= 2;
+  }
+  const size_t end = std::min(n, below + step + 1);
+  return std::lower_bound(docs.begin() + below + 1, docs.begin() + end,
+                          target) -
+         docs.begin();
+}
+
 // Whether a clause has a word that is not a stop word.
 bool ClauseCounts(const Clause& clause) {
   for (const QueryTerm& term : clause.terms) {
@@ -466,32 +485,43 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
       const size_t driver = *std::min_element(
           order.begin(), order.end(),
           [&](size_t a, size_t b) { return size_of(a) < size_of(b); });
-      // Occurrences of term k in a document, across its expansions.
+      // A forward-only cursor per (term, expansion): candidates come in
+      // ascending order from each driver expansion, so each postings list is
+      // galloped through once per driver expansion, not searched per doc.
+      std::vector<std::vector<size_t>> cursors(expansions.size());
+      // Occurrences of term k in a document, across its expansions (false
+      // if it has none).
       auto occurrences = [&](size_t k, uint32_t doc_id,
                              std::vector<uint32_t>* out) {
         out->clear();
-        for (const Expansion& e : expansions[k]) {
-          const Postings& p = postings_[e.stem];
-          auto it = std::lower_bound(p.docs.begin(), p.docs.end(), doc_id);
-          if (it == p.docs.end() || *it != doc_id) continue;
-          const size_t i = it - p.docs.begin();
+        for (size_t e = 0; e < expansions[k].size(); ++e) {
+          const Postings& p = postings_[expansions[k][e].stem];
+          size_t& i = cursors[k][e];
+          i = GallopTo(p.docs, i, doc_id);
+          if (i == p.docs.size() || p.docs[i] != doc_id) continue;
           out->insert(out->end(), p.occ.begin() + p.starts[i],
                       p.occ.begin() + p.starts[i + 1]);
         }
-        std::sort(out->begin(), out->end());
+        // One expansion's occurrences are sorted already.
+        if (expansions[k].size() > 1) std::sort(out->begin(), out->end());
+        return !out->empty();
       };
       std::vector<std::vector<uint32_t>> occ(expansions.size());
       for (const Expansion& e : expansions[driver]) {
+        for (size_t k = 0; k < expansions.size(); ++k) {
+          cursors[k].assign(expansions[k].size(), 0);
+        }
         const Postings& p = postings_[e.stem];
         for (uint32_t doc_id : p.docs) {
           if (!docs_[doc_id].live || s.clause_seen[doc_id] == clause_epoch)
             continue;
+          // The other terms first (most candidates fail there), the driver
+          // last.
           bool all = true;
           for (size_t k = 0; k < expansions.size() && all; ++k) {
-            occurrences(k, doc_id, &occ[k]);
-            all = !occ[k].empty();
+            if (k != driver) all = occurrences(k, doc_id, &occ[k]);
           }
-          if (!all) continue;
+          if (!all || !occurrences(driver, doc_id, &occ[driver])) continue;
           std::array<uint32_t, kFieldCount> tf{};
           bool any = false;
           for (uint32_t start : occ[0]) {
@@ -615,19 +645,12 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
   result.hits.reserve(heap.size());
   for (uint32_t doc_id : heap) {
     const Doc& doc = docs_[doc_id];
-    const Film& film = *films_[doc.film].film;
-    const auto& scene = film.scenes(static_cast<int>(doc.ordinal));
-    SceneHit hit;
-    hit.film_name = film.name();
-    hit.year = film.year();
-    hit.scene_id = scene.scene_id();
+    SceneHit& hit = result.hits.emplace_back();
+    hit.film = films_[doc.film].film;
+    hit.scene_index = static_cast<int>(doc.ordinal);
     hit.score = s.score[doc_id];
     hit.matched_clauses = s.matched[doc_id];
-    hit.texts[kSceneTitle] = scene.title();
-    hit.texts[kDescription] = scene.description();
-    hit.texts[kContext] = scene.context();
-    hit.texts[kFilmTitle] = film.title();
-    hit.texts[kSynopsis] = film.synopsis();
+    if (!options.collect_matched_stems) continue;
     // Mark a term's looser matches (typos, prefixes) only where the scene
     // lacks the word itself, so "shoes" does not light up "shots"; and mark
     // a stem only in the fields that hold it, so the highlighter analyses
@@ -666,9 +689,24 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
       std::sort(stems.begin(), stems.end());
       stems.erase(std::unique(stems.begin(), stems.end()), stems.end());
     }
-    result.hits.push_back(std::move(hit));
   }
   return result;
+}
+
+const std::string& SceneHit::text(Field field) const {
+  switch (field) {
+    case kSceneTitle:
+      return scene().title();
+    case kDescription:
+      return scene().description();
+    case kContext:
+      return scene().context();
+    case kFilmTitle:
+      return film->title();
+    case kSynopsis:
+      return film->synopsis();
+  }
+  return film->synopsis();  // Unreachable: every Field is handled above.
 }
 
 IndexStats SceneIndex::Impl::stats() const {

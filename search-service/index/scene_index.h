@@ -49,21 +49,31 @@ struct SearchFilter {
 
 struct SearchOptions {
   int max_results = 20;
+  // Fill SceneHit::matched_stems (highlighting needs them; a caller that
+  // only wants ranked ids saves a look-up per hit and term).
+  bool collect_matched_stems = true;
   SearchFilter filter;
   RankingOptions ranking;
 };
 
-// One ranked scene, with copies of the texts highlights are cut from (so a
-// result outlives changes to the index).
+// One ranked scene. It shares ownership of its film record, so the texts
+// highlights are cut from outlive later changes to the index without a copy.
 struct SceneHit {
-  std::string film_name;
-  int year = 0;
-  std::string scene_id;
+  std::shared_ptr<const reel::catalog::v1::Film> film;
+  int scene_index = 0;  // Into film->scenes().
   double score = 0;
   int matched_clauses = 0;
-  std::array<std::string, kFieldCount> texts;  // Indexed by Field.
-  // Stems that matched, per field, for highlighting.
+  // Stems that matched, per field, for highlighting (sorted, distinct);
+  // empty unless SearchOptions::collect_matched_stems.
   std::array<std::vector<std::string>, kFieldCount> matched_stems;
+
+  const reel::catalog::v1::Scene& scene() const {
+    return film->scenes(scene_index);
+  }
+  const std::string& film_name() const { return film->name(); }
+  const std::string& scene_id() const { return scene().scene_id(); }
+  // The text of one field (film-level fields come from the film).
+  const std::string& text(Field field) const;
 };
 
 struct SearchResult {

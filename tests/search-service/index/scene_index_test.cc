@@ -50,7 +50,7 @@ class SceneIndexTest : public ::testing::Test {
   static std::vector<std::string> Keys(const SearchResult& result) {
     std::vector<std::string> keys;
     for (const SceneHit& hit : result.hits) {
-      keys.push_back(absl::StrCat(hit.film_name, "#", hit.scene_id));
+      keys.push_back(absl::StrCat(hit.film_name(), "#", hit.scene_id()));
     }
     return keys;
   }
@@ -72,7 +72,7 @@ TEST_F(SceneIndexTest, RedShoesDanceFindsTheRedShoesFirst) {
   SearchResult result = Search("red shoes dance");
   ASSERT_GE(result.hits.size(), 5u);
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(result.hits[i].film_name, "films/the-red-shoes") << i;
+    EXPECT_EQ(result.hits[i].film_name(), "films/the-red-shoes") << i;
     EXPECT_EQ(result.hits[i].matched_clauses, 3) << i;
   }
   // Scores never increase down the list within one tier.
@@ -89,9 +89,9 @@ TEST_F(SceneIndexTest, RedShoesDanceFindsTheRedShoesFirst) {
 
 TEST_F(SceneIndexTest, TypoStemPrefixAndPhrase) {
   // "ballerina" is in the synopsis, which every Red Shoes scene carries.
-  EXPECT_EQ(Search("ballerna").hits.at(0).film_name, "films/the-red-shoes");
-  EXPECT_EQ(Search("Lermontof").hits.at(0).film_name, "films/the-red-shoes");
-  EXPECT_EQ(Search("Ballerína").hits.at(0).film_name, "films/the-red-shoes");
+  EXPECT_EQ(Search("ballerna").hits.at(0).film_name(), "films/the-red-shoes");
+  EXPECT_EQ(Search("Lermontof").hits.at(0).film_name(), "films/the-red-shoes");
+  EXPECT_EQ(Search("Ballerína").hits.at(0).film_name(), "films/the-red-shoes");
   // Stemming: "dances" matches "dance"/"dancing".
   // Quoted, so neither typos nor prefixes widen either side.
   EXPECT_GT(Search("\"dances\"").total_matches, 0);
@@ -110,8 +110,12 @@ TEST_F(SceneIndexTest, TypoStemPrefixAndPhrase) {
   SearchResult shoe = Search("shoe ");
   ASSERT_FALSE(shoe.hits.empty());
   for (const SceneHit& hit : shoe.hits) {
-    std::string all = absl::AsciiStrToLower(absl::StrJoin(hit.texts, " "));
-    EXPECT_NE(all.find("shoe"), std::string::npos) << hit.film_name;
+    std::string all;
+    for (int f = 0; f < kFieldCount; ++f) {
+      absl::StrAppend(&all, hit.text(static_cast<Field>(f)), " ");
+    }
+    EXPECT_NE(absl::AsciiStrToLower(all).find("shoe"), std::string::npos)
+        << hit.film_name();
   }
 }
 
@@ -120,8 +124,9 @@ TEST_F(SceneIndexTest, ExclusionScopesAndFilters) {
   SearchResult without = Search("red shoes -audition");
   EXPECT_EQ(without.total_matches, all.total_matches - 1);
   for (const SceneHit& hit : without.hits) {
-    EXPECT_NE(hit.scene_id == "s1" && hit.film_name == "films/the-red-shoes",
-              true);
+    EXPECT_NE(
+        hit.scene_id() == "s1" && hit.film_name() == "films/the-red-shoes",
+        true);
   }
   EXPECT_THAT(Keys(Search("title:rehearsal")),
               ElementsAre("films/the-red-shoes#s2"));
@@ -137,8 +142,8 @@ TEST_F(SceneIndexTest, ExclusionScopesAndFilters) {
   SearchResult thirties = Search("murder", years);
   ASSERT_GT(thirties.total_matches, 0);
   for (const SceneHit& hit : thirties.hits) {
-    EXPECT_GE(hit.year, 1930);
-    EXPECT_LE(hit.year, 1939);
+    EXPECT_GE(hit.film->year(), 1930);
+    EXPECT_LE(hit.film->year(), 1939);
   }
   SearchOptions crime;
   crime.filter.genres = {"CRIME"};
