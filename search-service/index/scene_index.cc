@@ -23,6 +23,9 @@ constexpr uint32_t OccurrenceField(uint32_t occurrence) {
   return occurrence >> 24;
 }
 
+// Postings per score-bound block (see Postings::Block).
+constexpr size_t kBlockSize = 64;
+
 // Pending dictionary terms are merged into the sorted dictionary past this.
 constexpr size_t kMaxPendingTerms = 2048;
 
@@ -66,6 +69,14 @@ class SceneIndex::Impl {
     // scoring reads these instead of walking the occurrences.
     std::vector<uint8_t> field_tf;
     uint32_t live_docs = 0;  // Document frequency among live docs.
+    // Per kBlockSize postings, the most a document there can score: top-k
+    // search skips (only counts) a block whose bound is below the k-th
+    // best score so far. Tombstones leave the bounds valid, if loose.
+    struct Block {
+      std::array<uint8_t, kFieldCount> max_tf{};
+      std::array<uint16_t, kFieldCount> min_length;  // Where tf > 0.
+    };
+    std::vector<Block> blocks;
   };
   struct Doc {
     uint32_t film;
@@ -215,6 +226,15 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
         if (count < 255) ++count;
       }
       postings.field_tf.insert(postings.field_tf.end(), tf.begin(), tf.end());
+      if ((postings.docs.size() - 1) % kBlockSize == 0) {
+        postings.blocks.emplace_back().min_length.fill(0xFFFF);
+      }
+      Postings::Block& block = postings.blocks.back();
+      for (int f = 0; f < kFieldCount; ++f) {
+        if (tf[f] == 0) continue;
+        block.max_tf[f] = std::max(block.max_tf[f], tf[f]);
+        block.min_length[f] = std::min(block.min_length[f], doc.length[f]);
+      }
       postings.starts.push_back(static_cast<uint32_t>(postings.occ.size()));
       ++postings.live_docs;
       doc_stems_.push_back(stem);
@@ -390,21 +410,139 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
             ? 1.0
             : std::max(1.0, static_cast<double>(live_length_[f]) / live_docs_);
   }
+  // BM25F per field: tf_f / ((1 - b) + b * length_f / average_f), weighted
+  // and summed, then saturated. The per-field constants are taken out of
+  // the loop, and the usual case of one matching field folds the two
+  // divisions into one.
+  std::array<float, kFieldCount> length_factor, weight;
+  for (int f = 0; f < kFieldCount; ++f) {
+    length_factor[f] = static_cast<float>(ranking.b / average[f]);
+    weight[f] = static_cast<float>(ranking.field_weights[f]);
+  }
+  const float base_norm = static_cast<float>(1.0 - ranking.b);
+  const float k1 = static_cast<float>(ranking.k1);
+  // Saturated pseudo-frequency of one posting restricted to `fields`, or a
+  // negative value when it has no occurrence there.
+  auto saturated_tf = [&](const Doc& doc, const uint8_t* field_tf,
+                          uint32_t fields) -> float {
+    int matched_fields = 0;
+    int only = 0;
+    for (int f = 0; f < kFieldCount; ++f) {
+      if ((fields & (1u << f)) && field_tf[f] != 0) {
+        ++matched_fields;
+        only = f;
+      }
+    }
+    if (matched_fields == 0) return -1.0f;
+    if (matched_fields == 1) {
+      const float weighted = weight[only] * field_tf[only];
+      const float norm = base_norm + length_factor[only] * doc.length[only];
+      return weighted * (k1 + 1) / (weighted + k1 * norm);
+    }
+    float total = 0;
+    for (int f = 0; f < kFieldCount; ++f) {
+      if ((fields & (1u << f)) && field_tf[f] != 0) {
+        total += weight[f] * field_tf[f] /
+                 (base_norm + length_factor[f] * doc.length[f]);
+      }
+    }
+    return total * (k1 + 1) / (total + k1);
+  };
+  auto saturate = [&](double tf) { return tf * (k1 + 1) / (tf + k1); };
+  // The saturated pseudo-frequency no posting of the block can exceed.
+  auto block_bound = [&](const Postings::Block& block, uint32_t fields) {
+    float total = 0;
+    for (int f = 0; f < kFieldCount; ++f) {
+      if ((fields & (1u << f)) && block.max_tf[f] != 0) {
+        total += weight[f] * block.max_tf[f] /
+                 (base_norm + length_factor[f] * block.min_length[f]);
+      }
+    }
+    return total * (k1 + 1) / (total + k1);
+  };
+  auto in_fields = [](const uint8_t* field_tf, uint32_t fields) {
+    for (int f = 0; f < kFieldCount; ++f) {
+      if ((fields & (1u << f)) && field_tf[f] != 0) return true;
+    }
+    return false;
+  };
   auto pseudo_frequency = [&](const Doc& doc,
                               const std::array<uint32_t, kFieldCount>& tf) {
     double total = 0;
     for (int f = 0; f < kFieldCount; ++f) {
       if (tf[f] == 0) continue;
-      const double norm =
-          (1.0 - ranking.b) + ranking.b * doc.length[f] / average[f];
-      total += ranking.field_weights[f] * tf[f] / norm;
+      total +=
+          weight[f] * tf[f] / (base_norm + length_factor[f] * doc.length[f]);
     }
     return total;
   };
-  auto saturate = [&](double tf) {
-    return tf * (ranking.k1 + 1) / (tf + ranking.k1);
+
+  // Filters, per film, decided once per film.
+  const SearchFilter& filter = options.filter;
+  const bool filtering = !filter.film_names.empty() || filter.year_min != 0 ||
+                         filter.year_max != 0 || !filter.genres.empty() ||
+                         !filter.directors.empty();
+  absl::flat_hash_map<uint32_t, bool> film_allowed;
+  auto allowed = [&](uint32_t film_index) {
+    if (!filtering) return true;
+    auto [it, inserted] = film_allowed.try_emplace(film_index, false);
+    if (!inserted) return it->second;
+    const FilmInfo& info = films_[film_index];
+    const Film& film = *info.film;
+    bool ok = true;
+    if (!filter.film_names.empty()) {
+      ok = std::find(filter.film_names.begin(), filter.film_names.end(),
+                     film.name()) != filter.film_names.end();
+    }
+    if (ok && filter.year_min != 0)
+      ok = film.year() != 0 && film.year() >= filter.year_min;
+    if (ok && filter.year_max != 0)
+      ok = film.year() != 0 && film.year() <= filter.year_max;
+    auto any_of = [](const std::vector<std::string>& wanted,
+                     const std::vector<std::string>& have) {
+      for (const std::string& w : wanted) {
+        if (std::find(have.begin(), have.end(), FoldForFilter(w)) != have.end())
+          return true;
+      }
+      return false;
+    };
+    if (ok && !filter.genres.empty()) ok = any_of(filter.genres, info.genres);
+    if (ok && !filter.directors.empty())
+      ok = any_of(filter.directors, info.directors);
+    it->second = ok;
+    return ok;
   };
 
+  // Rank: more matched clauses first, then score, then film name, then scene
+  // order, so equal inputs always give the same order.
+  auto better = [&](uint32_t a, uint32_t b) {
+    if (s.matched[a] != s.matched[b]) return s.matched[a] > s.matched[b];
+    if (s.score[a] != s.score[b]) return s.score[a] > s.score[b];
+    const Doc& da = docs_[a];
+    const Doc& db = docs_[b];
+    if (da.film != db.film) {
+      return films_[da.film].film->name() < films_[db.film].film->name();
+    }
+    return da.ordinal < db.ordinal;
+  };
+  SearchResult result;
+  const size_t limit = static_cast<size_t>(std::max(0, options.max_results));
+  std::vector<uint32_t> heap;  // Worst of the best `limit` on top.
+  heap.reserve(limit + 1);
+  // Counts a matching scene (filters passed) and keeps it if it ranks among
+  // the best `limit`; its score and matched count must be in the scratch.
+  auto offer = [&](uint32_t doc_id) {
+    ++result.total_matches;
+    if (limit == 0) return;
+    if (heap.size() < limit) {
+      heap.push_back(doc_id);
+      std::push_heap(heap.begin(), heap.end(), better);
+    } else if (better(doc_id, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), better);
+      heap.back() = doc_id;
+      std::push_heap(heap.begin(), heap.end(), better);
+    }
+  };
   // What each positive clause matched, for highlighting.
   struct HighlightClause {
     uint8_t fields;
@@ -420,14 +558,76 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
   for (const Clause& clause : query.clauses) {
     if (!ClauseCounts(clause)) ordered.push_back(&clause);
   }
-  for (const Clause* clause_ptr : ordered) {
-    const Clause& clause = *clause_ptr;
-    const uint32_t clause_epoch = s.NextClause();
-    const bool counts = ClauseCounts(clause);
-    std::vector<std::vector<Expansion>> expansions;
+  // Dictionary stems per clause and term.
+  std::vector<std::vector<std::vector<Expansion>>> clause_expansions;
+  for (const Clause& clause : query.clauses) {
+    auto& expansions = clause_expansions.emplace_back();
     for (const QueryTerm& term : clause.terms) {
       expansions.push_back(Expand(term, ranking));
     }
+  }
+  auto expansions_of = [&](const Clause& clause) -> auto& {
+    return clause_expansions[&clause - query.clauses.data()];
+  };
+
+  // One word matching one stem (the commonest query): its postings are
+  // scored straight into the top-k, with no per-clause accumulators.
+  // (A lone stop word, "then", counts as a match: nothing else could.)
+  const bool single_stem = query.clauses.size() == 1 &&
+                           !query.clauses[0].phrase &&
+                           !query.clauses[0].excluded &&
+                           expansions_of(query.clauses[0])[0].size() == 1;
+  if (single_stem) {
+    const Clause& clause = query.clauses[0];
+    const Expansion& expansion = expansions_of(clause)[0][0];
+    const Postings& postings = postings_[expansion.stem];
+    const float scale =
+        static_cast<float>(expansion.weight * Idf(expansion.stem));
+    const uint8_t matched = ClauseCounts(clause) ? 1 : 0;
+    const size_t size = postings.docs.size();
+    for (size_t block = 0; block * kBlockSize < size; ++block) {
+      const size_t begin = block * kBlockSize;
+      const size_t end = std::min(size, begin + kBlockSize);
+      // Once the top-k is full, a block that cannot beat its worst is only
+      // counted (total_matches stays exact). The margin covers rounding.
+      if (limit == 0 ||
+          (heap.size() == limit &&
+           1.0001f * scale *
+                   block_bound(postings.blocks[block], clause.fields) <
+               s.score[heap.front()])) {
+        for (size_t i = begin; i < end; ++i) {
+          const Doc& doc = docs_[postings.docs[i]];
+          if (doc.live &&
+              in_fields(&postings.field_tf[i * kFieldCount], clause.fields) &&
+              allowed(doc.film)) {
+            ++result.total_matches;
+          }
+        }
+        continue;
+      }
+      for (size_t i = begin; i < end; ++i) {
+        const uint32_t doc_id = postings.docs[i];
+        const Doc& doc = docs_[doc_id];
+        if (!doc.live) continue;
+        const float tf = saturated_tf(doc, &postings.field_tf[i * kFieldCount],
+                                      clause.fields);
+        if (tf < 0 || !allowed(doc.film)) continue;
+        s.score[doc_id] = scale * tf;
+        s.matched[doc_id] = matched;
+        offer(doc_id);
+      }
+    }
+    highlight_clauses.push_back(
+        {clause.fields, std::move(expansions_of(clause))});
+  }
+
+  for (const Clause* clause_ptr : ordered) {
+    if (single_stem) break;
+    const Clause& clause = *clause_ptr;
+    const uint32_t clause_epoch = s.NextClause();
+    const bool counts = ClauseCounts(clause);
+    std::vector<std::vector<Expansion>> expansions =
+        std::move(expansions_of(clause));
     auto record = [&](uint32_t doc_id, double value) {
       if (s.clause_seen[doc_id] != clause_epoch) {
         s.clause_seen[doc_id] = clause_epoch;
@@ -445,23 +645,33 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
     if (!clause.phrase) {
       for (const Expansion& expansion : expansions[0]) {
         const Postings& postings = postings_[expansion.stem];
-        const double idf = Idf(expansion.stem);
-        for (size_t i = 0; i < postings.docs.size(); ++i) {
+        const double scale = expansion.weight * Idf(expansion.stem);
+        auto score = [&](size_t i) {
           const Doc& doc = docs_[postings.docs[i]];
-          if (!doc.live) continue;
-          if (score_only && s.seen[postings.docs[i]] != s.epoch) continue;
-          std::array<uint32_t, kFieldCount> tf{};
-          bool any = false;
-          const uint8_t* field_tf = &postings.field_tf[i * kFieldCount];
-          for (int f = 0; f < kFieldCount; ++f) {
-            if ((clause.fields & (1u << f)) && field_tf[f] != 0) {
-              tf[f] = field_tf[f];
-              any = true;
-            }
+          if (!doc.live) return;
+          const float tf = saturated_tf(
+              doc, &postings.field_tf[i * kFieldCount], clause.fields);
+          if (tf >= 0) record(postings.docs[i], scale * tf);
+        };
+        const size_t size = postings.docs.size();
+        if (score_only && s.touched.size() * 8 < size) {
+          // A stop word's list is long and the scenes it may add to are
+          // few: gallop to each of them instead of reading the whole list.
+          // `touched` is ascending within each clause's run of additions;
+          // a step back starts the gallop over.
+          size_t i = 0;
+          uint32_t previous = 0;
+          for (uint32_t doc_id : s.touched) {
+            if (doc_id < previous) i = 0;
+            previous = doc_id;
+            i = GallopTo(postings.docs, i, doc_id);
+            if (i < size && postings.docs[i] == doc_id) score(i);
           }
-          if (!any) continue;
-          record(postings.docs[i],
-                 expansion.weight * idf * saturate(pseudo_frequency(doc, tf)));
+          continue;
+        }
+        for (size_t i = 0; i < size; ++i) {
+          if (score_only && s.seen[postings.docs[i]] != s.epoch) continue;
+          score(i);
         }
       }
     } else {
@@ -570,75 +780,14 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
     }
   }
 
-  // Filters, per film, decided once per film.
-  const SearchFilter& filter = options.filter;
-  const bool filtering = !filter.film_names.empty() || filter.year_min != 0 ||
-                         filter.year_max != 0 || !filter.genres.empty() ||
-                         !filter.directors.empty();
-  absl::flat_hash_map<uint32_t, bool> film_allowed;
-  auto allowed = [&](uint32_t film_index) {
-    if (!filtering) return true;
-    auto [it, inserted] = film_allowed.try_emplace(film_index, false);
-    if (!inserted) return it->second;
-    const FilmInfo& info = films_[film_index];
-    const Film& film = *info.film;
-    bool ok = true;
-    if (!filter.film_names.empty()) {
-      ok = std::find(filter.film_names.begin(), filter.film_names.end(),
-                     film.name()) != filter.film_names.end();
-    }
-    if (ok && filter.year_min != 0)
-      ok = film.year() != 0 && film.year() >= filter.year_min;
-    if (ok && filter.year_max != 0)
-      ok = film.year() != 0 && film.year() <= filter.year_max;
-    auto any_of = [](const std::vector<std::string>& wanted,
-                     const std::vector<std::string>& have) {
-      for (const std::string& w : wanted) {
-        if (std::find(have.begin(), have.end(), FoldForFilter(w)) != have.end())
-          return true;
-      }
-      return false;
-    };
-    if (ok && !filter.genres.empty()) ok = any_of(filter.genres, info.genres);
-    if (ok && !filter.directors.empty())
-      ok = any_of(filter.directors, info.directors);
-    it->second = ok;
-    return ok;
-  };
-
-  // Rank: more matched clauses first, then score, then film name, then scene
-  // order, so equal inputs always give the same order.
-  auto better = [&](uint32_t a, uint32_t b) {
-    if (s.matched[a] != s.matched[b]) return s.matched[a] > s.matched[b];
-    if (s.score[a] != s.score[b]) return s.score[a] > s.score[b];
-    const Doc& da = docs_[a];
-    const Doc& db = docs_[b];
-    if (da.film != db.film) {
-      return films_[da.film].film->name() < films_[db.film].film->name();
-    }
-    return da.ordinal < db.ordinal;
-  };
-  SearchResult result;
-  const size_t limit = static_cast<size_t>(std::max(0, options.max_results));
-  std::vector<uint32_t> heap;  // Worst of the best `limit` on top.
-  heap.reserve(limit + 1);
   // A scene must match a clause with content, not only stop words.
   const bool need_content = query.required_clause_count() > 0;
-  for (uint32_t doc_id : s.touched) {
+  for (uint32_t doc_id : s.touched) {  // Empty after the single-stem path.
     if (s.excluded[doc_id] || (need_content && s.matched[doc_id] == 0) ||
         !allowed(docs_[doc_id].film)) {
       continue;
     }
-    ++result.total_matches;
-    if (limit == 0) continue;
-    if (heap.size() < limit) {
-      heap.push_back(doc_id);
-      std::push_heap(heap.begin(), heap.end(), better);
-    } else if (better(doc_id, heap.front())) {
-      std::pop_heap(heap.begin(), heap.end(), better);
-      heap.back() = doc_id;
-      std::push_heap(heap.begin(), heap.end(), better);
-    }
+    offer(doc_id);
   }
   std::sort(heap.begin(), heap.end(), better);
 
@@ -718,7 +867,8 @@ IndexStats SceneIndex::Impl::stats() const {
   for (const Postings& p : postings_) {
     bytes += (p.docs.capacity() + p.starts.capacity() + p.occ.capacity()) *
                  sizeof(uint32_t) +
-             sizeof(Postings);
+             p.field_tf.capacity() +
+             p.blocks.capacity() * sizeof(Postings::Block) + sizeof(Postings);
   }
   for (const std::string& stem : stems_) bytes += stem.capacity() + 48;
   for (const std::string& term : dictionary_)

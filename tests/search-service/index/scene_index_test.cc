@@ -201,5 +201,39 @@ TEST_F(SceneIndexTest, OrderIsDeterministic) {
   }
 }
 
+// Top-k search skips blocks of postings that cannot reach the k-th best
+// score: whatever it skips, the best k must be the first k of a longer
+// ranking, and every match must still be counted, with tombstones too.
+TEST_F(SceneIndexTest, TopKIsThePrefixOfTheFullRanking) {
+  const std::vector<std::string> queries = {
+      "the ",    "his ",       "love ",       "war ",       "the war ",
+      "it she ", "title:the ", "film:the ",   "red shoes ", "dan*",
+      "murder ", "-the love ", "\"the war\" "};
+  auto check = [&](absl::string_view label) {
+    for (const std::string& query : queries) {
+      SearchOptions all;
+      all.max_results = 1000;
+      const SearchResult full = Search(query, all);
+      ASSERT_LE(full.total_matches, 1000) << query;
+      for (int k : {1, 3, 10, 25}) {
+        SearchOptions top;
+        top.max_results = k;
+        const SearchResult result = Search(query, top);
+        SCOPED_TRACE(absl::StrCat(label, " query=", query, " k=", k));
+        EXPECT_EQ(result.total_matches, full.total_matches);
+        std::vector<std::string> expected = Keys(full);
+        expected.resize(std::min<size_t>(k, expected.size()));
+        EXPECT_EQ(Keys(result), expected);
+      }
+    }
+  };
+  check("fresh");
+  // Tombstones inside blocks: every third film removed.
+  for (size_t i = 0; i < small_->size(); i += 3) {
+    index_->RemoveFilm((*small_)[i].name());
+  }
+  check("after removals");
+}
+
 }  // namespace
 }  // namespace reel::search
