@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/types/span.h"
 #include "search-service/text/edit_distance.h"
 
 namespace reel::search {
@@ -28,6 +29,27 @@ constexpr size_t kBlockSize = 64;
 
 // Pending dictionary terms are merged into the sorted dictionary past this.
 constexpr size_t kMaxPendingTerms = 2048;
+
+// What the index keeps of a film: the texts it searches and shows, and the
+// facets it filters on; not the quotes, soundtrack or cast it never reads.
+std::shared_ptr<const Film> SearchableCopy(const Film& film) {
+  auto copy = std::make_shared<Film>();
+  copy->set_name(film.name());
+  copy->set_title(film.title());
+  copy->set_year(film.year());
+  *copy->mutable_directors() = film.directors();
+  *copy->mutable_genres() = film.genres();
+  copy->set_synopsis(film.synopsis());
+  copy->mutable_scenes()->Reserve(film.scenes_size());
+  for (const auto& scene : film.scenes()) {
+    auto* kept = copy->add_scenes();
+    kept->set_scene_id(scene.scene_id());
+    kept->set_title(scene.title());
+    kept->set_description(scene.description());
+    kept->set_context(scene.context());
+  }
+  return copy;
+}
 
 std::string FoldForFilter(absl::string_view value) {
   return absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
@@ -125,13 +147,21 @@ class SceneIndex::Impl {
 };
 
 uint32_t SceneIndex::Impl::StemId(const text::Token& token) {
+  // A word always has the same stem: a known word costs one look-up.
+  if (auto known = surface_stem_.find(token.term);
+      known != surface_stem_.end()) {
+    return known->second;
+  }
+  // Tokens come unstemmed (AnalyzeUnstemmed): only a new word is stemmed.
+  const std::string stem =
+      token.stem.empty() ? analyzer_->Stem(token.term) : token.stem;
   auto [it, inserted] =
-      stem_ids_.try_emplace(token.stem, static_cast<uint32_t>(stems_.size()));
+      stem_ids_.try_emplace(stem, static_cast<uint32_t>(stems_.size()));
   if (inserted) {
-    stems_.push_back(token.stem);
+    stems_.push_back(stem);
     postings_.emplace_back();
   }
-  if (!surface_stem_.contains(token.term)) AddSurface(token.term, it->second);
+  AddSurface(token.term, it->second);
   return it->second;
 }
 
@@ -166,7 +196,7 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
   const size_t sorted_pending = pending_.size();
   const uint32_t film_index = static_cast<uint32_t>(films_.size());
   FilmInfo info;
-  info.film = std::make_shared<const Film>(film);
+  info.film = SearchableCopy(film);
   info.live = true;
   for (const std::string& genre : film.genres()) {
     info.genres.push_back(FoldForFilter(genre));
@@ -177,37 +207,45 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
 
   // Film-level fields are the same for every scene: analyse them once.
   std::vector<text::Token> film_title, synopsis, tokens;
-  analyzer_->Analyze(film.title(), &film_title);
-  analyzer_->Analyze(film.synopsis(), &synopsis);
+  analyzer_->AnalyzeUnstemmed(film.title(), &film_title);
+  analyzer_->AnalyzeUnstemmed(film.synopsis(), &synopsis);
 
   // (stem, occurrence) pairs of one document, grouped into postings below.
-  std::vector<std::pair<uint32_t, uint32_t>> entries;
+  using Entries = std::vector<std::pair<uint32_t, uint32_t>>;
   auto add_field = [&](const std::vector<text::Token>& field_tokens,
-                       Field field, Doc* doc) {
+                       Field field, Doc* doc, Entries* out) {
     uint32_t length = 0;
     for (const text::Token& token : field_tokens) {
-      entries.emplace_back(StemId(token), Occurrence(field, token.position));
+      out->emplace_back(StemId(token), Occurrence(field, token.position));
       length = std::max(length, token.position + 1);
     }
     doc->length[field] =
         static_cast<uint16_t>(std::min<uint32_t>(length, 0xFFFF));
   };
+  // The film-level entries are resolved and sorted once, then merged into
+  // each scene's: they would otherwise be most of every scene's work.
+  Doc film_doc{};
+  Entries film_entries, scene_entries, entries;
+  add_field(film_title, kFilmTitle, &film_doc, &film_entries);
+  add_field(synopsis, kSynopsis, &film_doc, &film_entries);
+  std::sort(film_entries.begin(), film_entries.end());
 
   for (int ordinal = 0; ordinal < film.scenes_size(); ++ordinal) {
     const auto& scene = film.scenes(ordinal);
     const uint32_t doc_id = static_cast<uint32_t>(docs_.size());
     Doc doc{film_index, static_cast<uint32_t>(ordinal), {}, true, 0, 0};
+    doc.length = film_doc.length;
+    scene_entries.clear();
+    analyzer_->AnalyzeUnstemmed(scene.title(), &tokens);
+    add_field(tokens, kSceneTitle, &doc, &scene_entries);
+    analyzer_->AnalyzeUnstemmed(scene.description(), &tokens);
+    add_field(tokens, kDescription, &doc, &scene_entries);
+    analyzer_->AnalyzeUnstemmed(scene.context(), &tokens);
+    add_field(tokens, kContext, &doc, &scene_entries);
+    std::sort(scene_entries.begin(), scene_entries.end());
     entries.clear();
-    analyzer_->Analyze(scene.title(), &tokens);
-    add_field(tokens, kSceneTitle, &doc);
-    analyzer_->Analyze(scene.description(), &tokens);
-    add_field(tokens, kDescription, &doc);
-    analyzer_->Analyze(scene.context(), &tokens);
-    add_field(tokens, kContext, &doc);
-    add_field(film_title, kFilmTitle, &doc);
-    add_field(synopsis, kSynopsis, &doc);
-
-    std::sort(entries.begin(), entries.end());
+    std::merge(scene_entries.begin(), scene_entries.end(), film_entries.begin(),
+               film_entries.end(), std::back_inserter(entries));
     doc.stems_begin = static_cast<uint32_t>(doc_stems_.size());
     for (size_t i = 0; i < entries.size();) {
       const uint32_t stem = entries[i].first;
@@ -699,24 +737,34 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
       // ascending order from each driver expansion, so each postings list is
       // galloped through once per driver expansion, not searched per doc.
       std::vector<std::vector<size_t>> cursors(expansions.size());
-      // Occurrences of term k in a document, across its expansions (false
-      // if it has none).
-      auto occurrences = [&](size_t k, uint32_t doc_id,
-                             std::vector<uint32_t>* out) {
-        out->clear();
+      // Occurrences of term k in a document, across its expansions; empty
+      // if it has none. One expansion's are read in place (sorted already);
+      // several are merged into `buffer`.
+      auto occurrences =
+          [&](size_t k, uint32_t doc_id,
+              std::vector<uint32_t>* buffer) -> absl::Span<const uint32_t> {
+        absl::Span<const uint32_t> found;
+        buffer->clear();
         for (size_t e = 0; e < expansions[k].size(); ++e) {
           const Postings& p = postings_[expansions[k][e].stem];
           size_t& i = cursors[k][e];
           i = GallopTo(p.docs, i, doc_id);
           if (i == p.docs.size() || p.docs[i] != doc_id) continue;
-          out->insert(out->end(), p.occ.begin() + p.starts[i],
-                      p.occ.begin() + p.starts[i + 1]);
+          const absl::Span<const uint32_t> here(p.occ.data() + p.starts[i],
+                                                p.starts[i + 1] - p.starts[i]);
+          if (found.empty() && buffer->empty()) {
+            found = here;
+          } else {
+            if (buffer->empty()) buffer->assign(found.begin(), found.end());
+            buffer->insert(buffer->end(), here.begin(), here.end());
+          }
         }
-        // One expansion's occurrences are sorted already.
-        if (expansions[k].size() > 1) std::sort(out->begin(), out->end());
-        return !out->empty();
+        if (buffer->empty()) return found;
+        std::sort(buffer->begin(), buffer->end());
+        return *buffer;
       };
-      std::vector<std::vector<uint32_t>> occ(expansions.size());
+      std::vector<std::vector<uint32_t>> buffers(expansions.size());
+      std::vector<absl::Span<const uint32_t>> occ(expansions.size());
       for (const Expansion& e : expansions[driver]) {
         for (size_t k = 0; k < expansions.size(); ++k) {
           cursors[k].assign(expansions[k].size(), 0);
@@ -729,9 +777,13 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
           // last.
           bool all = true;
           for (size_t k = 0; k < expansions.size() && all; ++k) {
-            if (k != driver) all = occurrences(k, doc_id, &occ[k]);
+            if (k == driver) continue;
+            occ[k] = occurrences(k, doc_id, &buffers[k]);
+            all = !occ[k].empty();
           }
-          if (!all || !occurrences(driver, doc_id, &occ[driver])) continue;
+          if (!all) continue;
+          occ[driver] = occurrences(driver, doc_id, &buffers[driver]);
+          if (occ[driver].empty()) continue;
           std::array<uint32_t, kFieldCount> tf{};
           bool any = false;
           for (uint32_t start : occ[0]) {

@@ -56,9 +56,12 @@ struct SearchOptions {
   RankingOptions ranking;
 };
 
-// One ranked scene. It shares ownership of its film record, so the texts
-// highlights are cut from outlive later changes to the index without a copy.
+// One ranked scene. It shares ownership of the index's copy of its film, so
+// the texts highlights are cut from outlive later changes to the index
+// without a copy.
 struct SceneHit {
+  // Name, title, year, directors, genres, synopsis and the scenes' ids and
+  // texts: what the index searches and shows (not quotes, cast, ...).
   std::shared_ptr<const reel::catalog::v1::Film> film;
   int scene_index = 0;  // Into film->scenes().
   double score = 0;

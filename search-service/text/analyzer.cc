@@ -340,8 +340,9 @@ namespace {
 class Tokenizer {
  public:
   Tokenizer(const text_internal::AnalyzerImpl& impl, absl::string_view text,
-            std::vector<Token>* out)
+            bool stem, std::vector<Token>* out)
       : impl_(impl),
+        stem_(stem),
         s_(reinterpret_cast<const uint8_t*>(text.data())),
         n_(text.size()),
         out_(out) {}
@@ -560,7 +561,7 @@ class Tokenizer {
       if (p == 0 && !all_numeric && position_ > first_position) {
         Token& token = NewToken();
         token.term = joined_;
-        StemInto(token.term, &token.stem);
+        StemToken(&token);
         token.position = first_position;
         token.begin_byte = segs_.front().begin;
         token.end_byte = segs_.back().end;
@@ -589,7 +590,7 @@ class Tokenizer {
       --count_;
       return;
     }
-    StemInto(token.term, &token.stem);
+    StemToken(&token);
     token.position = position_;
     token.begin_byte = segs_[first].begin;
     token.end_byte = segs_[end_seg - 1].end;
@@ -602,7 +603,7 @@ class Tokenizer {
           --count_;
           continue;
         }
-        StemInto(part.term, &part.stem);
+        StemToken(&part);
         part.position = position_;
         part.begin_byte = segs_[i].begin;
         part.end_byte = segs_[i].end;
@@ -632,7 +633,17 @@ class Tokenizer {
     return pos;
   }
 
+  // Sets the token's stem, or leaves it empty when not stemming.
+  void StemToken(Token* token) const {
+    if (stem_) {
+      StemInto(token->term, &token->stem);
+    } else {
+      token->stem.clear();
+    }
+  }
+
   const text_internal::AnalyzerImpl& impl_;
+  const bool stem_;
   const uint8_t* const s_;
   const size_t n_;
   std::vector<Token>* const out_;
@@ -695,7 +706,15 @@ void Analyzer::Analyze(absl::string_view utf8, std::vector<Token>* out) const {
   if (utf8.size() > std::numeric_limits<uint32_t>::max()) {
     utf8 = utf8.substr(0, std::numeric_limits<uint32_t>::max());
   }
-  Tokenizer(*impl_, utf8, out).Run();
+  Tokenizer(*impl_, utf8, /*stem=*/true, out).Run();
+}
+
+void Analyzer::AnalyzeUnstemmed(absl::string_view utf8,
+                                std::vector<Token>* out) const {
+  if (utf8.size() > std::numeric_limits<uint32_t>::max()) {
+    utf8 = utf8.substr(0, std::numeric_limits<uint32_t>::max());
+  }
+  Tokenizer(*impl_, utf8, /*stem=*/false, out).Run();
 }
 
 std::string Analyzer::FoldTerm(absl::string_view word) const {

@@ -103,6 +103,12 @@ class Analyzer {
   // and never crashes. Only the first 4 GiB are analysed (uint32 offsets).
   void Analyze(absl::string_view utf8, std::vector<Token>* out) const;
 
+  // Analyze without stemming: every Token::stem is left empty. For a caller
+  // that already knows the stems of most words (the index maps each word it
+  // has seen to its stem) and calls Stem(token.term) for the rest, which
+  // saves the stemmer's work on every repeated word.
+  void AnalyzeUnstemmed(absl::string_view utf8, std::vector<Token>* out) const;
+
   // Folds one word as Analyze folds a token's text: case, compatibility
   // forms, diacritics. No splitting and no apostrophe or hyphen handling:
   // FoldTerm("Ballerína") == "ballerina". Idempotent. To turn query text

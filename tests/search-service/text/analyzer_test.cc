@@ -196,6 +196,22 @@ TEST_F(AnalyzerTest, StemsWithPorter2) {
   EXPECT_EQ(tokens[0].stem, "danc");
 }
 
+TEST_F(AnalyzerTest, UnstemmedAnalysisDiffersOnlyInTheMissingStems) {
+  const std::string text =
+      "Vicky's dancing in Lermontov's ballet — the well-known "
+      "Ballerína dances; 1948 café";
+  const std::vector<Token> stemmed = Analyze(text);
+  std::vector<Token> unstemmed;
+  analyzer_->AnalyzeUnstemmed(text, &unstemmed);
+  ASSERT_EQ(unstemmed.size(), stemmed.size());
+  for (size_t i = 0; i < stemmed.size(); ++i) {
+    EXPECT_EQ(unstemmed[i].stem, "") << i;
+    Token restored = unstemmed[i];
+    restored.stem = analyzer_->Stem(restored.term);
+    EXPECT_EQ(restored, stemmed[i]) << i;
+  }
+}
+
 TEST_F(AnalyzerTest, StopWordsAreKeptInPhrases) {
   const std::vector<Token> tokens = Analyze("forget anything but ballet");
   ASSERT_EQ(tokens.size(), 4u);
