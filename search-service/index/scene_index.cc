@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/types/span.h"
 #include "search-service/text/edit_distance.h"
 
@@ -49,6 +50,17 @@ std::shared_ptr<const Film> SearchableCopy(const Film& film) {
     kept->set_context(scene.context());
   }
   return copy;
+}
+
+// Orders like the name, as far as its first 8 bytes after "films/" go; 0
+// (compare the names) for a name without that prefix or id.
+uint64_t NameKey(absl::string_view name) {
+  if (!absl::ConsumePrefix(&name, "films/") || name.empty()) return 0;
+  uint64_t key = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    key = (key << 8) | (i < name.size() ? static_cast<uint8_t>(name[i]) : 0);
+  }
+  return key;
 }
 
 std::string FoldForFilter(absl::string_view value) {
@@ -109,6 +121,8 @@ class SceneIndex::Impl {
   };
   struct FilmInfo {
     std::shared_ptr<const Film> film;
+    // NameKey(): ranking ties compare these before the names.
+    uint64_t name_key = 0;
     std::vector<std::string> genres, directors;  // Folded for filters.
     std::vector<uint32_t> docs;
     bool live;
@@ -197,6 +211,7 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
   const uint32_t film_index = static_cast<uint32_t>(films_.size());
   FilmInfo info;
   info.film = SearchableCopy(film);
+  info.name_key = NameKey(film.name());
   info.live = true;
   for (const std::string& genre : film.genres()) {
     info.genres.push_back(FoldForFilter(genre));
@@ -553,31 +568,42 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
 
   // Rank: more matched clauses first, then score, then film name, then scene
   // order, so equal inputs always give the same order.
-  auto better = [&](uint32_t a, uint32_t b) {
-    if (s.matched[a] != s.matched[b]) return s.matched[a] > s.matched[b];
-    if (s.score[a] != s.score[b]) return s.score[a] > s.score[b];
-    const Doc& da = docs_[a];
-    const Doc& db = docs_[b];
+  struct Ranked {
+    float score;
+    uint32_t matched;
+    uint32_t doc;
+  };
+  auto better = [&](const Ranked& a, const Ranked& b) {
+    if (a.matched != b.matched) return a.matched > b.matched;
+    if (a.score != b.score) return a.score > b.score;
+    const Doc& da = docs_[a.doc];
+    const Doc& db = docs_[b.doc];
     if (da.film != db.film) {
-      return films_[da.film].film->name() < films_[db.film].film->name();
+      const FilmInfo& fa = films_[da.film];
+      const FilmInfo& fb = films_[db.film];
+      if (fa.name_key != fb.name_key && fa.name_key != 0 && fb.name_key != 0) {
+        return fa.name_key < fb.name_key;
+      }
+      return fa.film->name() < fb.film->name();
     }
     return da.ordinal < db.ordinal;
   };
   SearchResult result;
   const size_t limit = static_cast<size_t>(std::max(0, options.max_results));
-  std::vector<uint32_t> heap;  // Worst of the best `limit` on top.
+  std::vector<Ranked> heap;  // Worst of the best `limit` on top.
   heap.reserve(limit + 1);
   // Counts a matching scene (filters passed) and keeps it if it ranks among
-  // the best `limit`; its score and matched count must be in the scratch.
-  auto offer = [&](uint32_t doc_id) {
+  // the best `limit`.
+  auto offer = [&](uint32_t doc_id, uint32_t matched, float score) {
     ++result.total_matches;
     if (limit == 0) return;
+    const Ranked candidate{score, matched, doc_id};
     if (heap.size() < limit) {
-      heap.push_back(doc_id);
+      heap.push_back(candidate);
       std::push_heap(heap.begin(), heap.end(), better);
-    } else if (better(doc_id, heap.front())) {
+    } else if (better(candidate, heap.front())) {
       std::pop_heap(heap.begin(), heap.end(), better);
-      heap.back() = doc_id;
+      heap.back() = candidate;
       std::push_heap(heap.begin(), heap.end(), better);
     }
   };
@@ -632,7 +658,7 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
           (heap.size() == limit &&
            1.0001f * scale *
                    block_bound(postings.blocks[block], clause.fields) <
-               s.score[heap.front()])) {
+               heap.front().score)) {
         for (size_t i = begin; i < end; ++i) {
           const Doc& doc = docs_[postings.docs[i]];
           if (doc.live &&
@@ -650,9 +676,7 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
         const float tf = saturated_tf(doc, &postings.field_tf[i * kFieldCount],
                                       clause.fields);
         if (tf < 0 || !allowed(doc.film)) continue;
-        s.score[doc_id] = scale * tf;
-        s.matched[doc_id] = matched;
-        offer(doc_id);
+        offer(doc_id, matched, scale * tf);
       }
     }
     highlight_clauses.push_back(
@@ -839,18 +863,19 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
         !allowed(docs_[doc_id].film)) {
       continue;
     }
-    offer(doc_id);
+    offer(doc_id, s.matched[doc_id], s.score[doc_id]);
   }
   std::sort(heap.begin(), heap.end(), better);
 
   result.hits.reserve(heap.size());
-  for (uint32_t doc_id : heap) {
+  for (const Ranked& ranked : heap) {
+    const uint32_t doc_id = ranked.doc;
     const Doc& doc = docs_[doc_id];
     SceneHit& hit = result.hits.emplace_back();
     hit.film = films_[doc.film].film;
     hit.scene_index = static_cast<int>(doc.ordinal);
-    hit.score = s.score[doc_id];
-    hit.matched_clauses = s.matched[doc_id];
+    hit.score = ranked.score;
+    hit.matched_clauses = static_cast<int>(ranked.matched);
     if (!options.collect_matched_stems) continue;
     // Mark a term's looser matches (typos, prefixes) only where the scene
     // lacks the word itself, so "shoes" does not light up "shots"; and mark
