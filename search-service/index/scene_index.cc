@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -135,22 +136,27 @@ class SceneIndex::Impl {
 
   uint32_t StemId(const text::Token& token);
   void AddSurface(const std::string& surface, uint32_t stem);
-  void SortPendingTerms(size_t sorted_prefix);
   void MergePendingTerms();
   std::vector<Expansion> Expand(const QueryTerm& term,
                                 const RankingOptions& ranking) const;
   double Idf(uint32_t stem) const;
 
   std::shared_ptr<const text::Analyzer> analyzer_;
+  struct BuildScratch {
+    std::vector<text::Token> film_title, synopsis, tokens;
+    std::vector<std::pair<uint32_t, uint32_t>> film_entries, scene_entries,
+        entries;
+  } scratch_;
 
   absl::flat_hash_map<std::string, uint32_t> stem_ids_;
   std::vector<std::string> stems_;
   std::vector<Postings> postings_;
   // Surface terms (folded words) for prefix and typo matching: a sorted
-  // dictionary plus a small sorted buffer of recent additions.
+  // array (walked as a trie for typos) plus an ordered set of recent
+  // additions, merged into the array once it holds kMaxPendingTerms.
   absl::flat_hash_map<std::string, uint32_t> surface_stem_;
   std::vector<std::string> dictionary_;
-  std::vector<std::string> pending_;
+  absl::btree_set<std::string> pending_;
 
   std::vector<Doc> docs_;
   std::vector<uint32_t> doc_stems_;  // Distinct stems per document.
@@ -181,33 +187,21 @@ uint32_t SceneIndex::Impl::StemId(const text::Token& token) {
 
 void SceneIndex::Impl::AddSurface(const std::string& surface, uint32_t stem) {
   surface_stem_.emplace(surface, stem);
-  // Appended unsorted; SortPendingTerms() restores order once per film.
-  pending_.push_back(surface);
-}
-
-void SceneIndex::Impl::SortPendingTerms(size_t sorted_prefix) {
-  if (pending_.size() == sorted_prefix) return;
-  std::sort(pending_.begin() + sorted_prefix, pending_.end());
-  std::inplace_merge(pending_.begin(), pending_.begin() + sorted_prefix,
-                     pending_.end());
-  if (pending_.size() > kMaxPendingTerms) MergePendingTerms();
+  pending_.insert(surface);
 }
 
 void SceneIndex::Impl::MergePendingTerms() {
   std::vector<std::string> merged;
   merged.reserve(dictionary_.size() + pending_.size());
   std::merge(std::make_move_iterator(dictionary_.begin()),
-             std::make_move_iterator(dictionary_.end()),
-             std::make_move_iterator(pending_.begin()),
-             std::make_move_iterator(pending_.end()),
-             std::back_inserter(merged));
+             std::make_move_iterator(dictionary_.end()), pending_.begin(),
+             pending_.end(), std::back_inserter(merged));
   dictionary_ = std::move(merged);
   pending_.clear();
 }
 
 void SceneIndex::Impl::UpsertFilm(const Film& film) {
   RemoveFilm(film.name());
-  const size_t sorted_pending = pending_.size();
   const uint32_t film_index = static_cast<uint32_t>(films_.size());
   FilmInfo info;
   info.film = SearchableCopy(film);
@@ -221,7 +215,11 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
   }
 
   // Film-level fields are the same for every scene: analyse them once.
-  std::vector<text::Token> film_title, synopsis, tokens;
+  // Scratch reused across films (writers are serialised): a fresh vector
+  // per film would allocate every token's strings again.
+  std::vector<text::Token>& film_title = scratch_.film_title;
+  std::vector<text::Token>& synopsis = scratch_.synopsis;
+  std::vector<text::Token>& tokens = scratch_.tokens;
   analyzer_->AnalyzeUnstemmed(film.title(), &film_title);
   analyzer_->AnalyzeUnstemmed(film.synopsis(), &synopsis);
 
@@ -240,7 +238,10 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
   // The film-level entries are resolved and sorted once, then merged into
   // each scene's: they would otherwise be most of every scene's work.
   Doc film_doc{};
-  Entries film_entries, scene_entries, entries;
+  Entries& film_entries = scratch_.film_entries;
+  Entries& scene_entries = scratch_.scene_entries;
+  Entries& entries = scratch_.entries;
+  film_entries.clear();
   add_field(film_title, kFilmTitle, &film_doc, &film_entries);
   add_field(synopsis, kSynopsis, &film_doc, &film_entries);
   std::sort(film_entries.begin(), film_entries.end());
@@ -300,7 +301,7 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
   }
   film_ids_[film.name()] = film_index;
   films_.push_back(std::move(info));
-  SortPendingTerms(sorted_pending);
+  if (pending_.size() > kMaxPendingTerms) MergePendingTerms();
 }
 
 void SceneIndex::Impl::RemoveFilm(absl::string_view name) {
@@ -346,25 +347,37 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
     offer(it->second, weight);
   };
   if (term.prefix) {
-    for (const auto* terms : {&dictionary_, &pending_}) {
-      for (auto it =
-               std::lower_bound(terms->begin(), terms->end(), term.folded);
-           it != terms->end() && absl::StartsWith(*it, term.folded); ++it) {
+    auto offer_prefixed = [&](auto begin, auto end) {
+      for (auto it = begin; it != end && absl::StartsWith(*it, term.folded);
+           ++it) {
         offer_surface(*it, *it == term.folded ? 1.0 : ranking.prefix_penalty);
       }
-    }
+    };
+    offer_prefixed(
+        std::lower_bound(dictionary_.begin(), dictionary_.end(), term.folded),
+        dictionary_.end());
+    offer_prefixed(pending_.lower_bound(term.folded), pending_.end());
   }
   // Typos are looked for only when the word, as typed, is not in the index
   // (neither as a word nor by its stem): a real word is taken as meant, which
   // keeps "shoes" from matching "shots" and saves the fuzzy walk.
   if (term.max_typos > 0 && !surface_stem_.contains(term.folded) &&
       !stem_ids_.contains(term.stem)) {
-    for (const auto* terms : {&dictionary_, &pending_}) {
-      for (const text::FuzzyMatch& match :
-           text::FuzzyLookup(term.folded, term.max_typos, *terms)) {
-        if (match.distance == 0) continue;
-        offer_surface((*terms)[match.index],
-                      std::pow(ranking.typo_penalty, match.distance));
+    for (const text::FuzzyMatch& match :
+         text::FuzzyLookup(term.folded, term.max_typos, dictionary_)) {
+      if (match.distance == 0) continue;
+      offer_surface(dictionary_[match.index],
+                    std::pow(ranking.typo_penalty, match.distance));
+    }
+    // The recent words are few: check those the first-letter rule allows.
+    for (const std::string& prefix : text::FuzzyPrefixes(term.folded)) {
+      for (auto it = pending_.lower_bound(prefix);
+           it != pending_.end() && absl::StartsWith(*it, prefix); ++it) {
+        const int distance =
+            text::FuzzyDistance(term.folded, *it, term.max_typos);
+        if (distance > 0) {
+          offer_surface(*it, std::pow(ranking.typo_penalty, distance));
+        }
       }
     }
   }
@@ -950,6 +963,7 @@ IndexStats SceneIndex::Impl::stats() const {
   for (const std::string& stem : stems_) bytes += stem.capacity() + 48;
   for (const std::string& term : dictionary_)
     bytes += 2 * (term.capacity() + 40);
+  for (const std::string& term : pending_) bytes += 2 * (term.capacity() + 48);
   bytes +=
       docs_.capacity() * sizeof(Doc) + doc_stems_.capacity() * sizeof(uint32_t);
   for (const FilmInfo& info : films_) {

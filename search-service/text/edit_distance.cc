@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/strings/match.h"
 #include "search-service/text/utf8.h"
 
 namespace reel::text {
@@ -389,6 +390,42 @@ int MaxTyposFor(absl::string_view term) {
   if (length < 5) return 0;
   if (length <= 8) return 1;
   return 2;
+}
+
+int FuzzyDistance(absl::string_view query, absl::string_view term,
+                  int max_edits) {
+  if (!query.empty() && !term.empty()) {
+    bool allowed = false;
+    for (const std::string& prefix : FuzzyPrefixes(query)) {
+      allowed = allowed || absl::StartsWith(term, prefix);
+    }
+    // A first code point's bytes can begin a longer ill-formed term piece;
+    // compare code points, as the walk does.
+    if (allowed) {
+      CodePoints q, t;
+      Decode(query.substr(0, std::min<size_t>(query.size(), 8)), &q);
+      Decode(term.substr(0, std::min<size_t>(term.size(), 8)), &t);
+      allowed = t[0] == q[0] || (q.size() >= 2 && t.size() >= 2 &&
+                                 t[0] == q[1] && t[1] == q[0]);
+    }
+    if (!allowed) return -1;
+  }
+  const int distance = BoundedEditDistance(query, term, max_edits);
+  return distance <= std::max(0, max_edits) ? distance : -1;
+}
+
+std::vector<std::string> FuzzyPrefixes(absl::string_view query) {
+  CodePoints q;
+  Decode(query.substr(0, std::min<size_t>(query.size(), 8)), &q);
+  std::vector<std::string> prefixes;
+  if (q.empty()) return prefixes;
+  AppendUtf8(q[0], &prefixes.emplace_back());
+  if (q.size() >= 2 && q[1] != q[0]) {
+    std::string& swapped = prefixes.emplace_back();
+    AppendUtf8(q[1], &swapped);
+    AppendUtf8(q[0], &swapped);
+  }
+  return prefixes;
 }
 
 std::vector<FuzzyMatch> FuzzyLookup(

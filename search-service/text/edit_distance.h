@@ -67,6 +67,18 @@ struct FuzzyMatch {
 std::vector<FuzzyMatch> FuzzyLookup(absl::string_view query, int max_edits,
                                     absl::Span<const std::string> sorted_terms);
 
+// One term, by FuzzyLookup's rules: the distance if it is within max_edits
+// and the first-letter rule holds, else -1. For a few unsorted or
+// non-indexable terms (a small buffer of recent words, say).
+int FuzzyDistance(absl::string_view query, absl::string_view term,
+                  int max_edits);
+
+// The byte prefixes a term must start with to pass the first-letter rule
+// against `query`: its first code point, and its first two swapped (one
+// prefix when they are equal or the query has one; none when it is empty,
+// where every term passes). Lets a sorted container be scanned by range.
+std::vector<std::string> FuzzyPrefixes(absl::string_view query);
+
 // Same, over any random-access sorted dictionary: `term_at(i)` for
 // i in [0, num_terms) must return the i-th term; the returned view need only
 // stay valid until the next call.

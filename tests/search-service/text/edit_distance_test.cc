@@ -161,6 +161,18 @@ bool FirstLetterRuleHolds(const std::vector<std::string>& query,
          term[1] == query[0];
 }
 
+TEST(FuzzyLookupTest, PrefixesOfTheFirstLetterRule) {
+  EXPECT_THAT(FuzzyPrefixes("ballet"), ElementsAre("b", "ab"));
+  EXPECT_THAT(FuzzyPrefixes("éa"), ElementsAre("é", "aé"));
+  EXPECT_THAT(FuzzyPrefixes("llama"), ElementsAre("l"));
+  EXPECT_THAT(FuzzyPrefixes("x"), ElementsAre("x"));
+  EXPECT_THAT(FuzzyPrefixes(""), IsEmpty());
+  EXPECT_EQ(FuzzyDistance("ballet", "abllet", 1), 1);
+  EXPECT_EQ(FuzzyDistance("ballet", "vallet", 1), -1);
+  EXPECT_EQ(FuzzyDistance("ballet", "ballot", 1), 1);
+  EXPECT_EQ(FuzzyDistance("ballet", "balloon", 1), -1);
+}
+
 TEST(FuzzyLookupTest, TheFirstLetterIsNotATypoUnlessSwapped) {
   const std::vector<std::string> dict = {"allerina", "ballerina", "cellerina",
                                          "vallerina"};
@@ -199,9 +211,11 @@ TEST(FuzzyLookupTest, AgreesWithBruteForce) {
       std::vector<FuzzyMatch> expected;
       for (size_t i = 0; i < dict.size(); ++i) {
         const int d = ReferenceOsa(query, dict[i]);
-        if (d <= k && FirstLetterRuleHolds(Pieces(query), Pieces(dict[i]))) {
-          expected.push_back({i, d});
-        }
+        const bool match =
+            d <= k && FirstLetterRuleHolds(Pieces(query), Pieces(dict[i]));
+        if (match) expected.push_back({i, d});
+        ASSERT_EQ(FuzzyDistance(query, dict[i], k), match ? d : -1)
+            << "query=" << query << " term=" << dict[i] << " k=" << k;
       }
       ASSERT_EQ(FuzzyLookup(query, k, dict), expected)
           << "query=" << query << " k=" << k;
