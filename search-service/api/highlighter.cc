@@ -21,10 +21,6 @@ constexpr HighlightField kWireField[kFieldCount] = {
 // Context shown before the first match in a windowed snippet.
 constexpr size_t kLeadBytes = 80;
 
-struct ByteSpan {
-  uint32_t begin, end;
-};
-
 // Moves `offset` back to the start of the UTF-8 sequence it falls in.
 size_t CodePointStart(absl::string_view text, size_t offset) {
   while (offset > 0 && offset < text.size() &&
@@ -32,6 +28,57 @@ size_t CodePointStart(absl::string_view text, size_t offset) {
     --offset;
   }
   return offset;
+}
+
+bool IsAsciiAlnum(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9');
+}
+
+// Why a piece of text can be skipped without analysing it.
+//
+// The analyser never joins anything across an ASCII space (words, acronyms,
+// numbers, apostrophe and hyphen joins all need their characters adjacent),
+// so analysing the text between two spaces on its own gives exactly the
+// tokens (offsets shifted) that analysing the whole text gives there.
+//
+// In a piece that is all ASCII, every token's term is made of the piece's
+// letters and digits, lower-cased, in order, with nothing between them but
+// dots of numbers ("3.5") and the apostrophes, hyphens, dots and commas the
+// analyser drops: so the term without its dots is a substring of the piece's
+// letters and digits, lower-cased ("Lermontov's" -> "lermontovs" holds
+// "lermontov"; "e-mail" -> "email"; "U.S." -> "us"). One exception: a
+// hyphenated compound's joined term drops each part's possessive "'s"
+// ("Alzheimer's-suffering" -> "alzheimersuffering"), so a piece with both an
+// apostrophe and a hyphen is always analysed.
+//
+// A stem is the term itself (numbers, words under three letters), or the
+// Snowball English (Porter2) stem of an all-letter term. Porter2 rewrites
+// only a word's end, and every rewrite keeps all of the stem but its last
+// letter from the word ("dancing" -> "danc", "happy" -> "happi", "agency"
+// -> "agenc"+"e"), except three of its exceptional forms: "dying", "lying",
+// "tying" -> "die", "lie", "tie", which keep the first letter. So the term
+// starts with StemKey(stem), and a piece whose letters and digits contain
+// no key of a matched stem cannot hold a match. (highlighter_test checks
+// this against a full analysis of every field of the test corpus.)
+//
+// A piece with any non-ASCII byte is always analysed: folding can turn it
+// into ASCII letters ("É" -> "e", "ﬁ" -> "fi").
+std::string StemKey(absl::string_view stem) {
+  size_t length = stem.size() > 1 ? stem.size() - 1 : stem.size();
+  if (stem == "die" || stem == "lie" || stem == "tie") length = 1;
+  std::string key;
+  for (const char c : stem.substr(0, length)) {
+    if (c != '.') key.push_back(c);
+  }
+  return key;
+}
+
+bool IsAscii(absl::string_view s) {
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
 }
 
 void AddHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
@@ -59,7 +106,7 @@ void AddHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
   }
   const absl::string_view snippet = text.substr(begin, end - begin);
   out->set_field(field);
-  out->set_snippet(std::string(snippet));
+  out->set_snippet(snippet.data(), snippet.size());
   text::Utf16OffsetMapper utf16(snippet);
   // Code points before a byte offset: the bytes that start a sequence.
   size_t counted_bytes = 0;
@@ -86,10 +133,126 @@ void AddHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
   }
 }
 
+// The highlight of one field, or false when none of its words matched.
+bool BuildHighlight(absl::string_view text,
+                    const std::vector<std::string>& stems, Field field,
+                    const text::Analyzer& analyzer,
+                    std::vector<text::Token>* tokens,
+                    reel::search::v1::Highlight* out) {
+  const std::vector<ByteSpan> spans =
+      MatchedWordSpans(text, stems, analyzer, tokens);
+  if (spans.empty()) return false;
+  AddHighlight(text, spans, kWireField[field], out);
+  return true;
+}
+
 }  // namespace
 
+std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
+                                       const std::vector<std::string>& stems,
+                                       const text::Analyzer& analyzer,
+                                       std::vector<text::Token>* tokens) {
+  std::vector<ByteSpan> spans;
+  if (text.empty() || stems.empty()) return spans;
+  // Keys of the stems an all-ASCII piece could hold (stems with other bytes
+  // come only from pieces that are analysed anyway).
+  std::vector<std::string> keys;
+  for (const std::string& stem : stems) {
+    if (IsAscii(stem)) keys.push_back(StemKey(stem));
+  }
+  // Analyses text[begin, end) and keeps the matching tokens.
+  auto analyse = [&](size_t begin, size_t end) {
+    analyzer.Analyze(text.substr(begin, end - begin), tokens);
+    for (const text::Token& token : *tokens) {
+      if (!std::binary_search(stems.begin(), stems.end(), token.stem)) continue;
+      const uint32_t token_begin =
+          static_cast<uint32_t>(begin) + token.begin_byte;
+      // Alternates share their primary's offsets: keep one span per word.
+      if (!spans.empty() && spans.back().begin == token_begin) continue;
+      spans.push_back(
+          {token_begin, static_cast<uint32_t>(begin) + token.end_byte});
+    }
+  };
+  std::string folded;  // The current piece's letters and digits, lower case.
+  // Adjacent candidate pieces are analysed together: [run_begin, run_end).
+  size_t run_begin = absl::string_view::npos;
+  size_t run_end = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == absl::string_view::npos) end = text.size();
+    if (end > pos) {
+      bool candidate = false;
+      bool apostrophe = false;
+      bool hyphen = false;
+      folded.clear();
+      for (size_t i = pos; i < end; ++i) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        if (IsAsciiAlnum(c)) {
+          folded.push_back(
+              static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
+        } else if (c >= 0x80) {
+          candidate = true;
+          break;
+        } else if (c == '\'' || c == '`') {
+          apostrophe = true;
+        } else if (c == '-') {
+          hyphen = true;
+        }
+      }
+      if (apostrophe && hyphen) candidate = true;
+      if (!candidate && !folded.empty()) {
+        for (const std::string& key : keys) {
+          if (folded.find(key) != std::string::npos) {
+            candidate = true;
+            break;
+          }
+        }
+      }
+      if (candidate) {
+        if (run_begin == absl::string_view::npos) run_begin = pos;
+        run_end = end;
+      } else if (run_begin != absl::string_view::npos) {
+        analyse(run_begin, run_end);
+        run_begin = absl::string_view::npos;
+      }
+    }
+    pos = end + 1;
+  }
+  if (run_begin != absl::string_view::npos) analyse(run_begin, run_end);
+  return spans;
+}
+
+const reel::search::v1::Highlight* HighlightCache::Find(
+    const reel::catalog::v1::Film* film, Field field,
+    const std::vector<std::string>& stems, bool* found) const {
+  *found = false;
+  auto it = entries_.find(
+      std::make_pair(static_cast<const void*>(film), static_cast<int>(field)));
+  if (it == entries_.end()) return nullptr;
+  for (const Entry& entry : it->second) {
+    if (entry.stems != stems) continue;
+    *found = true;
+    return entry.has_highlight ? &entry.highlight : nullptr;
+  }
+  return nullptr;
+}
+
+void HighlightCache::Insert(const reel::catalog::v1::Film* film, Field field,
+                            const std::vector<std::string>& stems,
+                            const reel::search::v1::Highlight* highlight) {
+  Entry& entry = entries_[std::make_pair(static_cast<const void*>(film),
+                                         static_cast<int>(field))]
+                     .emplace_back();
+  entry.stems = stems;
+  if (highlight != nullptr) {
+    entry.has_highlight = true;
+    entry.highlight = *highlight;
+  }
+}
+
 void BuildHit(const SceneHit& hit, int rank, const text::Analyzer& analyzer,
-              reel::search::v1::SceneHit* out) {
+              reel::search::v1::SceneHit* out, HighlightCache* cache) {
   out->set_film(hit.film_name());
   out->set_film_title(hit.film->title());
   out->set_year(hit.film->year());
@@ -98,21 +261,30 @@ void BuildHit(const SceneHit& hit, int rank, const text::Analyzer& analyzer,
   out->set_score(hit.score);
   out->set_rank(rank);
   std::vector<text::Token> tokens;
-  std::vector<ByteSpan> spans;
-  for (int field = 0; field < kFieldCount; ++field) {
-    const std::vector<std::string>& stems = hit.matched_stems[field];
-    const std::string& text = hit.text(static_cast<Field>(field));
+  for (int f = 0; f < kFieldCount; ++f) {
+    const Field field = static_cast<Field>(f);
+    const std::vector<std::string>& stems = hit.matched_stems[f];
+    const std::string& text = hit.text(field);
     if (stems.empty() || text.empty()) continue;
-    analyzer.Analyze(text, &tokens);
-    spans.clear();
-    for (const text::Token& token : tokens) {
-      if (!std::binary_search(stems.begin(), stems.end(), token.stem)) continue;
-      // Alternates share their primary's offsets: keep one span per word.
-      if (!spans.empty() && spans.back().begin == token.begin_byte) continue;
-      spans.push_back({token.begin_byte, token.end_byte});
+    // Film-level fields repeat across the scenes of a film: reuse them.
+    const bool film_level = field == kFilmTitle || field == kSynopsis;
+    if (cache != nullptr && film_level) {
+      bool found;
+      const reel::search::v1::Highlight* cached =
+          cache->Find(hit.film.get(), field, stems, &found);
+      if (found) {
+        if (cached != nullptr) *out->add_highlights() = *cached;
+        continue;
+      }
     }
-    if (spans.empty()) continue;
-    AddHighlight(text, spans, kWireField[field], out->add_highlights());
+    reel::search::v1::Highlight* highlight = out->add_highlights();
+    const bool matched =
+        BuildHighlight(text, stems, field, analyzer, &tokens, highlight);
+    if (!matched) out->mutable_highlights()->RemoveLast();
+    if (cache != nullptr && film_level) {
+      cache->Insert(hit.film.get(), field, stems,
+                    matched ? highlight : nullptr);
+    }
   }
 }
 

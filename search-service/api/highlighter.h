@@ -4,9 +4,21 @@
 //
 // Long fields are cut to a window around the first match, on word
 // boundaries; short ones are returned whole. Thread-safe.
+//
+// Finding the matched words does not analyse a whole field: a cheap scan
+// (see MatchedWordSpans) picks the space-separated pieces that could hold a
+// matched stem and only those are analysed, which gives exactly the spans a
+// full analysis would.
 #ifndef REEL_SEARCH_SERVICE_API_HIGHLIGHTER_H_
 #define REEL_SEARCH_SERVICE_API_HIGHLIGHTER_H_
 
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "reel/search/v1/search.pb.h"
 #include "search-service/index/scene_index.h"
 #include "search-service/text/analyzer.h"
@@ -16,8 +28,55 @@ namespace reel::search {
 // Snippets longer than this (in bytes) are windowed around the first match.
 inline constexpr size_t kMaxSnippetBytes = 320;
 
+// [begin, end) of a matched word in a field's text, in bytes.
+struct ByteSpan {
+  uint32_t begin = 0;
+  uint32_t end = 0;
+  bool operator==(const ByteSpan&) const = default;
+};
+
+// The words of `text` whose analysed stem is in `stems` (sorted, distinct),
+// in text order, one span per word (a word's alternates share its span):
+// the same as analysing all of `text` and keeping the tokens whose stem is
+// in `stems`, but only pieces of the text that can hold one are analysed.
+// `tokens` is scratch space.
+std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
+                                       const std::vector<std::string>& stems,
+                                       const text::Analyzer& analyzer,
+                                       std::vector<text::Token>* tokens);
+
+// Highlights of film-level fields (film title, synopsis) already built for
+// one response: hits of the same film with the same matched stems get the
+// same highlight, so it is built once. Holds pointers to the films, which
+// the response's SearchResult keeps alive. Not thread-safe: one per
+// response.
+class HighlightCache {
+ public:
+  // The cached highlight for (film, field, stems): the highlight, or nullptr
+  // with *found set when the field has no match; *found false when absent.
+  const reel::search::v1::Highlight* Find(const reel::catalog::v1::Film* film,
+                                          Field field,
+                                          const std::vector<std::string>& stems,
+                                          bool* found) const;
+  // Stores the result for (film, field, stems); `highlight` nullptr means
+  // "no match in this field".
+  void Insert(const reel::catalog::v1::Film* film, Field field,
+              const std::vector<std::string>& stems,
+              const reel::search::v1::Highlight* highlight);
+
+ private:
+  struct Entry {
+    std::vector<std::string> stems;
+    bool has_highlight = false;
+    reel::search::v1::Highlight highlight;
+  };
+  absl::flat_hash_map<std::pair<const void*, int>, std::vector<Entry>> entries_;
+};
+
+// Fills `out`. With a cache, film-level highlights are reused from earlier
+// hits of the same response (and stored for later ones).
 void BuildHit(const SceneHit& hit, int rank, const text::Analyzer& analyzer,
-              reel::search::v1::SceneHit* out);
+              reel::search::v1::SceneHit* out, HighlightCache* cache = nullptr);
 
 }  // namespace reel::search
 

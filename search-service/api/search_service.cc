@@ -159,7 +159,7 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
         const size_t end = std::min(total, next_hit_ + batch);
         for (; next_hit_ < end; ++next_hit_) {
           BuildHit(result_.hits[next_hit_], static_cast<int>(next_hit_) + 1,
-                   *analyzer_, message_.add_hits());
+                   *analyzer_, message_.add_hits(), &highlights_);
         }
         writing_ = true;
         action = Action::kWrite;
@@ -206,7 +206,8 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   bool writing_ = false;   // GUARDED_BY(mutex_)
   bool finished_ = false;  // GUARDED_BY(mutex_)
   SearchResult result_;
-  size_t next_hit_ = 0;  // GUARDED_BY(mutex_)
+  size_t next_hit_ = 0;        // GUARDED_BY(mutex_)
+  HighlightCache highlights_;  // GUARDED_BY(mutex_)
   reel::search::v1::SearchSummary summary_;
   SearchScenesResponse message_;  // GUARDED_BY(mutex_); the one in flight.
 };
