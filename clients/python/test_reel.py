@@ -91,9 +91,11 @@ def test_search_streams_ranked_hits_with_highlights(search, search_films):
         search, query="ballerina cafe", min_revision=revision,
         filter=search_pb2.SceneFilter(films=names))
 
-    # Every message but the last carries hits; the last only the summary.
-    assert all(m.hits and not m.HasField("summary") for m in messages[:-1])
-    assert messages[-1].HasField("summary") and not messages[-1].hits
+    # Every message carries hits; the last also the summary. A result this
+    # small comes whole in one message.
+    assert all(m.hits for m in messages)
+    assert all(not m.HasField("summary") for m in messages[:-1])
+    assert messages[-1].HasField("summary") and len(messages) == 1
     assert [hit.rank for hit in hits] == list(range(1, len(hits) + 1))
     assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
     assert summary.returned_count == len(hits) and summary.total_matches >= len(hits)
@@ -118,12 +120,12 @@ def test_search_streams_ranked_hits_with_highlights(search, search_films):
     # The units differ here: the emoji is 4 bytes, 2 UTF-16 units, 1 code point.
     assert (first.start_byte, first.start_utf16, first.start_code_point) == (5, 3, 2)
 
-    # More hits than the first batch holds: ranks continue across messages.
+    # A small result comes whole in one message, the summary with its hits.
     messages, hits, summary = search_all(
         search, query="red shoes", min_revision=revision,
         filter=search_pb2.SceneFilter(films=[names[0]]))
-    assert len(hits) == 9 and len(messages) >= 3
-    assert 0 < len(messages[0].hits) <= 5
+    assert len(hits) == 9 and len(messages) == 1
+    assert messages[0].HasField("summary")
     assert [hit.rank for hit in hits] == list(range(1, 10))
     assert summary.total_matches == 9 and summary.complete
 

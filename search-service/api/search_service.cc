@@ -139,7 +139,8 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
     WriteNext();
   }
 
-  // Builds and starts the next message: a batch of hits, then the summary.
+  // Builds and starts the next message: a batch of hits; the last batch (or
+  // an empty message, when nothing matched) also carries the summary.
   // Decides under mutex_, acts after releasing it: once the call is
   // finished, OnDone may delete this reactor at any moment.
   void WriteNext() {
@@ -153,21 +154,28 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
       if (cancelled_.load()) {
         finished_ = true;
         action = Action::kCancel;
-      } else if (next_hit_ < total) {
-        const size_t batch =
-            next_hit_ == 0 ? options_.first_batch_hits : options_.batch_hits;
+      } else {
+        size_t batch = options_.batch_hits;
+        if (next_hit_ == 0) {
+          batch = total <= static_cast<size_t>(options_.single_message_hits)
+                      ? total
+                      : options_.first_batch_hits;
+        }
         const size_t end = std::min(total, next_hit_ + batch);
         for (; next_hit_ < end; ++next_hit_) {
           BuildHit(result_.hits[next_hit_], static_cast<int>(next_hit_) + 1,
                    *analyzer_, message_.add_hits(), &highlights_);
         }
-        writing_ = true;
-        action = Action::kWrite;
-      } else {
-        summary_.set_returned_count(static_cast<int32_t>(total));
-        *message_.mutable_summary() = summary_;
-        finished_ = true;
-        action = Action::kWriteAndFinish;
+        if (next_hit_ < total) {
+          writing_ = true;
+          action = Action::kWrite;
+        } else {
+          // The summary rides on the last batch: one message fewer.
+          summary_.set_returned_count(static_cast<int32_t>(total));
+          *message_.mutable_summary() = summary_;
+          finished_ = true;
+          action = Action::kWriteAndFinish;
+        }
       }
     }
     switch (action) {

@@ -4,8 +4,11 @@
 // holding a thread) for `min_revision` when asked, runs the search, then
 // streams the hits in rank order: a small first batch so the first hit
 // arrives early, larger batches after, each built (with its highlights) only
-// when the previous write has completed, so a slow reader holds one batch;
-// then a summary. Cancellation stops the stream at the next batch.
+// when the previous write has completed, so a slow reader holds one batch.
+// The last message carries the summary with the last batch. A result of at
+// most `single_message_hits` goes out whole in one message: building a few
+// more hits costs less than another message. Cancellation stops the stream
+// at the next batch.
 #ifndef REEL_SEARCH_SERVICE_API_SEARCH_SERVICE_H_
 #define REEL_SEARCH_SERVICE_API_SEARCH_SERVICE_H_
 
@@ -24,7 +27,10 @@ namespace reel::search {
 struct SearchApiOptions {
   int default_max_results = 20;
   int max_results_limit = 1000;
-  // Hits in the first message, and in each message after it.
+  // Results of at most this many hits are sent in one message, with the
+  // summary (20: the default max_results).
+  int single_message_hits = 20;
+  // Otherwise: hits in the first message, and in each message after it.
   int first_batch_hits = 5;
   int batch_hits = 50;
   // Longest wait for min_revision when the call has no deadline.

@@ -113,16 +113,21 @@ TEST_F(SearchServiceTest, UnavailableUntilTheIndexHasAState) {
   EXPECT_TRUE(stream.messages.empty());
 }
 
-TEST_F(SearchServiceTest, StreamsRankedBatchesThenASummary) {
+TEST_F(SearchServiceTest, StreamsRankedBatchesTheLastCarryingTheSummary) {
   LoadCorpus();
   Stream stream = Search("the", 120);
   ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
-  ASSERT_GE(stream.messages.size(), 4u);  // 5 + 50 + 50 + 15, then summary.
+  // 5 + 50 + 50 + 15, the summary riding on the last batch.
+  ASSERT_EQ(stream.messages.size(), 4u);
   EXPECT_EQ(stream.messages[0].hits_size(), 5);
   EXPECT_EQ(stream.messages[1].hits_size(), 50);
+  EXPECT_EQ(stream.messages[2].hits_size(), 50);
+  for (size_t i = 0; i + 1 < stream.messages.size(); ++i) {
+    EXPECT_FALSE(stream.messages[i].has_summary()) << "message " << i;
+  }
   const SearchScenesResponse& last = stream.messages.back();
   ASSERT_TRUE(last.has_summary());
-  EXPECT_EQ(last.hits_size(), 0);
+  EXPECT_EQ(last.hits_size(), 15);
   EXPECT_EQ(last.summary().returned_count(), 120);
   EXPECT_GE(last.summary().total_matches(), 120);
   EXPECT_EQ(last.summary().index_revision(), 201);
@@ -135,6 +140,78 @@ TEST_F(SearchServiceTest, StreamsRankedBatchesThenASummary) {
       EXPECT_FALSE(hits[j].film() == hits[i].film() &&
                    hits[j].scene_id() == hits[i].scene_id());
     }
+  }
+}
+
+// Up to 20 hits (the default max_results) cost one message: the hits and
+// the summary together. One more hit and the result streams in batches.
+TEST_F(SearchServiceTest, ASmallResultIsOneMessageWithItsSummary) {
+  LoadCorpus();
+  for (int max_results : {1, 10, 20}) {
+    Stream stream = Search("the", max_results);
+    ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
+    ASSERT_EQ(stream.messages.size(), 1u) << max_results;
+    const SearchScenesResponse& only = stream.messages[0];
+    EXPECT_EQ(only.hits_size(), max_results);
+    ASSERT_TRUE(only.has_summary());
+    EXPECT_EQ(only.summary().returned_count(), max_results);
+    EXPECT_GT(only.summary().total_matches(), max_results);
+    EXPECT_EQ(only.summary().index_revision(), 201);
+    EXPECT_TRUE(only.summary().complete());
+    for (int i = 0; i < only.hits_size(); ++i) {
+      EXPECT_EQ(only.hits(i).rank(), i + 1);
+      EXPECT_GT(only.hits(i).highlights_size(), 0);
+    }
+  }
+  Stream stream = Search("the", 21);
+  ASSERT_TRUE(stream.status.ok());
+  ASSERT_EQ(stream.messages.size(), 2u);
+  EXPECT_EQ(stream.messages[0].hits_size(), 5);
+  EXPECT_FALSE(stream.messages[0].has_summary());
+  EXPECT_EQ(stream.messages[1].hits_size(), 16);
+  ASSERT_TRUE(stream.messages[1].has_summary());
+  EXPECT_EQ(stream.messages[1].summary().returned_count(), 21);
+}
+
+TEST_F(SearchServiceTest, NoMatchIsOneMessageWithOnlyTheSummary) {
+  LoadCorpus();
+  Stream stream = Search("zzzyqx ");
+  ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
+  ASSERT_EQ(stream.messages.size(), 1u);
+  EXPECT_EQ(stream.messages[0].hits_size(), 0);
+  ASSERT_TRUE(stream.messages[0].has_summary());
+  EXPECT_EQ(stream.messages[0].summary().total_matches(), 0);
+  EXPECT_EQ(stream.messages[0].summary().returned_count(), 0);
+  EXPECT_EQ(stream.messages[0].summary().index_revision(), 201);
+  EXPECT_TRUE(stream.messages[0].summary().complete());
+}
+
+// A synopsis shared by every scene of a film is highlighted once per
+// response and reused: each hit's synopsis highlight is the one a search
+// for that scene alone would give.
+TEST_F(SearchServiceTest, ScenesOfOneFilmShareTheirSynopsisHighlight) {
+  LoadCorpus();
+  SearchScenesRequest request;
+  request.set_query("ballet ");
+  request.mutable_filter()->add_films("films/the-red-shoes");
+  Stream stream = Search(request);
+  ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
+  std::vector<v1::SceneHit> hits = stream.hits();
+  ASSERT_GE(hits.size(), 3u);
+  std::string synopsis;
+  for (const v1::SceneHit& hit : hits) {
+    const v1::Highlight* found = nullptr;
+    for (const v1::Highlight& highlight : hit.highlights()) {
+      if (highlight.field() == v1::HIGHLIGHT_FIELD_SYNOPSIS) found = &highlight;
+    }
+    ASSERT_NE(found, nullptr) << hit.ShortDebugString();
+    ASSERT_EQ(found->spans_size(), 1);
+    const v1::Span& span = found->spans(0);
+    EXPECT_EQ(found->snippet().substr(span.start_byte(),
+                                      span.end_byte() - span.start_byte()),
+              "ballet");
+    if (synopsis.empty()) synopsis = found->SerializeAsString();
+    EXPECT_EQ(found->SerializeAsString(), synopsis);
   }
 }
 
