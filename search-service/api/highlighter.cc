@@ -1,8 +1,10 @@
 #include "search-service/api/highlighter.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "search-service/text/utf8.h"
 
 namespace reel::search {
@@ -64,6 +66,11 @@ bool IsAsciiAlnum(unsigned char c) {
 //
 // A piece with any non-ASCII byte is always analysed: folding can turn it
 // into ASCII letters ("É" -> "e", "ﬁ" -> "fi").
+//
+// A piece that may match and holds a single run of ASCII letters and digits
+// ("dancing", "(Vicky's" has two) needs no analysis either: nothing in it
+// can join the run to anything, so its only token is the run, lower-cased,
+// whose stem is Analyzer::Stem of that.
 std::string StemKey(absl::string_view stem) {
   size_t length = stem.size() > 1 ? stem.size() - 1 : stem.size();
   if (stem == "die" || stem == "lie" || stem == "tie") length = 1;
@@ -156,7 +163,7 @@ std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
   if (text.empty() || stems.empty()) return spans;
   // Keys of the stems an all-ASCII piece could hold (stems with other bytes
   // come only from pieces that are analysed anyway).
-  std::vector<std::string> keys;
+  absl::InlinedVector<std::string, 4> keys;
   for (const std::string& stem : stems) {
     if (IsAscii(stem)) keys.push_back(StemKey(stem));
   }
@@ -173,53 +180,86 @@ std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
           {token_begin, static_cast<uint32_t>(begin) + token.end_byte});
     }
   };
-  std::string folded;  // The current piece's letters and digits, lower case.
+  // The current piece's letters and digits, lower case (a longer piece is
+  // analysed without looking).
+  constexpr size_t kMaxFolded = 128;  // Analyzer::kMaxTermBytes
+  char folded[kMaxFolded];
+  std::string stem;
   // Adjacent candidate pieces are analysed together: [run_begin, run_end).
-  size_t run_begin = absl::string_view::npos;
+  constexpr size_t kNone = absl::string_view::npos;
+  size_t run_begin = kNone;
   size_t run_end = 0;
+  auto flush = [&] {
+    if (run_begin == kNone) return;
+    analyse(run_begin, run_end);
+    run_begin = kNone;
+  };
+  const char* const data = text.data();
   size_t pos = 0;
   while (pos < text.size()) {
-    size_t end = text.find(' ', pos);
-    if (end == absl::string_view::npos) end = text.size();
-    if (end > pos) {
-      bool candidate = false;
-      bool apostrophe = false;
-      bool hyphen = false;
-      folded.clear();
-      for (size_t i = pos; i < end; ++i) {
-        const unsigned char c = static_cast<unsigned char>(text[i]);
-        if (IsAsciiAlnum(c)) {
-          folded.push_back(
-              static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
-        } else if (c >= 0x80) {
-          candidate = true;
+    const void* space = std::memchr(data + pos, ' ', text.size() - pos);
+    const size_t end =
+        space == nullptr ? text.size() : static_cast<const char*>(space) - data;
+    size_t length = 0;        // Bytes in folded.
+    size_t word_begin = 0;    // Of the first run of letters and digits.
+    size_t word_end = 0;      // Of the last one.
+    int words = 0;            // Runs of letters and digits.
+    bool analyse_it = false;  // Needs the analyser to decide.
+    bool apostrophe = false;
+    bool hyphen = false;
+    bool in_word = false;
+    for (size_t i = pos; i < end; ++i) {
+      const unsigned char c = static_cast<unsigned char>(data[i]);
+      if (IsAsciiAlnum(c)) {
+        if (!in_word) {
+          in_word = true;
+          if (++words == 1) word_begin = i;
+        }
+        word_end = i + 1;
+        if (length == kMaxFolded) {
+          analyse_it = true;
           break;
-        } else if (c == '\'' || c == '`') {
-          apostrophe = true;
-        } else if (c == '-') {
-          hyphen = true;
+        }
+        folded[length++] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        continue;
+      }
+      in_word = false;
+      if (c >= 0x80) {
+        analyse_it = true;
+        break;
+      }
+      if (c == '\'' || c == '`') apostrophe = true;
+      if (c == '-') hyphen = true;
+    }
+    if (apostrophe && hyphen) analyse_it = true;
+    bool may_match = analyse_it;
+    if (!may_match && length > 0) {
+      const absl::string_view letters(folded, length);
+      for (const std::string& key : keys) {
+        if (letters.find(key) != absl::string_view::npos) {
+          may_match = true;
+          break;
         }
       }
-      if (apostrophe && hyphen) candidate = true;
-      if (!candidate && !folded.empty()) {
-        for (const std::string& key : keys) {
-          if (folded.find(key) != std::string::npos) {
-            candidate = true;
-            break;
-          }
-        }
+    }
+    if (may_match && !analyse_it && words == 1) {
+      // One ASCII word and nothing the analyser could join to it: its one
+      // token is the word, lower-cased, with the word's stem.
+      flush();
+      stem = analyzer.Stem(absl::string_view(folded, length));
+      if (std::binary_search(stems.begin(), stems.end(), stem)) {
+        spans.push_back({static_cast<uint32_t>(word_begin),
+                         static_cast<uint32_t>(word_end)});
       }
-      if (candidate) {
-        if (run_begin == absl::string_view::npos) run_begin = pos;
-        run_end = end;
-      } else if (run_begin != absl::string_view::npos) {
-        analyse(run_begin, run_end);
-        run_begin = absl::string_view::npos;
-      }
+    } else if (may_match) {
+      if (run_begin == kNone) run_begin = pos;
+      run_end = end;
+    } else if (end > pos) {
+      flush();
     }
     pos = end + 1;
   }
-  if (run_begin != absl::string_view::npos) analyse(run_begin, run_end);
+  flush();
   return spans;
 }
 
@@ -260,7 +300,9 @@ void BuildHit(const SceneHit& hit, int rank, const text::Analyzer& analyzer,
   out->set_scene_title(hit.scene().title());
   out->set_score(hit.score);
   out->set_rank(rank);
-  std::vector<text::Token> tokens;
+  std::vector<text::Token> local_tokens;
+  std::vector<text::Token>* tokens =
+      cache != nullptr ? cache->scratch_tokens() : &local_tokens;
   for (int f = 0; f < kFieldCount; ++f) {
     const Field field = static_cast<Field>(f);
     const std::vector<std::string>& stems = hit.matched_stems[f];
@@ -279,7 +321,7 @@ void BuildHit(const SceneHit& hit, int rank, const text::Analyzer& analyzer,
     }
     reel::search::v1::Highlight* highlight = out->add_highlights();
     const bool matched =
-        BuildHighlight(text, stems, field, analyzer, &tokens, highlight);
+        BuildHighlight(text, stems, field, analyzer, tokens, highlight);
     if (!matched) out->mutable_highlights()->RemoveLast();
     if (cache != nullptr && film_level) {
       cache->Insert(hit.film.get(), field, stems,

@@ -48,8 +48,8 @@ std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
 // Highlights of film-level fields (film title, synopsis) already built for
 // one response: hits of the same film with the same matched stems get the
 // same highlight, so it is built once. Holds pointers to the films, which
-// the response's SearchResult keeps alive. Not thread-safe: one per
-// response.
+// the response's SearchResult keeps alive; and the analyser's scratch
+// tokens, reused from hit to hit. Not thread-safe: one per response.
 class HighlightCache {
  public:
   // The cached highlight for (film, field, stems): the highlight, or nullptr
@@ -64,6 +64,8 @@ class HighlightCache {
               const std::vector<std::string>& stems,
               const reel::search::v1::Highlight* highlight);
 
+  std::vector<text::Token>* scratch_tokens() { return &tokens_; }
+
  private:
   struct Entry {
     std::vector<std::string> stems;
@@ -71,6 +73,7 @@ class HighlightCache {
     reel::search::v1::Highlight highlight;
   };
   absl::flat_hash_map<std::pair<const void*, int>, std::vector<Entry>> entries_;
+  std::vector<text::Token> tokens_;
 };
 
 // Fills `out`. With a cache, film-level highlights are reused from earlier
