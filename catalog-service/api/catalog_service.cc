@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -149,21 +150,30 @@ CatalogServiceImpl::CatalogServiceImpl(FilmStore* store, WatchHub* hub,
                                        CatalogApiOptions options)
     : store_(store), hub_(hub), options_(options) {}
 
-grpc::Status CatalogServiceImpl::CreateFilm(grpc::ServerContext* context,
-                                            const CreateFilmRequest* request,
-                                            CreateFilmResponse* response) {
-  auto run = [&]() -> absl::Status {
+grpc::ServerUnaryReactor* CatalogServiceImpl::CreateFilm(
+    grpc::CallbackServerContext* context, const CreateFilmRequest* request,
+    CreateFilmResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto validate = [&]() -> absl::Status {
     REEL_RETURN_IF_ERROR(ValidateFilmId(request->film_id(), "film_id"));
     REEL_RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     REEL_RETURN_IF_ERROR(RequireFilm(request->has_film()));
-    REEL_RETURN_IF_ERROR(ValidateFilm(request->film()));
-    REEL_ASSIGN_OR_RETURN(WriteResult result,
-                          store_->Create(request->film_id(), request->film(),
-                                         request->request_id()));
-    *response->mutable_film() = std::move(result.film);
-    return absl::OkStatus();
+    return ValidateFilm(request->film());
   };
-  return ToGrpcStatus(run());
+  if (absl::Status status = validate(); !status.ok()) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  // request and response live until Finish; the store calls back once the
+  // write is durable.
+  store_->CreateAsync(request->film_id(), request->film(),
+                      request->request_id(),
+                      [reactor, response](absl::StatusOr<WriteResult> result) {
+                        if (result.ok())
+                          *response->mutable_film() = std::move(result->film);
+                        reactor->Finish(ToGrpcStatus(result.status()));
+                      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* CatalogServiceImpl::GetFilm(
@@ -209,35 +219,49 @@ grpc::ServerUnaryReactor* CatalogServiceImpl::ListFilms(
   return reactor;
 }
 
-grpc::Status CatalogServiceImpl::UpdateFilm(grpc::ServerContext* context,
-                                            const UpdateFilmRequest* request,
-                                            UpdateFilmResponse* response) {
-  auto run = [&]() -> absl::Status {
+grpc::ServerUnaryReactor* CatalogServiceImpl::UpdateFilm(
+    grpc::CallbackServerContext* context, const UpdateFilmRequest* request,
+    UpdateFilmResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto parse = [&]() -> absl::StatusOr<std::pair<std::string, FilmFields>> {
     REEL_RETURN_IF_ERROR(RequireFilm(request->has_film()));
     REEL_ASSIGN_OR_RETURN(std::string film_id,
                           ParseFilmName(request->film().name(), "film.name"));
     REEL_ASSIGN_OR_RETURN(FilmFields fields,
                           ResolveUpdateMask(request->update_mask()));
-    REEL_ASSIGN_OR_RETURN(WriteResult result,
-                          store_->Update(film_id, request->film(), fields,
-                                         request->film().etag()));
-    *response->mutable_film() = std::move(result.film);
-    return absl::OkStatus();
+    return std::make_pair(std::move(film_id), std::move(fields));
   };
-  return ToGrpcStatus(run());
+  absl::StatusOr<std::pair<std::string, FilmFields>> parsed = parse();
+  if (!parsed.ok()) {
+    reactor->Finish(ToGrpcStatus(parsed.status()));
+    return reactor;
+  }
+  store_->UpdateAsync(parsed->first, request->film(), parsed->second,
+                      request->film().etag(),
+                      [reactor, response](absl::StatusOr<WriteResult> result) {
+                        if (result.ok())
+                          *response->mutable_film() = std::move(result->film);
+                        reactor->Finish(ToGrpcStatus(result.status()));
+                      });
+  return reactor;
 }
 
-grpc::Status CatalogServiceImpl::DeleteFilm(grpc::ServerContext* context,
-                                            const DeleteFilmRequest* request,
-                                            DeleteFilmResponse* response) {
-  auto run = [&]() -> absl::Status {
-    REEL_ASSIGN_OR_RETURN(std::string film_id, ParseFilmName(request->name()));
-    REEL_ASSIGN_OR_RETURN(WriteResult result,
-                          store_->Delete(film_id, request->etag()));
-    response->set_revision(result.revision);
-    return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+grpc::ServerUnaryReactor* CatalogServiceImpl::DeleteFilm(
+    grpc::CallbackServerContext* context, const DeleteFilmRequest* request,
+    DeleteFilmResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<std::string> film_id = ParseFilmName(request->name());
+  if (!film_id.ok()) {
+    reactor->Finish(ToGrpcStatus(film_id.status()));
+    return reactor;
+  }
+  store_->DeleteAsync(*film_id, request->etag(),
+                      [reactor, response](absl::StatusOr<WriteResult> result) {
+                        if (result.ok())
+                          response->set_revision(result->revision);
+                        reactor->Finish(ToGrpcStatus(result.status()));
+                      });
+  return reactor;
 }
 
 grpc::Status CatalogServiceImpl::ImportFilms(

@@ -16,6 +16,16 @@ void AddCatalogMetrics(MetricsRegistry* metrics, const FilmStore* store,
       "reel_catalog_compacted_through_revision",
       "Newest revision removed from the change log.", {},
       [store] { return static_cast<double>(store->compacted_through()); });
+  metrics->AddCallbackCounter(
+      "reel_catalog_commit_groups_total",
+      "Group commits: one RocksDB WriteBatch and one WAL fsync each.", {},
+      [store] { return static_cast<double>(store->commit_stats().groups); });
+  metrics->AddCallbackCounter(
+      "reel_catalog_commit_writes_total",
+      "Write calls committed; divided by reel_catalog_commit_groups_total, "
+      "the mean group size.",
+      {},
+      [store] { return static_cast<double>(store->commit_stats().writes); });
   metrics->AddCallbackGauge(
       "reel_catalog_watch_streams_active", "WatchFilms streams open now.", {},
       [hub] { return static_cast<double>(hub->active_streams()); });

@@ -5,11 +5,19 @@
 // leaves either all of it or none. With `sync_writes` (the default) the WAL is
 // fsync'ed before a write returns OK: an acknowledged write survives kill -9.
 //
-// Concurrent writers are group-committed: callers queue their writes, the
-// first in line commits everything queued behind it in one batch and one
-// fsync, then wakes the others (LevelDB's writer queue). Preconditions
-// (existence, etags, idempotency keys) are checked in revision order inside
-// the group, so the outcome is as if the writes had run one at a time.
+// Concurrent writers are group-committed: callers queue their writes and one
+// commit thread takes everything queued, commits it in one batch and one
+// fsync, then completes each write (LevelDB's writer queue, with a dedicated
+// leader). Writes queued while a group's fsync runs form the next group.
+// Preconditions (existence, etags, idempotency keys) are checked in revision
+// order inside the group, so the outcome is as if the writes had run one at a
+// time.
+//
+// Writes come in two forms: blocking (Create, Update, Delete, Import) and
+// asynchronous (CreateAsync, UpdateAsync, DeleteAsync), which return at once
+// and call `done` on the commit thread once the write is durable or has
+// failed. The asynchronous form holds no thread while the fsync runs, which
+// is what lets the gRPC edge keep many writes in flight cheaply.
 //
 // Reads (Get, List, ReadChanges, snapshots) never wait for writers.
 // Thread-safe. Example:
@@ -33,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -79,6 +88,18 @@ struct ImportItem {
   reel::catalog::v1::Film film;
 };
 
+// Completes an asynchronous write. Runs exactly once, on the store's commit
+// thread, after the write is durable (or has failed). Keep it cheap and never
+// call a blocking FilmStore write from it (that would wait for itself).
+using WriteCallback = absl::AnyInvocable<void(absl::StatusOr<WriteResult>)>;
+
+// Group commit counters since the store was opened.
+struct CommitStats {
+  uint64_t groups = 0;      // Commits (one WriteBatch and one fsync each).
+  uint64_t writes = 0;      // Write calls committed in those groups.
+  uint64_t operations = 0;  // Films written or rejected (import items count).
+};
+
 class FilmSnapshot;
 
 class FilmStore {
@@ -91,8 +112,9 @@ class FilmStore {
 
   FilmStore(const FilmStore&) = delete;
   FilmStore& operator=(const FilmStore&) = delete;
-  // Stops maintenance and closes the database. No call may be in progress and
-  // every FilmSnapshot must have been destroyed.
+  // Commits the writes already queued (completing asynchronous ones), stops
+  // the commit and maintenance threads and closes the database. No blocking
+  // call may be in progress and every FilmSnapshot must have been destroyed.
   ~FilmStore();
 
   // --- Reads ---
@@ -149,6 +171,18 @@ class FilmStore {
   absl::StatusOr<WriteResult> Delete(absl::string_view film_id,
                                      absl::string_view expected_etag);
 
+  // The same three writes without blocking: `done` gets what the blocking
+  // form would have returned. Writes submitted while the store is closing
+  // fail with UNAVAILABLE.
+  void CreateAsync(absl::string_view film_id, reel::catalog::v1::Film film,
+                   absl::string_view request_id, WriteCallback done);
+  void UpdateAsync(absl::string_view film_id,
+                   const reel::catalog::v1::Film& patch,
+                   const FilmFields& fields, absl::string_view expected_etag,
+                   WriteCallback done);
+  void DeleteAsync(absl::string_view film_id, absl::string_view expected_etag,
+                   WriteCallback done);
+
   // Creates (or, with replace_existing, replaces) every item in one atomic,
   // durable batch. Returns one status per item: an item that conflicts
   // (ALREADY_EXISTS) or repeats an earlier item's id is rejected alone; the
@@ -156,14 +190,18 @@ class FilmStore {
   absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> Import(
       std::vector<ImportItem> items, bool replace_existing);
 
-  // Called after every commit with the newest revision, from the committing
-  // thread, in revision order. Keep it cheap (e.g. wake a thread). Set before
-  // any write.
+  // Called after every commit with the newest revision, from the commit
+  // thread, in revision order, before the group's writes are completed. Keep
+  // it cheap (e.g. wake a thread). Set before any write.
   void SetCommitListener(std::function<void(int64_t revision)> listener);
 
   // Removes change history beyond the retention and expired request ids.
   // Runs periodically on its own unless maintenance_interval is zero.
   absl::Status RunMaintenance();
+
+  // How many groups, writes and operations have been committed; writes ÷
+  // groups is the mean group size.
+  CommitStats commit_stats() const;
 
   // Approximate RocksDB figures for status pages: live data bytes on disk.
   uint64_t ApproximateDiskBytes() const;
@@ -183,9 +221,15 @@ class FilmStore {
   // Queues `operations`, waits until a group commit has applied them, and
   // returns their outcomes (same order). Non-OK: nothing was written.
   absl::Status Write(std::vector<Operation>* operations);
+  // Queues `writer` for the commit thread, which calls writer->done (and
+  // thereby hands the Writer back) once it is committed.
+  void Submit(Writer* writer);
+  // Queues one operation and calls `done` with its outcome when committed.
+  void SubmitOne(Operation operation, WriteCallback done);
   // Commits `group` (the queue's head): checks preconditions in order, builds
-  // one WriteBatch, writes it. Runs on the leader thread without mutex_.
+  // one WriteBatch, writes it. Runs on the commit thread without mutex_.
   absl::Status CommitGroup(const std::vector<Writer*>& group);
+  void CommitLoop();
   void MaintenanceLoop();
 
   rocksdb::ColumnFamilyHandle* films() const { return families_[1]; }
@@ -202,9 +246,14 @@ class FilmStore {
   std::atomic<int64_t> compacted_through_;
 
   std::mutex mutex_;
-  std::deque<Writer*> writers_;  // GUARDED_BY(mutex_); front is the leader.
+  std::deque<Writer*> writers_;  // GUARDED_BY(mutex_); front commits next.
   std::function<void(int64_t)> commit_listener_;
-  bool stopping_ = false;  // GUARDED_BY(mutex_)
+  bool stopping_ = false;                  // GUARDED_BY(mutex_)
+  std::condition_variable commit_wakeup_;  // Writers queued, or stopping_.
+  std::thread commit_thread_;
+  std::atomic<uint64_t> committed_groups_{0};
+  std::atomic<uint64_t> committed_writes_{0};
+  std::atomic<uint64_t> committed_operations_{0};
   std::condition_variable maintenance_wakeup_;
   std::thread maintenance_thread_;
   std::mutex maintenance_mutex_;  // Serializes RunMaintenance().

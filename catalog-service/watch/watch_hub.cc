@@ -1,5 +1,6 @@
 #include "catalog-service/watch/watch_hub.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -14,7 +15,9 @@ using ::reel::catalog::v1::WatchFilmsRequest;
 using ::reel::catalog::v1::WatchFilmsResponse;
 
 WatchHub::WatchHub(FilmStore* store, WatchOptions options)
-    : store_(store), options_(options), thread_([this] { Run(); }) {}
+    : store_(store), options_(options), thread_([this] { Run(); }) {
+  pthread_setname_np(thread_.native_handle(), "watch-hub");
+}
 
 WatchHub::~WatchHub() {
   Shutdown();

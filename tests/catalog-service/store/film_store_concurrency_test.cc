@@ -184,6 +184,191 @@ TEST_F(FilmStoreConcurrencyTest, ConcurrentCreatesGetGaplessUniqueRevisions) {
   EXPECT_EQ(commits.back(), kTotal);
 }
 
+// Writers that queue while a group commits are committed together: one
+// WriteBatch, one fsync, for all of them.
+TEST_F(FilmStoreConcurrencyTest, WritersQueuedDuringACommitShareTheNextGroup) {
+  InstallHold();
+  constexpr int kThreads = 16;
+  const CommitStats before = store_->commit_stats();
+  std::vector<int64_t> revisions(kThreads, 0);
+  RunGrouped(kThreads, [&](int t) {
+    absl::StatusOr<WriteResult> result =
+        store_->Create(absl::StrCat("g", t), Titled("Grouped"), "");
+    if (result.ok()) revisions[t] = result->revision;
+  });
+  const CommitStats after = store_->commit_stats();
+  // The gate film plus the 16, in fewer groups than writes.
+  EXPECT_EQ(after.writes - before.writes, kThreads + 1);
+  EXPECT_LT(after.groups - before.groups, static_cast<uint64_t>(kThreads));
+  std::sort(revisions.begin(), revisions.end());
+  std::vector<int64_t> expected(kThreads);
+  std::iota(expected.begin(), expected.end(), 2);  // Revision 1: the gate.
+  EXPECT_THAT(revisions, ElementsAreArray(expected));
+}
+
+// Asynchronous writes queued behind a held commit form one group, and each
+// is checked against what the writes before it in the same group did.
+TEST_F(FilmStoreConcurrencyTest, PreconditionsAreExactWithinOneAsyncGroup) {
+  InstallHold();
+  const CommitStats before = store_->commit_stats();
+  std::latch entered(1);
+  hold_entered_ = &entered;
+  hold_armed_.store(true);
+  std::thread gate([this] {
+    EXPECT_OK(store_->Create("gate", Titled("Gate"), "").status());
+  });
+  entered.wait();  // The commit thread is holding: what follows queues up.
+
+  std::mutex mutex;
+  std::vector<std::pair<std::string, absl::StatusOr<WriteResult>>> done;
+  std::latch completed(7);
+  auto record = [&](std::string what) {
+    return [&, what](absl::StatusOr<WriteResult> result) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        done.emplace_back(what, std::move(result));
+      }
+      completed.count_down();
+    };
+  };
+  // Revision 1 is the gate, so x is created at 2 with etag "r2".
+  store_->CreateAsync("x", Titled("X"), "", record("create x"));
+  store_->CreateAsync("x", Titled("X again"), "", record("create x again"));
+  store_->UpdateAsync("x", Titled("X2"), TitleOnly(), "r2",
+                      record("update x at r2"));
+  store_->UpdateAsync("x", Titled("X3"), TitleOnly(), "r2",
+                      record("update x at stale r2"));
+  store_->DeleteAsync("x", "r3", record("delete x at r3"));
+  store_->UpdateAsync("x", Titled("X4"), TitleOnly(), "",
+                      record("update deleted x"));
+  store_->CreateAsync("x", Titled("X reborn"), "", record("create x anew"));
+  completed.wait();
+  gate.join();
+  hold_entered_ = nullptr;
+
+  const CommitStats after = store_->commit_stats();
+  EXPECT_EQ(after.groups - before.groups, 2u) << "the gate, then the seven";
+  EXPECT_EQ(after.writes - before.writes, 8u);
+
+  // Completed in submission order, on the commit thread.
+  ASSERT_EQ(done.size(), 7u);
+  EXPECT_EQ(done[0].first, "create x");
+  ASSERT_OK(done[0].second.status());
+  EXPECT_EQ(done[0].second->revision, 2);
+  EXPECT_EQ(done[0].second->film.etag(), "r2");
+  EXPECT_EQ(done[1].first, "create x again");
+  EXPECT_THAT(done[1].second.status(),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("films/x")));
+  EXPECT_EQ(done[2].first, "update x at r2");
+  ASSERT_OK(done[2].second.status());
+  EXPECT_EQ(done[2].second->revision, 3);
+  EXPECT_EQ(done[2].second->film.title(), "X2");
+  EXPECT_EQ(done[3].first, "update x at stale r2");
+  EXPECT_THAT(done[3].second.status(),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("r3")));
+  EXPECT_EQ(done[4].first, "delete x at r3");
+  ASSERT_OK(done[4].second.status());
+  EXPECT_EQ(done[4].second->revision, 4);
+  EXPECT_EQ(done[5].first, "update deleted x");
+  EXPECT_THAT(done[5].second.status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("films/x")));
+  EXPECT_EQ(done[6].first, "create x anew");
+  ASSERT_OK(done[6].second.status());
+  EXPECT_EQ(done[6].second->revision, 5);
+
+  // What the group left behind, and its change log, gapless.
+  ASSERT_OK_AND_ASSIGN(Film x, store_->Get("x"));
+  EXPECT_EQ(x.title(), "X reborn");
+  EXPECT_EQ(x.revision(), 5);
+  EXPECT_EQ(store_->revision(), 5);
+  std::vector<FilmEvent> events;
+  ASSERT_OK(store_->ReadChanges(1, 100, kNoLimit, &events));
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].type(), FilmEvent::EVENT_TYPE_CREATED);
+  EXPECT_EQ(events[0].film().title(), "X");
+  EXPECT_EQ(events[1].type(), FilmEvent::EVENT_TYPE_UPDATED);
+  EXPECT_EQ(events[1].film().title(), "X2");
+  EXPECT_EQ(events[1].film().etag(), "r3");
+  EXPECT_EQ(events[2].type(), FilmEvent::EVENT_TYPE_DELETED);
+  EXPECT_EQ(events[2].name(), "films/x");
+  EXPECT_EQ(events[3].type(), FilmEvent::EVENT_TYPE_CREATED);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(events[i].revision(), i + 2);
+}
+
+// An asynchronous write is completed only once it is committed: its callback
+// already sees it in the store, and the store's revision includes it.
+TEST_F(FilmStoreConcurrencyTest, AsyncWritesCompleteAfterTheyAreCommitted) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 40;
+  std::atomic<int> not_visible{0};
+  std::atomic<int> failed{0};
+  std::latch completed(kThreads * kPerThread);
+  std::mutex mutex;
+  std::vector<int64_t> revisions;
+  RunThreads(kThreads, [&](int t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      const std::string id = absl::StrCat("a", t, "-", i);
+      store_->CreateAsync(
+          id, Titled(id), "", [&, id](absl::StatusOr<WriteResult> result) {
+            if (!result.ok()) {
+              ++failed;
+            } else {
+              absl::StatusOr<Film> stored = store_->Get(id);
+              if (!stored.ok() || stored->revision() != result->revision ||
+                  store_->revision() < result->revision) {
+                ++not_visible;
+              }
+              std::lock_guard<std::mutex> lock(mutex);
+              revisions.push_back(result->revision);
+            }
+            completed.count_down();
+          });
+    }
+  });
+  completed.wait();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(not_visible.load(), 0);
+  std::sort(revisions.begin(), revisions.end());
+  std::vector<int64_t> expected(kThreads * kPerThread);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_THAT(revisions, ElementsAreArray(expected));
+  const CommitStats stats = store_->commit_stats();
+  EXPECT_EQ(stats.writes, static_cast<uint64_t>(kThreads * kPerThread));
+  // 320 writes submitted without waiting cannot each have had a commit.
+  EXPECT_LT(stats.groups, stats.writes);
+}
+
+// Closing the store commits what is queued, completing every async write,
+// and what was acknowledged is there after reopening.
+TEST_F(FilmStoreConcurrencyTest, ClosingCommitsQueuedAsyncWrites) {
+  InstallHold();
+  std::latch entered(1);
+  hold_entered_ = &entered;
+  hold_armed_.store(true);
+  std::thread gate([this] {
+    EXPECT_OK(store_->Create("gate", Titled("Gate"), "").status());
+  });
+  entered.wait();
+  constexpr int kWrites = 20;
+  std::atomic<int> acknowledged{0};
+  for (int i = 0; i < kWrites; ++i) {
+    store_->CreateAsync(absl::StrCat("q", i), Titled("Queued"), "",
+                        [&](absl::StatusOr<WriteResult> result) {
+                          if (result.ok()) ++acknowledged;
+                        });
+  }
+  gate.join();
+  hold_entered_ = nullptr;
+  store_.reset();  // While the 20 may still be queued or committing.
+  EXPECT_EQ(acknowledged.load(), kWrites);
+
+  ASSERT_NO_FATAL_FAILURE(OpenStore(true));
+  EXPECT_EQ(store_->revision(), kWrites + 1);
+  for (int i = 0; i < kWrites; ++i) {
+    EXPECT_OK(store_->Get(absl::StrCat("q", i)).status());
+  }
+}
+
 TEST_F(FilmStoreConcurrencyTest, SameEtagFromManyThreadsLetsExactlyOneWin) {
   InstallHold();
   ASSERT_OK_AND_ASSIGN(WriteResult created,
