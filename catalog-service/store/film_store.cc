@@ -112,35 +112,47 @@ struct FilmStore::Writer {
 };
 
 // Applies one group's operations in order on top of the committed state,
-// remembering what earlier operations of the group changed.
+// remembering what earlier operations of the group changed. It runs on the
+// commit thread between fsyncs, so it copies and serializes each film once:
+// the group's own changes point at the results they produced, and a change
+// log entry is the event's header fields followed by the film's bytes.
 class FilmStore::GroupApplier {
  public:
   GroupApplier(FilmStore* store, absl::Time now)
       : store_(store), now_(now), next_revision_(store->revision() + 1) {}
 
   void Apply(Operation* op) {
-    absl::StatusOr<WriteResult> result = ApplyOne(op);
-    op->result = std::move(result);
+    change_ = Change::kNone;
+    op->result = ApplyOne(op);
+    // Later operations on the same film see this one's outcome, which now has
+    // a stable address in `op` until the group is completed.
+    if (change_ == Change::kStored) {
+      overlay_[op->film_id] = &op->result->film;
+    } else if (change_ == Change::kDeleted) {
+      overlay_[op->film_id] = nullptr;
+    }
   }
 
   int64_t last_revision() const { return next_revision_ - 1; }
   rocksdb::WriteBatch* batch() { return &batch_; }
 
  private:
+  enum class Change { kNone, kStored, kDeleted };
+
   absl::StatusOr<WriteResult> ApplyOne(Operation* op) {
-    REEL_ASSIGN_OR_RETURN(std::optional<Film> current, Current(op->film_id));
+    REEL_ASSIGN_OR_RETURN(const Film* current, Current(op->film_id));
     switch (op->kind) {
       case Operation::Kind::kCreate: {
         if (!op->request_id.empty()) {
           REEL_ASSIGN_OR_RETURN(std::optional<WriteResult> replay, Replay(*op));
           if (replay.has_value()) return *std::move(replay);
         }
-        if (current.has_value()) return AlreadyExists(op->film_id);
+        if (current != nullptr) return AlreadyExists(op->film_id);
         Film film = std::move(op->film);
         SetTimestamp(now_, film.mutable_create_time());
         WriteResult result =
             Store(op->film_id, std::move(film), FilmEvent::EVENT_TYPE_CREATED);
-        if (!op->request_id.empty()) Remember(*op, result.film);
+        if (!op->request_id.empty()) Remember(*op);
         return result;
       }
       case Operation::Kind::kImport: {
@@ -149,31 +161,31 @@ class FilmStore::GroupApplier {
               absl::StrCat("film ", FilmName(op->film_id),
                            " appears earlier in the same import"));
         }
-        if (current.has_value() && !op->replace_existing) {
+        if (current != nullptr && !op->replace_existing) {
           return AlreadyExists(op->film_id);
         }
         Film film = std::move(op->film);
-        if (current.has_value()) {
+        if (current != nullptr) {
           *film.mutable_create_time() = current->create_time();
         } else {
           SetTimestamp(now_, film.mutable_create_time());
         }
         return Store(op->film_id, std::move(film),
-                     current.has_value() ? FilmEvent::EVENT_TYPE_UPDATED
-                                         : FilmEvent::EVENT_TYPE_CREATED);
+                     current != nullptr ? FilmEvent::EVENT_TYPE_UPDATED
+                                        : FilmEvent::EVENT_TYPE_CREATED);
       }
       case Operation::Kind::kUpdate: {
-        if (!current.has_value()) return Missing(op->film_id);
+        if (current == nullptr) return Missing(op->film_id);
         REEL_RETURN_IF_ERROR(
             CheckEtag(*current, op->expected_etag, "film.etag"));
-        Film film = *std::move(current);
+        Film film = *current;
         ApplyFilmFields(op->fields, op->film, &film);
         REEL_RETURN_IF_ERROR(ValidateFilm(film));
         return Store(op->film_id, std::move(film),
                      FilmEvent::EVENT_TYPE_UPDATED);
       }
       case Operation::Kind::kDelete: {
-        if (!current.has_value()) return Missing(op->film_id);
+        if (current == nullptr) return Missing(op->film_id);
         REEL_RETURN_IF_ERROR(CheckEtag(*current, op->expected_etag, "etag"));
         const int64_t revision = next_revision_++;
         FilmEvent event;
@@ -183,15 +195,16 @@ class FilmStore::GroupApplier {
         batch_.Delete(store_->films(), op->film_id);
         batch_.Put(store_->changes(), keys::EncodeRevision(revision),
                    event.SerializeAsString());
-        overlay_[op->film_id] = std::nullopt;
+        change_ = Change::kDeleted;
         return WriteResult{Film(), revision};
       }
     }
     return absl::InternalError("unknown operation");
   }
 
-  // The film as the group has left it so far: the overlay, else the database.
-  absl::StatusOr<std::optional<Film>> Current(const std::string& film_id) {
+  // The film as the group has left it so far (the overlay, else the
+  // database), or null when there is none. Valid until the next call.
+  absl::StatusOr<const Film*> Current(const std::string& film_id) {
     if (auto it = overlay_.find(film_id); it != overlay_.end()) {
       return it->second;
     }
@@ -199,14 +212,13 @@ class FilmStore::GroupApplier {
     rocksdb::Status status =
         store_->db_->Get(rocksdb::ReadOptions(), store_->films(),
                          keys::ToSlice(film_id), &value);
-    if (status.IsNotFound()) return std::optional<Film>();
+    if (status.IsNotFound()) return nullptr;
     REEL_RETURN_IF_ERROR(FromRocksDbStatus(status, "reading film"));
-    Film film;
-    if (!film.ParseFromString(value)) {
+    if (!stored_.ParseFromString(value)) {
       return absl::DataLossError(
           absl::StrCat("stored film ", film_id, " cannot be parsed"));
     }
-    return std::optional<Film>(std::move(film));
+    return &stored_;
   }
 
   // Stamps the film with the next revision and queues it with its event.
@@ -217,16 +229,39 @@ class FilmStore::GroupApplier {
     film.set_revision(revision);
     film.set_etag(EtagFor(revision));
     SetTimestamp(now_, film.mutable_update_time());
+    film_bytes_.clear();
+    film.AppendToString(&film_bytes_);
+    // The event is {type, revision, name, film}. film is its last field, so
+    // the header's bytes followed by field 4 holding the film's bytes are the
+    // event's serialization, without copying or serializing the film again.
     FilmEvent event;
     event.set_type(type);
     event.set_revision(revision);
     event.set_name(film.name());
-    *event.mutable_film() = film;
-    batch_.Put(store_->films(), film_id, film.SerializeAsString());
-    batch_.Put(store_->changes(), keys::EncodeRevision(revision),
-               event.SerializeAsString());
-    overlay_[film_id] = film;
+    std::string event_bytes;
+    event_bytes.reserve(event.ByteSizeLong() + 16 + film_bytes_.size());
+    event.AppendToString(&event_bytes);
+    AppendLengthDelimited(FilmEvent::kFilmFieldNumber, film_bytes_,
+                          &event_bytes);
+    batch_.Put(store_->films(), film_id, film_bytes_);
+    batch_.Put(store_->changes(), keys::EncodeRevision(revision), event_bytes);
+    change_ = Change::kStored;
     return WriteResult{std::move(film), revision};
+  }
+
+  // Appends a length-delimited field (wire type 2) to a serialized message.
+  static void AppendLengthDelimited(int field_number, absl::string_view bytes,
+                                    std::string* out) {
+    auto append_varint = [out](uint64_t value) {
+      while (value >= 0x80) {
+        out->push_back(static_cast<char>(value | 0x80));
+        value >>= 7;
+      }
+      out->push_back(static_cast<char>(value));
+    };
+    append_varint((static_cast<uint64_t>(field_number) << 3) | 2);
+    append_varint(bytes.size());
+    out->append(bytes.data(), bytes.size());
   }
 
   // The first response for a retried request_id, if there is one.
@@ -256,9 +291,9 @@ class FilmStore::GroupApplier {
     return std::optional<WriteResult>(std::move(result));
   }
 
-  void Remember(const Operation& op, const Film& film) {
-    keys::IdempotencyRecord record{op.request_checksum, now_,
-                                   film.SerializeAsString()};
+  // Records the response to op's request_id: the film Store() just wrote.
+  void Remember(const Operation& op) {
+    keys::IdempotencyRecord record{op.request_checksum, now_, film_bytes_};
     batch_.Put(store_->requests(), op.request_id,
                keys::EncodeIdempotencyRecord(record));
     requests_[op.request_id] = std::move(record);
@@ -277,8 +312,13 @@ class FilmStore::GroupApplier {
   const absl::Time now_;
   int64_t next_revision_;
   rocksdb::WriteBatch batch_;
-  absl::flat_hash_map<std::string, std::optional<Film>> overlay_;
+  // Films this group changed, by id: the result holding the film as stored,
+  // or null once deleted. Keys and films live in the group's operations.
+  absl::flat_hash_map<absl::string_view, const Film*> overlay_;
   absl::flat_hash_map<std::string, keys::IdempotencyRecord> requests_;
+  Change change_ = Change::kNone;  // What the current operation did.
+  Film stored_;                    // Current()'s film read from the database.
+  std::string film_bytes_;         // Store()'s last film, serialized.
 };
 
 absl::StatusOr<std::unique_ptr<FilmStore>> FilmStore::Open(

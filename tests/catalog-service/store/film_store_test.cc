@@ -183,6 +183,38 @@ TEST_F(FilmStoreTest, CreateThenGetRoundTrips) {
   EXPECT_THAT(store_->Get("the-red-shoes"), IsOkAndHolds(EqualsProto(film)));
 }
 
+// A change-log entry carries the film exactly as stored and as returned to
+// the writer, for creates, updates and imports alike.
+TEST_F(FilmStoreTest, ChangeLogEntriesCarryTheFilmAsStored) {
+  WriteResult created = MustCreate("the-red-shoes", RedShoes(), "req-1");
+  ASSERT_OK_AND_ASSIGN(
+      WriteResult updated,
+      store_->Update("the-red-shoes", Titled("The Red Shoes (restored)"),
+                     Fields({"title"}), created.film.etag()));
+  std::vector<ImportItem> items;
+  items.push_back({"black-narcissus", Titled("Black Narcissus")});
+  ASSERT_OK_AND_ASSIGN(auto imported, store_->Import(std::move(items), false));
+  ASSERT_OK(imported[0].status());
+
+  std::vector<FilmEvent> events = AllChanges();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].type(), FilmEvent::EVENT_TYPE_CREATED);
+  EXPECT_EQ(events[0].revision(), 1);
+  EXPECT_EQ(events[0].name(), "films/the-red-shoes");
+  EXPECT_THAT(events[0].film(), EqualsProto(created.film));
+  EXPECT_EQ(events[1].type(), FilmEvent::EVENT_TYPE_UPDATED);
+  EXPECT_EQ(events[1].revision(), 2);
+  EXPECT_THAT(events[1].film(), EqualsProto(updated.film));
+  EXPECT_THAT(store_->Get("the-red-shoes"),
+              IsOkAndHolds(EqualsProto(events[1].film())));
+  EXPECT_EQ(events[2].type(), FilmEvent::EVENT_TYPE_CREATED);
+  EXPECT_THAT(events[2].film(), EqualsProto(imported[0]->film));
+  // The retry of the create answers with the film as first created.
+  ASSERT_OK_AND_ASSIGN(WriteResult retried,
+                       store_->Create("the-red-shoes", RedShoes(), "req-1"));
+  EXPECT_THAT(retried.film, EqualsProto(created.film));
+}
+
 TEST_F(FilmStoreTest, CreateIgnoresOutputOnlyFields) {
   Film film = RedShoes();
   film.set_name("films/somebody-else");
