@@ -1,7 +1,9 @@
 #include "search-service/index/scene_index.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 #include "absl/container/btree_set.h"
@@ -24,6 +26,21 @@ constexpr uint32_t Occurrence(uint32_t field, uint32_t position) {
 }
 constexpr uint32_t OccurrenceField(uint32_t occurrence) {
   return occurrence >> 24;
+}
+
+// Bit f set where field_tf[f] (one of kFieldCount bytes) is not zero: a
+// handful of word operations instead of a loop per posting.
+inline uint32_t NonZeroFields(const uint8_t* field_tf) {
+  static_assert(kFieldCount == 5);
+  uint64_t v = 0;
+  std::memcpy(&v, field_tf, kFieldCount);
+  constexpr uint64_t kLow = 0x7F7F7F7F7FULL;
+  constexpr uint64_t kHigh = 0x8080808080ULL;
+  // Per byte: bit 7 ends up set if any bit was (no carry crosses bytes).
+  const uint64_t nonzero = (((v & kLow) + kLow) | v) & kHigh;
+  return static_cast<uint32_t>(((nonzero >> 7) & 1) | ((nonzero >> 14) & 2) |
+                               ((nonzero >> 21) & 4) | ((nonzero >> 28) & 8) |
+                               ((nonzero >> 35) & 16));
 }
 
 // Postings per score-bound block (see Postings::Block).
@@ -491,26 +508,19 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
   // negative value when it has no occurrence there.
   auto saturated_tf = [&](const Doc& doc, const uint8_t* field_tf,
                           uint32_t fields) -> float {
-    int matched_fields = 0;
-    int only = 0;
-    for (int f = 0; f < kFieldCount; ++f) {
-      if ((fields & (1u << f)) && field_tf[f] != 0) {
-        ++matched_fields;
-        only = f;
-      }
-    }
-    if (matched_fields == 0) return -1.0f;
-    if (matched_fields == 1) {
+    uint32_t matched = NonZeroFields(field_tf) & fields;
+    if (matched == 0) return -1.0f;
+    if ((matched & (matched - 1)) == 0) {
+      const int only = std::countr_zero(matched);
       const float weighted = weight[only] * field_tf[only];
       const float norm = base_norm + length_factor[only] * doc.length[only];
       return weighted * (k1 + 1) / (weighted + k1 * norm);
     }
     float total = 0;
-    for (int f = 0; f < kFieldCount; ++f) {
-      if ((fields & (1u << f)) && field_tf[f] != 0) {
-        total += weight[f] * field_tf[f] /
-                 (base_norm + length_factor[f] * doc.length[f]);
-      }
+    for (; matched != 0; matched &= matched - 1) {
+      const int f = std::countr_zero(matched);
+      total += weight[f] * field_tf[f] /
+               (base_norm + length_factor[f] * doc.length[f]);
     }
     return total * (k1 + 1) / (total + k1);
   };
@@ -527,10 +537,7 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
     return total * (k1 + 1) / (total + k1);
   };
   auto in_fields = [](const uint8_t* field_tf, uint32_t fields) {
-    for (int f = 0; f < kFieldCount; ++f) {
-      if ((fields & (1u << f)) && field_tf[f] != 0) return true;
-    }
-    return false;
+    return (NonZeroFields(field_tf) & fields) != 0;
   };
   auto pseudo_frequency = [&](const Doc& doc,
                               const std::array<uint32_t, kFieldCount>& tf) {
@@ -689,7 +696,13 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
         const float tf = saturated_tf(doc, &postings.field_tf[i * kFieldCount],
                                       clause.fields);
         if (tf < 0 || !allowed(doc.film)) continue;
-        offer(doc_id, matched, scale * tf);
+        const float score = scale * tf;
+        // Most postings fall short of the k-th best: count them and go on.
+        if (limit > 0 && heap.size() == limit && score < heap.front().score) {
+          ++result.total_matches;
+          continue;
+        }
+        offer(doc_id, matched, score);
       }
     }
     highlight_clauses.push_back(
@@ -874,6 +887,14 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
   for (uint32_t doc_id : s.touched) {  // Empty after the single-stem path.
     if (s.excluded[doc_id] || (need_content && s.matched[doc_id] == 0) ||
         !allowed(docs_[doc_id].film)) {
+      continue;
+    }
+    const Ranked& worst = heap.empty() ? Ranked{} : heap.front();
+    if (heap.size() == limit && limit > 0 &&
+        (s.matched[doc_id] < worst.matched ||
+         (s.matched[doc_id] == worst.matched &&
+          s.score[doc_id] < worst.score))) {
+      ++result.total_matches;  // Short of the k-th best.
       continue;
     }
     offer(doc_id, s.matched[doc_id], s.score[doc_id]);

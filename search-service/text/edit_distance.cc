@@ -395,20 +395,22 @@ int MaxTyposFor(absl::string_view term) {
 int FuzzyDistance(absl::string_view query, absl::string_view term,
                   int max_edits) {
   if (!query.empty() && !term.empty()) {
-    bool allowed = false;
-    for (const std::string& prefix : FuzzyPrefixes(query)) {
-      allowed = allowed || absl::StartsWith(term, prefix);
+    // The first-letter rule, on code points as the walk compares them.
+    const auto* q = reinterpret_cast<const uint8_t*>(query.data());
+    const auto* t = reinterpret_cast<const uint8_t*>(term.data());
+    int q_len, t_len;
+    const int32_t q0 = DecodeOne(q, query.size(), 0, &q_len);
+    const int32_t t0 = DecodeOne(t, term.size(), 0, &t_len);
+    if (t0 != q0) {
+      if (static_cast<size_t>(q_len) >= query.size() ||
+          static_cast<size_t>(t_len) >= term.size()) {
+        return -1;
+      }
+      int unused;
+      const int32_t q1 = DecodeOne(q, query.size(), q_len, &unused);
+      const int32_t t1 = DecodeOne(t, term.size(), t_len, &unused);
+      if (t0 != q1 || t1 != q0) return -1;
     }
-    // A first code point's bytes can begin a longer ill-formed term piece;
-    // compare code points, as the walk does.
-    if (allowed) {
-      CodePoints q, t;
-      Decode(query.substr(0, std::min<size_t>(query.size(), 8)), &q);
-      Decode(term.substr(0, std::min<size_t>(term.size(), 8)), &t);
-      allowed = t[0] == q[0] || (q.size() >= 2 && t.size() >= 2 &&
-                                 t[0] == q[1] && t[1] == q[0]);
-    }
-    if (!allowed) return -1;
   }
   const int distance = BoundedEditDistance(query, term, max_edits);
   return distance <= std::max(0, max_edits) ? distance : -1;
