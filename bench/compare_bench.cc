@@ -133,6 +133,7 @@ class ReelEngine : public Engine {
   void Build(const Corpus& corpus) override {
     index_ = std::make_unique<search::SceneIndex>(analyzer_);
     for (const Film& film : corpus.films) index_->UpsertFilm(film);
+    index_->ShrinkToFit();  // As the service does after a snapshot.
   }
   bool Run(const BenchQuery& query, int top) override {
     auto parsed = search::ParseQuery(ReelQueryText(query), *analyzer_);

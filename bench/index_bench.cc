@@ -204,6 +204,7 @@ int Run() {
     index = std::make_unique<SceneIndex>(analyzer);
     const auto start = Clock::now();
     for (const Film& film : films) index->UpsertFilm(film);
+    index->ShrinkToFit();  // As the service does after a snapshot.
     builds.push_back(Seconds(Clock::now() - start));
   }
   std::sort(builds.begin(), builds.end());

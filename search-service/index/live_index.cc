@@ -49,6 +49,7 @@ void LiveIndex::Apply(const std::vector<FilmEvent>& events, int64_t revision) {
 void LiveIndex::Replace(const std::vector<Film>& films, int64_t revision) {
   auto fresh = std::make_unique<SceneIndex>(analyzer_);
   for (const Film& film : films) fresh->UpsertFilm(film);
+  fresh->ShrinkToFit();
   {
     std::unique_lock<std::shared_mutex> lock(mutex_);
     index_ = std::move(fresh);

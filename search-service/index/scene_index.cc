@@ -97,6 +97,22 @@ class SceneIndex::Impl {
   SearchResult Search(const ParsedQuery& query,
                       const SearchOptions& options) const;
   IndexStats stats() const;
+  void ShrinkToFit() {
+    for (Postings& p : postings_) {
+      p.docs.shrink_to_fit();
+      p.starts.shrink_to_fit();
+      p.occ.shrink_to_fit();
+      p.field_tf.shrink_to_fit();
+      p.blocks.shrink_to_fit();
+      p.heads.shrink_to_fit();
+    }
+    postings_.shrink_to_fit();
+    docs_.shrink_to_fit();
+    live_.shrink_to_fit();
+    doc_stems_.shrink_to_fit();
+    stems_.shrink_to_fit();
+    films_.shrink_to_fit();
+  }
   double dead_fraction() const {
     return docs_.empty() ? 0.0
                          : 1.0 - static_cast<double>(live_docs_) / docs_.size();
@@ -1023,7 +1039,10 @@ double SceneIndex::dead_fraction() const { return impl_->dead_fraction(); }
 std::unique_ptr<SceneIndex> SceneIndex::Compact() const {
   auto compacted = std::make_unique<SceneIndex>(impl_->analyzer());
   for (const auto& film : impl_->LiveFilms()) compacted->UpsertFilm(*film);
+  compacted->ShrinkToFit();
   return compacted;
 }
+
+void SceneIndex::ShrinkToFit() { impl_->ShrinkToFit(); }
 
 }  // namespace reel::search

@@ -110,6 +110,10 @@ class SceneIndex {
   double dead_fraction() const;
   // A new index holding only the live films.
   std::unique_ptr<SceneIndex> Compact() const;
+  // Gives back the spare capacity of every list, after a bulk load (lists
+  // grow by doubling, so up to half of each can be spare). Later updates
+  // grow only the lists they touch.
+  void ShrinkToFit();
 
  private:
   class Impl;
