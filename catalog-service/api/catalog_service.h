@@ -4,12 +4,13 @@
 // callback API. GetFilm and ListFilms, non-blocking reads, answer inline
 // (GetFilm at 32 clients: ~10.5k calls/s against ~6.8k on the sync API).
 // CreateFilm, UpdateFilm and DeleteFilm hand their write to the store's group
-// commit and finish from its commit thread once the write is durable, so a
-// write waiting for its fsync holds no thread: on the sync API each waiting
-// write held a pool thread, and with many writers the pool spent more time
-// creating and destroying threads than committing. WatchFilms uses the
-// callback API so that thousands of idle watchers hold no threads.
-// ImportFilms, a client stream read to the end, stays on the sync API.
+// commit and finish once it is durable: inline when no commit is in progress,
+// else from the thread that commits the group they queued for. A queued write
+// holds no thread: on the sync API each waiting write held a pool thread, and
+// with many writers the pool spent more time creating and destroying threads
+// than committing. WatchFilms uses the callback API so that thousands of idle
+// watchers hold no threads. ImportFilms, a client stream read to the end,
+// stays on the sync API.
 #ifndef REEL_CATALOG_SERVICE_API_CATALOG_SERVICE_H_
 #define REEL_CATALOG_SERVICE_API_CATALOG_SERVICE_H_
 

@@ -104,16 +104,17 @@ struct FilmStore::Operation {
 };
 
 // A write waiting in the queue: its operations and what to do once they are
-// committed. The commit thread moves `done` out before calling it, so `done`
-// may destroy the Writer.
+// committed. The committing thread moves `done` out before calling it, so
+// `done` may destroy the Writer.
 struct FilmStore::Writer {
   std::vector<Operation>* operations;
   absl::AnyInvocable<void(absl::Status)> done;
 };
 
 // Applies one group's operations in order on top of the committed state,
-// remembering what earlier operations of the group changed. It runs on the
-// commit thread between fsyncs, so it copies and serializes each film once:
+// remembering what earlier operations of the group changed. Groups commit
+// one at a time, so this is the serial stage of every write: it copies and
+// serializes each film once:
 // the group's own changes point at the results they produced, and a change
 // log entry is the event's header fields followed by the film's bytes.
 class FilmStore::GroupApplier {
@@ -645,7 +646,8 @@ absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> FilmStore::Import(
 }
 
 absl::Status FilmStore::Write(std::vector<Operation>* operations) {
-  // The caller's thread sleeps here until the commit thread is done with it.
+  // Unless it commits the write itself, the caller sleeps here until the
+  // thread committing it is done.
   struct Waiter {
     std::mutex mutex;
     std::condition_variable wakeup;
@@ -669,7 +671,7 @@ absl::Status FilmStore::Write(std::vector<Operation>* operations) {
 }
 
 void FilmStore::SubmitOne(Operation operation, WriteCallback done) {
-  // Owns the operation until the commit thread hands it back.
+  // Owns the operation until the committing thread hands it back.
   struct Pending {
     Writer writer;
     std::vector<Operation> operations;
@@ -690,52 +692,62 @@ void FilmStore::SubmitOne(Operation operation, WriteCallback done) {
 }
 
 void FilmStore::Submit(Writer* writer) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!stopping_) {
-      writers_.push_back(writer);
-      // Only an idle commit thread waits; a busy one looks at the queue again
-      // before it sleeps.
-      if (writers_.size() == 1) commit_wakeup_.notify_one();
-      return;
-    }
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (stopping_) {
+    lock.unlock();
+    auto done = std::move(writer->done);
+    done(absl::UnavailableError("the catalog store is closing"));
+    return;
   }
-  auto done = std::move(writer->done);
-  done(absl::UnavailableError("the catalog store is closing"));
+  writers_.push_back(writer);
+  // Busy: the committer takes this write with the next group.
+  if (committing_) return;
+  // Idle: commit on this thread, as a lone writer would, rather than pay a
+  // hand-off to the commit thread and back. Writers arriving meanwhile
+  // queue; the commit thread takes them over, so this caller only ever
+  // waits for one group.
+  CommitNextGroup(lock);
+  if (!writers_.empty()) commit_wakeup_.notify_one();
 }
 
 void FilmStore::CommitLoop() {
-  std::vector<Writer*> group;
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
-    commit_wakeup_.wait(lock,
-                        [this] { return !writers_.empty() || stopping_; });
+    commit_wakeup_.wait(lock, [this] {
+      return (!writers_.empty() && !committing_) ||
+             (stopping_ && writers_.empty());
+    });
     // Stopping drains the queue first: every queued write is completed.
     if (writers_.empty()) return;
-    group.clear();
-    size_t group_operations = 0;
-    while (!writers_.empty()) {
-      Writer* writer = writers_.front();
-      if (!group.empty() && group_operations + writer->operations->size() >
-                                options_.max_group_operations) {
-        break;
-      }
-      group.push_back(writer);
-      group_operations += writer->operations->size();
-      writers_.pop_front();
-    }
-    lock.unlock();
-    const absl::Status status = CommitGroup(group);
-    committed_groups_.fetch_add(1, std::memory_order_relaxed);
-    committed_writes_.fetch_add(group.size(), std::memory_order_relaxed);
-    committed_operations_.fetch_add(group_operations,
-                                    std::memory_order_relaxed);
-    for (Writer* writer : group) {
-      auto done = std::move(writer->done);
-      done(status);  // May destroy *writer.
-    }
-    lock.lock();
+    CommitNextGroup(lock);
   }
+}
+
+void FilmStore::CommitNextGroup(std::unique_lock<std::mutex>& lock) {
+  committing_ = true;
+  std::vector<Writer*> group;
+  size_t group_operations = 0;
+  while (!writers_.empty()) {
+    Writer* writer = writers_.front();
+    if (!group.empty() && group_operations + writer->operations->size() >
+                              options_.max_group_operations) {
+      break;
+    }
+    group.push_back(writer);
+    group_operations += writer->operations->size();
+    writers_.pop_front();
+  }
+  lock.unlock();
+  const absl::Status status = CommitGroup(group);
+  committed_groups_.fetch_add(1, std::memory_order_relaxed);
+  committed_writes_.fetch_add(group.size(), std::memory_order_relaxed);
+  committed_operations_.fetch_add(group_operations, std::memory_order_relaxed);
+  for (Writer* writer : group) {
+    auto done = std::move(writer->done);
+    done(status);  // May destroy *writer.
+  }
+  lock.lock();
+  committing_ = false;
 }
 
 CommitStats FilmStore::commit_stats() const {

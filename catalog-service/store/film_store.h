@@ -5,19 +5,22 @@
 // leaves either all of it or none. With `sync_writes` (the default) the WAL is
 // fsync'ed before a write returns OK: an acknowledged write survives kill -9.
 //
-// Concurrent writers are group-committed: callers queue their writes and one
-// commit thread takes everything queued, commits it in one batch and one
-// fsync, then completes each write (LevelDB's writer queue, with a dedicated
-// leader). Writes queued while a group's fsync runs form the next group.
-// Preconditions (existence, etags, idempotency keys) are checked in revision
-// order inside the group, so the outcome is as if the writes had run one at a
-// time.
+// Concurrent writers are group-committed (LevelDB's writer queue): callers
+// queue their writes; one group at a time is committed, everything queued at
+// its head in one batch and one fsync, then each of its writes is completed.
+// A writer that finds no commit in progress commits on its own thread, so a
+// lone writer pays no hand-off; writes queued meanwhile are taken over by the
+// store's commit thread, which keeps committing while anything is queued, so
+// writes queued during one group's fsync form the next group. Preconditions
+// (existence, etags, idempotency keys) are checked in revision order inside
+// the group, so the outcome is as if the writes had run one at a time.
 //
 // Writes come in two forms: blocking (Create, Update, Delete, Import) and
-// asynchronous (CreateAsync, UpdateAsync, DeleteAsync), which return at once
-// and call `done` on the commit thread once the write is durable or has
-// failed. The asynchronous form holds no thread while the fsync runs, which
-// is what lets the gRPC edge keep many writes in flight cheaply.
+// asynchronous (CreateAsync, UpdateAsync, DeleteAsync), which call `done`
+// once the write is durable or has failed: before returning when they
+// committed on the caller's thread, else later from the thread that commits
+// them. The asynchronous form holds no thread while a queued write waits,
+// which is what lets the gRPC edge keep many writes in flight cheaply.
 //
 // Reads (Get, List, ReadChanges, snapshots) never wait for writers.
 // Thread-safe. Example:
@@ -88,8 +91,9 @@ struct ImportItem {
   reel::catalog::v1::Film film;
 };
 
-// Completes an asynchronous write. Runs exactly once, on the store's commit
-// thread, after the write is durable (or has failed). Keep it cheap and never
+// Completes an asynchronous write. Runs exactly once, after the write is
+// durable (or has failed), on the thread that committed it: the caller's own
+// (before the call returns) or the commit thread. Keep it cheap and never
 // call a blocking FilmStore write from it (that would wait for itself).
 using WriteCallback = absl::AnyInvocable<void(absl::StatusOr<WriteResult>)>;
 
@@ -171,9 +175,11 @@ class FilmStore {
   absl::StatusOr<WriteResult> Delete(absl::string_view film_id,
                                      absl::string_view expected_etag);
 
-  // The same three writes without blocking: `done` gets what the blocking
-  // form would have returned. Writes submitted while the store is closing
-  // fail with UNAVAILABLE.
+  // The same three writes with a callback: `done` gets what the blocking
+  // form would have returned. When no commit is in progress the write is
+  // committed on the calling thread and `done` runs before the call returns;
+  // otherwise the call queues the write and returns at once. Writes
+  // submitted while the store is closing fail with UNAVAILABLE.
   void CreateAsync(absl::string_view film_id, reel::catalog::v1::Film film,
                    absl::string_view request_id, WriteCallback done);
   void UpdateAsync(absl::string_view film_id,
@@ -221,13 +227,18 @@ class FilmStore {
   // Queues `operations`, waits until a group commit has applied them, and
   // returns their outcomes (same order). Non-OK: nothing was written.
   absl::Status Write(std::vector<Operation>* operations);
-  // Queues `writer` for the commit thread, which calls writer->done (and
-  // thereby hands the Writer back) once it is committed.
+  // Queues `writer` and, when no group is being committed, commits the
+  // queue's head group on the calling thread; otherwise the commit thread
+  // will. writer->done (which hands the Writer back) runs once committed.
   void Submit(Writer* writer);
+  // Takes the group at the head of the queue, commits it and completes its
+  // writers. Called with `lock` (on mutex_) held and committing_ false;
+  // releases the lock meanwhile.
+  void CommitNextGroup(std::unique_lock<std::mutex>& lock);
   // Queues one operation and calls `done` with its outcome when committed.
   void SubmitOne(Operation operation, WriteCallback done);
   // Commits `group` (the queue's head): checks preconditions in order, builds
-  // one WriteBatch, writes it. Runs on the commit thread without mutex_.
+  // one WriteBatch, writes it. Runs without mutex_, holding committing_.
   absl::Status CommitGroup(const std::vector<Writer*>& group);
   void CommitLoop();
   void MaintenanceLoop();
@@ -247,6 +258,9 @@ class FilmStore {
 
   std::mutex mutex_;
   std::deque<Writer*> writers_;  // GUARDED_BY(mutex_); front commits next.
+  // A group is being committed (by the commit thread or a caller). One at a
+  // time: that is what keeps revisions in queue order.
+  bool committing_ = false;  // GUARDED_BY(mutex_)
   std::function<void(int64_t)> commit_listener_;
   bool stopping_ = false;                  // GUARDED_BY(mutex_)
   std::condition_variable commit_wakeup_;  // Writers queued, or stopping_.

@@ -250,7 +250,7 @@ TEST_F(FilmStoreConcurrencyTest, PreconditionsAreExactWithinOneAsyncGroup) {
   EXPECT_EQ(after.groups - before.groups, 2u) << "the gate, then the seven";
   EXPECT_EQ(after.writes - before.writes, 8u);
 
-  // Completed in submission order, on the commit thread.
+  // Completed in submission order, by the commit thread.
   ASSERT_EQ(done.size(), 7u);
   EXPECT_EQ(done[0].first, "create x");
   ASSERT_OK(done[0].second.status());
@@ -293,6 +293,31 @@ TEST_F(FilmStoreConcurrencyTest, PreconditionsAreExactWithinOneAsyncGroup) {
   EXPECT_EQ(events[2].name(), "films/x");
   EXPECT_EQ(events[3].type(), FilmEvent::EVENT_TYPE_CREATED);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(events[i].revision(), i + 2);
+}
+
+// A writer that finds no commit in progress commits on its own thread: no
+// hand-off to the commit thread and back for a lone writer.
+TEST_F(FilmStoreConcurrencyTest, LoneWriterCommitsOnItsOwnThread) {
+  const std::thread::id caller = std::this_thread::get_id();
+  std::thread::id completed_on;
+  absl::StatusOr<WriteResult> outcome = absl::InternalError("not completed");
+  store_->CreateAsync("alone", Titled("Alone"), "",
+                      [&](absl::StatusOr<WriteResult> result) {
+                        completed_on = std::this_thread::get_id();
+                        outcome = std::move(result);
+                      });
+  // Completed before CreateAsync returned, on this thread, and durable.
+  EXPECT_EQ(completed_on, caller);
+  ASSERT_OK(outcome.status());
+  EXPECT_EQ(outcome->revision, 1);
+  EXPECT_EQ(store_->revision(), 1);
+  const CommitStats stats = store_->commit_stats();
+  EXPECT_EQ(stats.groups, 1u);
+  EXPECT_EQ(stats.writes, 1u);
+  store_.reset();
+  ASSERT_NO_FATAL_FAILURE(OpenStore(true));
+  ASSERT_OK_AND_ASSIGN(Film film, store_->Get("alone"));
+  EXPECT_EQ(film.revision(), 1);
 }
 
 // An asynchronous write is completed only once it is committed: its callback
