@@ -44,7 +44,7 @@ inline uint32_t NonZeroFields(const uint8_t* field_tf) {
 }
 
 // Postings per score-bound block (see Postings::Block).
-constexpr size_t kBlockSize = 64;
+constexpr size_t kBlockSize = 16;
 
 // Pending dictionary terms are merged into the sorted dictionary past this.
 constexpr size_t kMaxPendingTerms = 2048;
@@ -143,6 +143,13 @@ class SceneIndex::Impl {
     struct Block {
       std::array<uint8_t, kFieldCount> max_tf{};
       std::array<uint16_t, kFieldCount> min_length;  // Where tf > 0.
+      // A tighter bound for the default weights and b: the highest
+      // pseudo-frequency of a posting here, computed with the field averages
+      // of the moment it was added, and the smallest such average per field
+      // (rounded down; 0xFFFF where no posting has the field). If averages
+      // grew since, the bound scales by the largest growth (see Search).
+      float max_reference_tf = 0;
+      std::array<uint16_t, kFieldCount> min_average;
     };
     std::vector<Block> blocks;
     // The first doc of each block: SkipTo() finds a far doc among these
@@ -169,6 +176,33 @@ class SceneIndex::Impl {
     double weight;
   };
 
+  // BM25F constants of the default ranking with the current field
+  // averages: what Postings::Block::max_reference_tf is computed with.
+  struct ReferenceNorms {
+    std::array<float, kFieldCount> weight, length_factor;
+    std::array<uint16_t, kFieldCount> floor_average;
+    float base_norm;
+  };
+  ReferenceNorms CurrentReferenceNorms() const {
+    static const RankingOptions kDefault;
+    ReferenceNorms norms;
+    for (int f = 0; f < kFieldCount; ++f) {
+      const double average = AverageLength(f);
+      norms.weight[f] = static_cast<float>(kDefault.field_weights[f]);
+      norms.length_factor[f] = static_cast<float>(kDefault.b / average);
+      norms.floor_average[f] =
+          static_cast<uint16_t>(std::min(65534.0, std::floor(average)));
+    }
+    norms.base_norm = static_cast<float>(1.0 - kDefault.b);
+    return norms;
+  }
+  // The live average length of a field, at least 1 (BM25F's avgdl).
+  double AverageLength(int field) const {
+    return live_docs_ == 0
+               ? 1.0
+               : std::max(1.0, static_cast<double>(live_length_[field]) /
+                                   live_docs_);
+  }
   uint32_t StemId(const text::Token& token);
   void AddSurface(const std::string& surface, uint32_t stem);
   void MergePendingTerms();
@@ -300,6 +334,7 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
     entries.clear();
     std::merge(scene_entries.begin(), scene_entries.end(), film_entries.begin(),
                film_entries.end(), std::back_inserter(entries));
+    const ReferenceNorms reference = CurrentReferenceNorms();
     doc.stems_begin = static_cast<uint32_t>(doc_stems_.size());
     for (size_t i = 0; i < entries.size();) {
       const uint32_t stem = entries[i].first;
@@ -319,15 +354,24 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
       }
       postings.field_tf.insert(postings.field_tf.end(), tf.begin(), tf.end());
       if ((postings.docs.size() - 1) % kBlockSize == 0) {
-        postings.blocks.emplace_back().min_length.fill(0xFFFF);
+        Postings::Block& fresh = postings.blocks.emplace_back();
+        fresh.min_length.fill(0xFFFF);
+        fresh.min_average.fill(0xFFFF);
         postings.heads.push_back(doc_id);
       }
       Postings::Block& block = postings.blocks.back();
+      float reference_tf = 0;
       for (int f = 0; f < kFieldCount; ++f) {
         if (tf[f] == 0) continue;
         block.max_tf[f] = std::max(block.max_tf[f], tf[f]);
         block.min_length[f] = std::min(block.min_length[f], doc.length[f]);
+        block.min_average[f] =
+            std::min(block.min_average[f], reference.floor_average[f]);
+        reference_tf +=
+            reference.weight[f] * tf[f] /
+            (reference.base_norm + reference.length_factor[f] * doc.length[f]);
       }
+      block.max_reference_tf = std::max(block.max_reference_tf, reference_tf);
       postings.starts.push_back(static_cast<uint32_t>(postings.occ.size()));
       ++postings.live_docs;
       doc_stems_.push_back(stem);
@@ -443,6 +487,7 @@ struct Scratch {
   std::vector<uint8_t> excluded;
   std::vector<uint32_t> touched;
   std::vector<uint32_t> clause_touched;
+  std::vector<std::pair<float, uint32_t>> blocks;  // (score bound, block)
   uint32_t epoch = 0;
   uint32_t clause_epoch = 0;
 
@@ -514,12 +559,7 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
 
   // BM25F length normalisation per field, from live averages.
   std::array<double, kFieldCount> average{};
-  for (int f = 0; f < kFieldCount; ++f) {
-    average[f] =
-        live_docs_ == 0
-            ? 1.0
-            : std::max(1.0, static_cast<double>(live_length_[f]) / live_docs_);
-  }
+  for (int f = 0; f < kFieldCount; ++f) average[f] = AverageLength(f);
   // BM25F per field: tf_f / ((1 - b) + b * length_f / average_f), weighted
   // and summed, then saturated. The per-field constants are taken out of
   // the loop, and the usual case of one matching field folds the two
@@ -552,6 +592,10 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
     return total * (k1 + 1) / (total + k1);
   };
   auto saturate = [&](double tf) { return tf * (k1 + 1) / (tf + k1); };
+  static const RankingOptions kDefaultRanking;
+  const bool default_shape =
+      ranking.field_weights == kDefaultRanking.field_weights &&
+      ranking.b == kDefaultRanking.b;
   // The saturated pseudo-frequency no posting of the block can exceed.
   auto block_bound = [&](const Postings::Block& block, uint32_t fields) {
     float total = 0;
@@ -560,6 +604,17 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
         total += weight[f] * block.max_tf[f] /
                  (base_norm + length_factor[f] * block.min_length[f]);
       }
+    }
+    if (default_shape) {
+      // Scores shrink as averages grow: only growth loosens the bound.
+      double growth = 1.0;
+      for (int f = 0; f < kFieldCount; ++f) {
+        if (block.min_average[f] != 0xFFFF) {
+          growth = std::max(growth, average[f] / block.min_average[f]);
+        }
+      }
+      total = std::min(
+          total, static_cast<float>(block.max_reference_tf * growth * 1.0001));
     }
     return total * (k1 + 1) / (total + k1);
   };
@@ -696,26 +751,33 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
         static_cast<float>(expansion.weight * Idf(expansion.stem));
     const uint8_t matched = ClauseCounts(clause) ? 1 : 0;
     const size_t size = postings.docs.size();
-    for (size_t block = 0; block * kBlockSize < size; ++block) {
-      const size_t begin = block * kBlockSize;
-      const size_t end = std::min(size, begin + kBlockSize);
-      // Once the top-k is full, a block that cannot beat its worst is only
-      // counted (total_matches stays exact). The margin covers rounding.
+    // Blocks are scored best bound first: the top-k fills with strong
+    // scenes early, and once no block left can beat its worst, the rest are
+    // only counted (total_matches stays exact). The order changes nothing
+    // else: ranking ties are broken by film and scene, not by visit order.
+    std::vector<std::pair<float, uint32_t>>& blocks = s.blocks;
+    blocks.clear();
+    for (uint32_t block = 0; block * kBlockSize < size; ++block) {
+      blocks.emplace_back(block_bound(postings.blocks[block], clause.fields),
+                          block);
+    }
+    // A max-heap by bound: only the blocks that get scored are popped.
+    auto lower_bound_first = [](const auto& a, const auto& b) {
+      return a.first < b.first;
+    };
+    std::make_heap(blocks.begin(), blocks.end(), lower_bound_first);
+    auto remaining = blocks.end();
+    while (remaining != blocks.begin()) {
+      // The margin covers rounding.
       if (limit == 0 ||
           (heap.size() == limit &&
-           1.0001f * scale *
-                   block_bound(postings.blocks[block], clause.fields) <
-               heap.front().score)) {
-        for (size_t i = begin; i < end; ++i) {
-          const uint32_t doc_id = postings.docs[i];
-          if (live_[doc_id] &&
-              in_fields(&postings.field_tf[i * kFieldCount], clause.fields) &&
-              (!filtering || allowed(docs_[doc_id].film))) {
-            ++result.total_matches;
-          }
-        }
-        continue;
+           1.0001f * scale * blocks.front().first < heap.front().score)) {
+        break;
       }
+      std::pop_heap(blocks.begin(), remaining, lower_bound_first);
+      --remaining;
+      const size_t begin = remaining->second * kBlockSize;
+      const size_t end = std::min(size, begin + kBlockSize);
       for (size_t i = begin; i < end; ++i) {
         const uint32_t doc_id = postings.docs[i];
         if (!live_[doc_id]) continue;
@@ -730,6 +792,25 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
           continue;
         }
         offer(doc_id, matched, score);
+      }
+    }
+    // Every block left cannot beat the k-th best: count its matches only.
+    // Unscoped and unfiltered, every live posting is a match, and the list
+    // keeps that count.
+    if (clause.fields == kAllFields && !filtering) {
+      result.total_matches = postings.live_docs;
+      remaining = blocks.begin();
+    }
+    for (auto it = blocks.begin(); it != remaining; ++it) {
+      const size_t begin = it->second * kBlockSize;
+      const size_t end = std::min(size, begin + kBlockSize);
+      for (size_t i = begin; i < end; ++i) {
+        const uint32_t doc_id = postings.docs[i];
+        if (live_[doc_id] &&
+            in_fields(&postings.field_tf[i * kFieldCount], clause.fields) &&
+            (!filtering || allowed(docs_[doc_id].film))) {
+          ++result.total_matches;
+        }
       }
     }
     highlight_clauses.push_back(
