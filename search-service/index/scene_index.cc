@@ -528,12 +528,27 @@ size_t SkipTo(const std::vector<uint32_t>& docs,
   const size_t n = docs.size();
   if (from >= n || docs[from] >= target) return from;
   size_t block = from / kBlockSize;
+  const size_t block_end = std::min(n, (block + 1) * kBlockSize);
+  if (docs[block_end - 1] >= target) {  // Within this block: no heads read.
+    return std::lower_bound(docs.begin() + from, docs.begin() + block_end,
+                            target) -
+           docs.begin();
+  }
   if (block + 1 < heads.size() && heads[block + 1] <= target) {
-    // The last block whose head is <= target.
-    block = static_cast<size_t>(std::upper_bound(heads.begin() + block + 1,
-                                                 heads.end(), target) -
-                                heads.begin()) -
-            1;
+    // The last block whose head is <= target, galloping from the next one
+    // (targets are usually near).
+    size_t below = block + 1;  // heads[below] <= target
+    size_t step = 1;
+    while (below + step < heads.size() && heads[below + step] <= target) {
+      below += step;
+      step *= 2;
+    }
+    const size_t limit = std::min(heads.size(), below + step);
+    block =
+        static_cast<size_t>(std::upper_bound(heads.begin() + below + 1,
+                                             heads.begin() + limit, target) -
+                            heads.begin()) -
+        1;
     from = block * kBlockSize;
   }
   const size_t end = std::min(n, (block + 1) * kBlockSize);
@@ -824,7 +839,24 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
     const bool counts = ClauseCounts(clause);
     std::vector<std::vector<Expansion>> expansions =
         std::move(expansions_of(clause));
+    // A word with one stem scores each scene once: add straight to the
+    // totals. Otherwise a scene keeps its best match within the clause
+    // (typo and prefix expansions of one word do not add up).
+    const bool direct = !clause.phrase && !clause.excluded &&
+                        expansions.size() == 1 && expansions[0].size() == 1;
     auto record = [&](uint32_t doc_id, double value) {
+      if (direct) {
+        if (s.seen[doc_id] != s.epoch) {
+          s.seen[doc_id] = s.epoch;
+          s.score[doc_id] = 0;
+          s.matched[doc_id] = 0;
+          s.excluded[doc_id] = 0;
+          s.touched.push_back(doc_id);
+        }
+        s.score[doc_id] += static_cast<float>(value);
+        if (counts) ++s.matched[doc_id];
+        return;
+      }
       if (s.clause_seen[doc_id] != clause_epoch) {
         s.clause_seen[doc_id] = clause_epoch;
         s.clause_score[doc_id] = static_cast<float>(value);
