@@ -479,12 +479,20 @@ namespace {
 // Per-thread scratch arrays indexed by document id, reset by epoch stamps so
 // a query costs O(postings touched), not O(documents).
 struct Scratch {
-  std::vector<uint32_t> seen;         // Query epoch the doc was touched in.
-  std::vector<uint32_t> clause_seen;  // Clause epoch.
-  std::vector<float> score;
-  std::vector<float> clause_score;
-  std::vector<uint8_t> matched;
-  std::vector<uint8_t> excluded;
+  // Per document, what the query has found so far: one struct so a posting
+  // touches one cache line, not one per array.
+  struct DocState {
+    uint32_t seen;  // Query epoch the doc was touched in.
+    float score;
+    uint8_t matched;
+    uint8_t excluded;
+  };
+  struct ClauseState {
+    uint32_t seen;  // Clause epoch.
+    float score;
+  };
+  std::vector<DocState> doc;
+  std::vector<ClauseState> clause;
   std::vector<uint32_t> touched;
   std::vector<uint32_t> clause_touched;
   std::vector<std::pair<float, uint32_t>> blocks;  // (score bound, block)
@@ -492,23 +500,19 @@ struct Scratch {
   uint32_t clause_epoch = 0;
 
   void Prepare(size_t docs) {
-    if (seen.size() < docs) {
-      seen.resize(docs, 0);
-      clause_seen.resize(docs, 0);
-      score.resize(docs);
-      clause_score.resize(docs);
-      matched.resize(docs);
-      excluded.resize(docs);
+    if (doc.size() < docs) {
+      doc.resize(docs, DocState{0, 0, 0, 0});
+      clause.resize(docs, ClauseState{0, 0});
     }
     if (++epoch == 0) {  // Wrapped: clear stamps once every 4 billion queries.
-      std::fill(seen.begin(), seen.end(), 0);
+      for (DocState& state : doc) state.seen = 0;
       epoch = 1;
     }
     touched.clear();
   }
   uint32_t NextClause() {
     if (++clause_epoch == 0) {
-      std::fill(clause_seen.begin(), clause_seen.end(), 0);
+      for (ClauseState& state : clause) state.seen = 0;
       clause_epoch = 1;
     }
     clause_touched.clear();
@@ -846,23 +850,23 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
                         expansions.size() == 1 && expansions[0].size() == 1;
     auto record = [&](uint32_t doc_id, double value) {
       if (direct) {
-        if (s.seen[doc_id] != s.epoch) {
-          s.seen[doc_id] = s.epoch;
-          s.score[doc_id] = 0;
-          s.matched[doc_id] = 0;
-          s.excluded[doc_id] = 0;
+        if (s.doc[doc_id].seen != s.epoch) {
+          s.doc[doc_id].seen = s.epoch;
+          s.doc[doc_id].score = 0;
+          s.doc[doc_id].matched = 0;
+          s.doc[doc_id].excluded = 0;
           s.touched.push_back(doc_id);
         }
-        s.score[doc_id] += static_cast<float>(value);
-        if (counts) ++s.matched[doc_id];
+        s.doc[doc_id].score += static_cast<float>(value);
+        if (counts) ++s.doc[doc_id].matched;
         return;
       }
-      if (s.clause_seen[doc_id] != clause_epoch) {
-        s.clause_seen[doc_id] = clause_epoch;
-        s.clause_score[doc_id] = static_cast<float>(value);
+      if (s.clause[doc_id].seen != clause_epoch) {
+        s.clause[doc_id].seen = clause_epoch;
+        s.clause[doc_id].score = static_cast<float>(value);
         s.clause_touched.push_back(doc_id);
-      } else if (value > s.clause_score[doc_id]) {
-        s.clause_score[doc_id] = static_cast<float>(value);
+      } else if (value > s.clause[doc_id].score) {
+        s.clause[doc_id].score = static_cast<float>(value);
       }
     };
 
@@ -898,7 +902,7 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
           continue;
         }
         for (size_t i = 0; i < size; ++i) {
-          if (score_only && s.seen[postings.docs[i]] != s.epoch) continue;
+          if (score_only && s.doc[postings.docs[i]].seen != s.epoch) continue;
           score(i);
         }
       }
@@ -961,7 +965,7 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
         }
         const Postings& p = postings_[e.stem];
         for (uint32_t doc_id : p.docs) {
-          if (!live_[doc_id] || s.clause_seen[doc_id] == clause_epoch) continue;
+          if (!live_[doc_id] || s.clause[doc_id].seen == clause_epoch) continue;
           // The other terms first (most candidates fail there), the driver
           // last.
           bool all = true;
@@ -997,46 +1001,47 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
 
     if (clause.excluded) {
       for (uint32_t doc_id : s.clause_touched) {
-        if (s.seen[doc_id] != s.epoch) {
-          s.seen[doc_id] = s.epoch;
-          s.score[doc_id] = 0;
-          s.matched[doc_id] = 0;
+        if (s.doc[doc_id].seen != s.epoch) {
+          s.doc[doc_id].seen = s.epoch;
+          s.doc[doc_id].score = 0;
+          s.doc[doc_id].matched = 0;
           s.touched.push_back(doc_id);
         }
-        s.excluded[doc_id] = 1;
+        s.doc[doc_id].excluded = 1;
       }
       continue;
     }
     highlight_clauses.push_back({clause.fields, std::move(expansions)});
     for (uint32_t doc_id : s.clause_touched) {
-      if (s.seen[doc_id] != s.epoch) {
-        s.seen[doc_id] = s.epoch;
-        s.score[doc_id] = 0;
-        s.matched[doc_id] = 0;
-        s.excluded[doc_id] = 0;
+      if (s.doc[doc_id].seen != s.epoch) {
+        s.doc[doc_id].seen = s.epoch;
+        s.doc[doc_id].score = 0;
+        s.doc[doc_id].matched = 0;
+        s.doc[doc_id].excluded = 0;
         s.touched.push_back(doc_id);
       }
-      s.score[doc_id] += s.clause_score[doc_id];
-      if (counts) ++s.matched[doc_id];
+      s.doc[doc_id].score += s.clause[doc_id].score;
+      if (counts) ++s.doc[doc_id].matched;
     }
   }
 
   // A scene must match a clause with content, not only stop words.
   const bool need_content = query.required_clause_count() > 0;
   for (uint32_t doc_id : s.touched) {  // Empty after the single-stem path.
-    if (s.excluded[doc_id] || (need_content && s.matched[doc_id] == 0) ||
+    if (s.doc[doc_id].excluded ||
+        (need_content && s.doc[doc_id].matched == 0) ||
         !allowed(docs_[doc_id].film)) {
       continue;
     }
     const Ranked& worst = heap.empty() ? Ranked{} : heap.front();
     if (heap.size() == limit && limit > 0 &&
-        (s.matched[doc_id] < worst.matched ||
-         (s.matched[doc_id] == worst.matched &&
-          s.score[doc_id] < worst.score))) {
+        (s.doc[doc_id].matched < worst.matched ||
+         (s.doc[doc_id].matched == worst.matched &&
+          s.doc[doc_id].score < worst.score))) {
       ++result.total_matches;  // Short of the k-th best.
       continue;
     }
-    offer(doc_id, s.matched[doc_id], s.score[doc_id]);
+    offer(doc_id, s.doc[doc_id].matched, s.doc[doc_id].score);
   }
   std::sort(heap.begin(), heap.end(), better);
 
