@@ -39,6 +39,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "bench/bench_common.h"
 #include "nlohmann/json.hpp"
 #include "reel/bench/v1/echo.grpc.pb.h"
@@ -442,6 +443,9 @@ int Run() {
 }  // namespace reel::bench
 
 int main(int argc, char** argv) {
+  // As in the services: no absl::Mutex deadlock detection (Debian's default)
+  // in the load client and the echo ceiling alike.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::ParseCommandLine(argc, argv);
   return reel::bench::Run();
 }
