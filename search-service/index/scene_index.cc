@@ -107,6 +107,10 @@ class SceneIndex::Impl {
       p.heads.shrink_to_fit();
     }
     postings_.shrink_to_fit();
+    // Recent words join the dictionary the typo walk searches, so queries
+    // need not also scan them one by one.
+    MergePendingTerms();
+    dictionary_.shrink_to_fit();
     docs_.shrink_to_fit();
     live_.shrink_to_fit();
     doc_stems_.shrink_to_fit();

@@ -111,8 +111,9 @@ class SceneIndex {
   // A new index holding only the live films.
   std::unique_ptr<SceneIndex> Compact() const;
   // Gives back the spare capacity of every list, after a bulk load (lists
-  // grow by doubling, so up to half of each can be spare). Later updates
-  // grow only the lists they touch.
+  // grow by doubling, so up to half of each can be spare), and merges the
+  // recent words into the sorted dictionary. Later updates grow only the
+  // lists they touch.
   void ShrinkToFit();
 
  private:

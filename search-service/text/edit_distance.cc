@@ -200,6 +200,32 @@ class FuzzyWalker {
     return left;
   }
 
+  // First index in [lo, hi) whose byte after the prefix is above `byte`,
+  // given that term lo has `byte` there and every term is longer than the
+  // prefix. Gallops from lo: child ranges are usually short.
+  size_t EndOfByte(size_t lo, size_t hi, uint8_t byte) const {
+    const size_t at = prefix_.size();
+    auto within = [&](size_t i) {
+      return static_cast<uint8_t>(term_at_(i)[at]) <= byte;
+    };
+    size_t step = 1;
+    size_t base = lo;  // within(base)
+    while (base + step < hi && within(base + step)) {
+      base += step;
+      step *= 2;
+    }
+    size_t left = base + 1, right = std::min(hi, base + step);
+    while (left < right) {
+      const size_t mid = left + (right - left) / 2;
+      if (within(mid)) {
+        left = mid + 1;
+      } else {
+        right = mid;
+      }
+    }
+    return left;
+  }
+
   // Computes the row for path_ + c at depth d + 1; returns its minimum.
   int ComputeRow(size_t d, int32_t c) {
     rows_.resize((d + 2) * width_);
@@ -254,8 +280,15 @@ class FuzzyWalker {
       const auto* p = reinterpret_cast<const uint8_t*>(term.data());
       int len;
       const int32_t c = DecodeOne(p, term.size(), prefix_.size(), &len);
-      key.assign(term.data() + prefix_.size(), len);
-      const size_t end = Search(lo, hi, key, /*want_greater=*/true);
+      size_t end;
+      if (c < 0x80) {
+        // One byte: the child's terms are those with that byte right after
+        // the prefix (every term here is longer than the prefix).
+        end = EndOfByte(lo, hi, static_cast<uint8_t>(c));
+      } else {
+        key.assign(term.data() + prefix_.size(), len);
+        end = Search(lo, hi, key, /*want_greater=*/true);
+      }
       if (only < 0 || c == only) VisitChild(d, c, lo, end);
       lo = end;
     }
