@@ -88,6 +88,10 @@ absl::Status InitLogging(const LogOptions& options) {
   return absl::OkStatus();
 }
 
+bool RpcLogEnabled(bool quiet) {
+  return spdlog::should_log(quiet ? spdlog::level::debug : spdlog::level::info);
+}
+
 void LogRpc(const RpcLogRecord& record) {
   const auto level = record.quiet ? spdlog::level::debug : spdlog::level::info;
   if (!spdlog::should_log(level)) return;

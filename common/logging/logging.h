@@ -52,6 +52,9 @@ struct RpcLogRecord {
 // Logs `record` through the default logger: as extra JSON fields (method,
 // code, duration_ms, peer, request_id) in json format, as text otherwise.
 void LogRpc(const RpcLogRecord& record);
+// Whether LogRpc would write a record with this `quiet`: callers skip
+// building one (strings, the peer address) when it would not.
+bool RpcLogEnabled(bool quiet);
 
 }  // namespace reel
 

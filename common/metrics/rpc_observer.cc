@@ -99,8 +99,9 @@ class RpcObserver : public grpc::experimental::Interceptor {
     const absl::Duration elapsed = absl::Now() - start_;
     const std::string code_name =
         absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
-    factory_->Handled(*metrics_, code_name)->Increment();
+    factory_->Handled(*metrics_, code, code_name)->Increment();
     metrics_->latency->Observe(absl::ToDoubleSeconds(elapsed));
+    if (!RpcLogEnabled(metrics_->quiet)) return;
     RpcLogRecord record;
     record.method = absl::StrCat("/", metrics_->service, "/", metrics_->method);
     record.code = code_name;
@@ -163,13 +164,27 @@ RpcObserverFactory::MethodMetrics* RpcObserverFactory::ForMethod(
 }
 
 Counter* RpcObserverFactory::Handled(const MethodMetrics& method,
-                                     const std::string& code) {
-  return &registry_->GetCounter("grpc_server_handled_total",
-                                "RPCs completed on the server, by status code.",
-                                {{"grpc_type", method.type},
-                                 {"grpc_service", method.service},
-                                 {"grpc_method", method.method},
-                                 {"grpc_code", code}});
+                                     grpc::StatusCode code,
+                                     const std::string& code_name) {
+  const size_t slot = static_cast<size_t>(code);
+  if (slot < method.handled.size()) {
+    if (Counter* cached =
+            method.handled[slot].load(std::memory_order_acquire)) {
+      return cached;
+    }
+  }
+  Counter* counter =
+      &registry_->GetCounter("grpc_server_handled_total",
+                             "RPCs completed on the server, by status code.",
+                             {{"grpc_type", method.type},
+                              {"grpc_service", method.service},
+                              {"grpc_method", method.method},
+                              {"grpc_code", code_name}});
+  // The registry returns the same counter every time: racing stores agree.
+  if (slot < method.handled.size()) {
+    method.handled[slot].store(counter, std::memory_order_release);
+  }
+  return counter;
 }
 
 }  // namespace reel

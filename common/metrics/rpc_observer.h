@@ -15,6 +15,8 @@
 
 #include <grpcpp/support/server_interceptor.h>
 
+#include <array>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,9 +46,13 @@ class RpcObserverFactory
     Counter* started = nullptr;
     Histogram* latency = nullptr;
     Gauge* active_streams = nullptr;  // Null for unary methods.
+    // grpc_server_handled_total by status code, filled on first use (the
+    // registry look-up builds four label strings under a lock).
+    mutable std::array<std::atomic<Counter*>, 17> handled{};
   };
-  // Counter for (method, code), created on first use.
-  Counter* Handled(const MethodMetrics& method, const std::string& code);
+  // Counter for (method, code), created on first use and then cached.
+  Counter* Handled(const MethodMetrics& method, grpc::StatusCode code,
+                   const std::string& code_name);
 
  private:
   MethodMetrics* ForMethod(const std::string& full_method,
