@@ -23,8 +23,10 @@ ROOT=$PWD
 BUILD_DIR=${REEL_BENCH_BUILD_DIR:-build-release}
 OUT=$BUILD_DIR/bench-out
 E2E=$OUT/e2e
-QUERIES=$ROOT/bench/queries/films-dev.tsv
-CORPUS=${REEL_SHARED_DIR:-$ROOT/../shared}/corpus/films-dev.jsonl.gz
+# Relative to the repository root (the working directory from here on), so
+# the recorded results name no path of the machine they ran on.
+QUERIES=bench/queries/films-dev.tsv
+CORPUS=${REEL_SHARED_DIR:-../shared}/corpus/films-dev.jsonl.gz
 QUICK=0
 SKIP_BUILD=0
 PHASES=inproc,e2e,growth
