@@ -15,7 +15,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/synchronization/mutex.h"
+#include "common/server/mutex_mode.h"
 #include "reel/bench/v1/echo.grpc.pb.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
@@ -65,9 +65,8 @@ int Run() {
 }  // namespace reel::bench
 
 int main(int argc, char** argv) {
-  // As in the services: no absl::Mutex deadlock detection (Debian's default)
-  // in the load client and the echo ceiling alike.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // As in the services, so the load client and the echo ceiling alike.
+  reel::DisableMutexDeadlockDetection();
   absl::ParseCommandLine(argc, argv);
   return reel::bench::Run();
 }

@@ -39,8 +39,8 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "bench/bench_common.h"
+#include "common/server/mutex_mode.h"
 #include "nlohmann/json.hpp"
 #include "reel/bench/v1/echo.grpc.pb.h"
 #include "reel/catalog/v1/catalog.grpc.pb.h"
@@ -443,9 +443,8 @@ int Run() {
 }  // namespace reel::bench
 
 int main(int argc, char** argv) {
-  // As in the services: no absl::Mutex deadlock detection (Debian's default)
-  // in the load client and the echo ceiling alike.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // As in the services, so the load client and the echo ceiling alike.
+  reel::DisableMutexDeadlockDetection();
   absl::ParseCommandLine(argc, argv);
   return reel::bench::Run();
 }

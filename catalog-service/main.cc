@@ -8,10 +8,10 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "catalog-service/server/catalog_server.h"
 #include "common/logging/logging.h"
+#include "common/server/mutex_mode.h"
 #include "common/server/signals.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -103,12 +103,7 @@ int Run() {
 int main(int argc, char** argv) {
   // Before any thread starts, so only WaitForTerminationSignal sees them.
   reel::BlockTerminationSignals();
-  // Debian builds Abseil without NDEBUG, so absl::Mutex (which gRPC locks
-  // several times per call) defaults to deadlock detection: every Lock goes
-  // through one process-wide lock-order graph behind a global spin lock. That
-  // is a debugging aid; in the server it cost ~5% of the CPU of a CreateFilm
-  // and serialized gRPC's threads.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  reel::DisableMutexDeadlockDetection();
   absl::SetProgramUsageMessage(
       "Serves the Reel film catalog over gRPC.\n  catalog-service "
       "--listen=127.0.0.1:50051 --data_dir=.data/catalog");

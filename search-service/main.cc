@@ -12,11 +12,11 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/logging/logging.h"
 #include "common/server/grpc_server.h"
+#include "common/server/mutex_mode.h"
 #include "common/server/signals.h"
 #include "search-service/api/search_service.h"
 #include "search-service/feed/catalog_follower.h"
@@ -227,10 +227,7 @@ int Run() {
 int main(int argc, char** argv) {
   // Before any thread starts, so only WaitForTerminationSignal sees them.
   reel::BlockTerminationSignals();
-  // Debian's Abseil defaults absl::Mutex (locked by gRPC several times per
-  // call) to deadlock detection through one global lock-order graph: a
-  // debugging aid that costs every RPC. The catalog turns it off likewise.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  reel::DisableMutexDeadlockDetection();
   absl::SetProgramUsageMessage(
       "Serves Reel's scene search over gRPC, following the catalog.\n"
       "  search-service --listen=127.0.0.1:50052 --catalog=127.0.0.1:50051");
