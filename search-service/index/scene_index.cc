@@ -43,6 +43,9 @@ inline uint32_t NonZeroFields(const uint8_t* field_tf) {
                                ((nonzero >> 35) & 16));
 }
 
+// The ranking the tight block bounds are computed for (Postings::Block).
+const RankingOptions kDefaultRanking;
+
 // Postings per score-bound block (see Postings::Block).
 constexpr size_t kBlockSize = 16;
 
@@ -188,16 +191,15 @@ class SceneIndex::Impl {
     float base_norm;
   };
   ReferenceNorms CurrentReferenceNorms() const {
-    static const RankingOptions kDefault;
     ReferenceNorms norms;
     for (int f = 0; f < kFieldCount; ++f) {
       const double average = AverageLength(f);
-      norms.weight[f] = static_cast<float>(kDefault.field_weights[f]);
-      norms.length_factor[f] = static_cast<float>(kDefault.b / average);
+      norms.weight[f] = static_cast<float>(kDefaultRanking.field_weights[f]);
+      norms.length_factor[f] = static_cast<float>(kDefaultRanking.b / average);
       norms.floor_average[f] =
           static_cast<uint16_t>(std::min(65534.0, std::floor(average)));
     }
-    norms.base_norm = static_cast<float>(1.0 - kDefault.b);
+    norms.base_norm = static_cast<float>(1.0 - kDefaultRanking.b);
     return norms;
   }
   // The live average length of a field, at least 1 (BM25F's avgdl).
@@ -615,7 +617,6 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
     return total * (k1 + 1) / (total + k1);
   };
   auto saturate = [&](double tf) { return tf * (k1 + 1) / (tf + k1); };
-  static const RankingOptions kDefaultRanking;
   const bool default_shape =
       ranking.field_weights == kDefaultRanking.field_weights &&
       ranking.b == kDefaultRanking.b;

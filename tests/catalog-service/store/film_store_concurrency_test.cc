@@ -431,6 +431,21 @@ TEST_F(FilmStoreConcurrencyTest, SameEtagFromManyThreadsLetsExactlyOneWin) {
   EXPECT_EQ(stored.title(), absl::StrCat("Winner ", winner));
 }
 
+// How many of `statuses` are OK; expects every other one to have `code`
+// and a message naming `subject`.
+int CountOkOthersFailWith(const std::vector<absl::Status>& statuses,
+                          absl::StatusCode code, absl::string_view subject) {
+  int ok = 0;
+  for (const absl::Status& status : statuses) {
+    if (status.ok()) {
+      ++ok;
+    } else {
+      EXPECT_THAT(status, StatusIs(code, HasSubstr(std::string(subject))));
+    }
+  }
+  return ok;
+}
+
 TEST_F(FilmStoreConcurrencyTest, SameIdFromManyThreadsIsCreatedOnce) {
   InstallHold();
   constexpr int kThreads = 16;
@@ -440,16 +455,9 @@ TEST_F(FilmStoreConcurrencyTest, SameIdFromManyThreadsIsCreatedOnce) {
         store_->Create("only-once", Titled(absl::StrCat("By ", t)), "")
             .status();
   });
-  int created = 0;
-  for (const absl::Status& status : statuses) {
-    if (status.ok()) {
-      ++created;
-    } else {
-      EXPECT_THAT(status, StatusIs(absl::StatusCode::kAlreadyExists,
-                                   HasSubstr("films/only-once")));
-    }
-  }
-  EXPECT_EQ(created, 1);
+  EXPECT_EQ(CountOkOthersFailWith(statuses, absl::StatusCode::kAlreadyExists,
+                                  "films/only-once"),
+            1);
   EXPECT_EQ(store_->revision(), 2);  // The gate film and "only-once".
 }
 
@@ -481,16 +489,9 @@ TEST_F(FilmStoreConcurrencyTest, OneRequestIdForDifferentFilmsWritesOnce) {
         store_->Create(absl::StrCat("film-", t), Titled("Same key"), "req-7")
             .status();
   });
-  int created = 0;
-  for (const absl::Status& status : statuses) {
-    if (status.ok()) {
-      ++created;
-    } else {
-      EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
-                                   HasSubstr("request_id")));
-    }
-  }
-  EXPECT_EQ(created, 1);
+  EXPECT_EQ(CountOkOthersFailWith(statuses, absl::StatusCode::kInvalidArgument,
+                                  "request_id"),
+            1);
   EXPECT_EQ(store_->revision(), 2);
 }
 
