@@ -158,7 +158,17 @@ class SceneIndex::Impl {
       float max_reference_tf = 0;
       std::array<uint16_t, kFieldCount> min_average;
     };
+    static Block EmptyBlock() {
+      Block block;
+      block.min_length.fill(0xFFFF);
+      block.min_average.fill(0xFFFF);
+      return block;
+    }
     std::vector<Block> blocks;
+    // Every block's bounds folded into one (the largest counts and
+    // pseudo-frequency, the smallest lengths and averages): a bound for the
+    // whole list that costs one block_bound(), not one per block.
+    Block summary = EmptyBlock();
     // The first doc of each block: SkipTo() finds a far doc among these
     // (a few cache lines) before reading one block of `docs`.
     std::vector<uint32_t> heads;
@@ -360,24 +370,28 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
       }
       postings.field_tf.insert(postings.field_tf.end(), tf.begin(), tf.end());
       if ((postings.docs.size() - 1) % kBlockSize == 0) {
-        Postings::Block& fresh = postings.blocks.emplace_back();
-        fresh.min_length.fill(0xFFFF);
-        fresh.min_average.fill(0xFFFF);
+        postings.blocks.push_back(Postings::EmptyBlock());
         postings.heads.push_back(doc_id);
       }
-      Postings::Block& block = postings.blocks.back();
       float reference_tf = 0;
       for (int f = 0; f < kFieldCount; ++f) {
         if (tf[f] == 0) continue;
-        block.max_tf[f] = std::max(block.max_tf[f], tf[f]);
-        block.min_length[f] = std::min(block.min_length[f], doc.length[f]);
-        block.min_average[f] =
-            std::min(block.min_average[f], reference.floor_average[f]);
         reference_tf +=
             reference.weight[f] * tf[f] /
             (reference.base_norm + reference.length_factor[f] * doc.length[f]);
       }
-      block.max_reference_tf = std::max(block.max_reference_tf, reference_tf);
+      for (Postings::Block* block :
+           {&postings.blocks.back(), &postings.summary}) {
+        for (int f = 0; f < kFieldCount; ++f) {
+          if (tf[f] == 0) continue;
+          block->max_tf[f] = std::max(block->max_tf[f], tf[f]);
+          block->min_length[f] = std::min(block->min_length[f], doc.length[f]);
+          block->min_average[f] =
+              std::min(block->min_average[f], reference.floor_average[f]);
+        }
+        block->max_reference_tf =
+            std::max(block->max_reference_tf, reference_tf);
+      }
       postings.starts.push_back(static_cast<uint32_t>(postings.occ.size()));
       ++postings.live_docs;
       doc_stems_.push_back(stem);
@@ -501,6 +515,7 @@ struct Scratch {
   std::vector<ClauseState> clause;
   std::vector<uint32_t> touched;
   std::vector<uint32_t> clause_touched;
+  std::vector<uint32_t> candidates;
   std::vector<std::pair<float, uint32_t>> blocks;  // (score bound, block)
   uint32_t epoch = 0;
   uint32_t clause_epoch = 0;
@@ -841,8 +856,209 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
         {clause.fields, std::move(expansions_of(clause))});
   }
 
+  // Several words, no phrase: the ranking puts scenes matching more clauses
+  // first, so a first pass only counts (every match, for total_matches) and
+  // finds the fewest clauses a top-k scene can match; only scenes matching
+  // that many are scored, each list walked against them in doc order.
+  const bool coordinated =
+      !single_stem && limit > 0 && query.clauses.size() > 1 &&
+      std::none_of(query.clauses.begin(), query.clauses.end(),
+                   [](const Clause& clause) { return clause.phrase; });
+  if (coordinated) {
+    // Stop words make matches only in a query of nothing else.
+    const bool stop_words_match = content_clauses == 0;
+    for (const Clause* clause_ptr : ordered) {
+      const Clause& clause = *clause_ptr;
+      const bool counts = ClauseCounts(clause);
+      if (!clause.excluded && !counts && !stop_words_match) continue;
+      const std::vector<Expansion>& expansions = expansions_of(clause)[0];
+      const bool several = expansions.size() > 1;
+      const uint32_t clause_epoch = several ? s.NextClause() : 0;
+      for (const Expansion& expansion : expansions) {
+        const Postings& postings = postings_[expansion.stem];
+        const size_t size = postings.docs.size();
+        for (size_t i = 0; i < size; ++i) {
+          const uint32_t doc_id = postings.docs[i];
+          if (!live_[doc_id]) continue;
+          if (clause.fields != kAllFields &&
+              !in_fields(&postings.field_tf[i * kFieldCount], clause.fields)) {
+            continue;
+          }
+          if (several) {
+            if (s.clause[doc_id].seen == clause_epoch) continue;
+            s.clause[doc_id].seen = clause_epoch;
+          }
+          Scratch::DocState& state = s.doc[doc_id];
+          if (state.seen != s.epoch) {
+            state = {s.epoch, 0, 0, 0};
+            s.touched.push_back(doc_id);
+          }
+          if (clause.excluded) {
+            state.excluded = 1;
+          } else if (counts) {
+            ++state.matched;
+          }
+        }
+      }
+    }
+    // Matches per number of clauses matched.
+    std::vector<uint32_t> with_matched(query.clauses.size() + 1, 0);
+    const bool need_content = content_clauses > 0;
+    uint32_t total = 0;
+    for (uint32_t doc_id : s.touched) {
+      Scratch::DocState& state = s.doc[doc_id];
+      if (state.excluded || (need_content && state.matched == 0) ||
+          !allowed(docs_[doc_id].film)) {
+        state.excluded = 1;  // Not a match: never a candidate.
+        continue;
+      }
+      ++total;
+      ++with_matched[state.matched];
+    }
+    // The fewest clauses matched among the best `limit` (all matches if
+    // there are fewer).
+    uint32_t fewest = 0;
+    for (uint32_t at_least = 0, m = with_matched.size(); m-- > 0;) {
+      at_least += with_matched[m];
+      fewest = m;
+      if (at_least >= limit) break;
+    }
+    std::vector<uint32_t>& candidates = s.candidates;
+    candidates.clear();
+    for (uint32_t doc_id : s.touched) {
+      Scratch::DocState& state = s.doc[doc_id];
+      if (!state.excluded && state.matched >= fewest) {
+        candidates.push_back(doc_id);
+      }
+    }
+    if (!std::is_sorted(candidates.begin(), candidates.end())) {
+      std::sort(candidates.begin(), candidates.end());
+    }
+    // Score the candidates clause by clause, the clause that can add most
+    // first (MaxScore): once the rest cannot lift a candidate to the k-th
+    // best partial score of its rank, it is dropped, and later (usually
+    // stop-word) lists are galloped through for the few left.
+    struct Scored {
+      const Clause* clause;
+      float bound;  // The most the clause adds to a scene's score.
+    };
+    std::vector<Scored> scoring;
+    for (const Clause* clause_ptr : ordered) {
+      if (clause_ptr->excluded) continue;
+      float bound = 0;
+      for (const Expansion& expansion : expansions_of(*clause_ptr)[0]) {
+        const Postings& postings = postings_[expansion.stem];
+        bound = std::max(
+            bound, static_cast<float>(expansion.weight * Idf(expansion.stem)) *
+                       block_bound(postings.summary, clause_ptr->fields));
+      }
+      scoring.push_back({clause_ptr, bound});
+    }
+    std::stable_sort(
+        scoring.begin(), scoring.end(),
+        [](const Scored& a, const Scored& b) { return a.bound > b.bound; });
+    // Scenes ranked above every scene matching `fewest` clauses are fewer
+    // than `limit`; the others compete for the places left.
+    size_t above = 0;
+    for (uint32_t doc_id : candidates) {
+      if (s.doc[doc_id].matched > fewest) ++above;
+    }
+    std::vector<float> contenders;
+    for (size_t next = 0; next < scoring.size(); ++next) {
+      const Clause& clause = *scoring[next].clause;
+      const std::vector<Expansion>& expansions = expansions_of(clause)[0];
+      const bool several = expansions.size() > 1;
+      const uint32_t clause_epoch = several ? s.NextClause() : 0;
+      for (const Expansion& expansion : expansions) {
+        const Postings& postings = postings_[expansion.stem];
+        const float scale =
+            static_cast<float>(expansion.weight * Idf(expansion.stem));
+        auto score = [&](size_t i) {
+          const uint32_t doc_id = postings.docs[i];
+          const float tf =
+              saturated_tf(docs_[doc_id], &postings.field_tf[i * kFieldCount],
+                           clause.fields);
+          if (tf < 0) return;
+          const float value = scale * tf;
+          if (!several) {
+            s.doc[doc_id].score += value;
+          } else if (s.clause[doc_id].seen != clause_epoch) {
+            s.clause[doc_id] = {clause_epoch, value};
+            s.clause_touched.push_back(doc_id);
+          } else if (value > s.clause[doc_id].score) {
+            s.clause[doc_id].score = value;
+          }
+        };
+        const size_t size = postings.docs.size();
+        size_t i = 0;
+        if (candidates.size() * 8 < size) {
+          // Few candidates, a long list: gallop to each.
+          for (uint32_t doc_id : candidates) {
+            i = SkipTo(postings.docs, postings.heads, i, doc_id);
+            if (i == size) break;
+            if (postings.docs[i] == doc_id) score(i);
+          }
+        } else {
+          // Comparable sizes: merge the two ascending lists.
+          size_t c = 0;
+          while (i < size && c < candidates.size()) {
+            const uint32_t doc_id = postings.docs[i];
+            if (doc_id < candidates[c]) {
+              ++i;
+            } else if (doc_id > candidates[c]) {
+              ++c;
+            } else {
+              score(i);
+              ++i;
+              ++c;
+            }
+          }
+        }
+      }
+      if (several) {
+        for (uint32_t doc_id : s.clause_touched) {
+          s.doc[doc_id].score += s.clause[doc_id].score;
+        }
+      }
+      // The most the clauses still to come can add.
+      float rest = 0;
+      for (size_t later = next + 1; later < scoring.size(); ++later) {
+        rest += scoring[later].bound;
+      }
+      if (next + 1 == scoring.size() || candidates.size() <= limit) continue;
+      contenders.clear();
+      for (uint32_t doc_id : candidates) {
+        if (s.doc[doc_id].matched == fewest) {
+          contenders.push_back(s.doc[doc_id].score);
+        }
+      }
+      const size_t places = limit - above;  // >= 1, by the choice of fewest
+      if (contenders.size() <= places) continue;
+      std::nth_element(contenders.begin(), contenders.begin() + (places - 1),
+                       contenders.end(), std::greater<float>());
+      const float threshold = contenders[places - 1];
+      // Partial scores only grow, so `threshold` is at most the final k-th
+      // best; the margin covers rounding in the sums.
+      std::erase_if(candidates, [&](uint32_t doc_id) {
+        const Scratch::DocState& state = s.doc[doc_id];
+        return state.matched == fewest &&
+               1.0001f * (state.score + rest) < threshold;
+      });
+    }
+    for (const Clause* clause_ptr : ordered) {
+      if (clause_ptr->excluded) continue;
+      highlight_clauses.push_back(
+          {clause_ptr->fields, std::move(expansions_of(*clause_ptr))});
+    }
+    for (uint32_t doc_id : candidates) {
+      offer(doc_id, s.doc[doc_id].matched, s.doc[doc_id].score);
+    }
+    result.total_matches = total;
+    s.touched.clear();  // Ranked already: the general pass has nothing to do.
+  }
+
   for (const Clause* clause_ptr : ordered) {
-    if (single_stem) break;
+    if (single_stem || coordinated) break;
     const Clause& clause = *clause_ptr;
     const uint32_t clause_epoch = s.NextClause();
     const bool counts = ClauseCounts(clause);

@@ -206,17 +206,41 @@ TEST_F(SceneIndexTest, OrderIsDeterministic) {
 // ranking, and every match must still be counted, with tombstones too.
 TEST_F(SceneIndexTest, TopKIsThePrefixOfTheFullRanking) {
   const std::vector<std::string> queries = {
-      "the ",    "his ",       "love ",       "war ",       "the war ",
-      "it she ", "title:the ", "film:the ",   "red shoes ", "dan*",
-      "murder ", "-the love ", "\"the war\" "};
-  auto check = [&](absl::string_view label) {
+      "the ",
+      "his ",
+      "love ",
+      "war ",
+      "the war ",
+      "it she ",
+      "title:the ",
+      "film:the ",
+      "red shoes ",
+      "dan*",
+      "murder ",
+      "-the love ",
+      "\"the war\" ",
+      // Several words: counted first, then scored best clause first.
+      "love war murder ",
+      "two that was ",
+      "that drops her ",
+      "the his her with ",
+      "red shoes dance ballet ",
+      "title:love war ",
+      "dan* love ",
+      "lermontof ballet ",
+      "love war -murder ",
+      "film:red the dance ",
+  };
+  auto check = [&](absl::string_view label, const SearchFilter& filter) {
     for (const std::string& query : queries) {
       SearchOptions all;
+      all.filter = filter;
       all.max_results = 1000;
       const SearchResult full = Search(query, all);
       ASSERT_LE(full.total_matches, 1000) << query;
       for (int k : {1, 3, 10, 25}) {
         SearchOptions top;
+        top.filter = filter;
         top.max_results = k;
         const SearchResult result = Search(query, top);
         SCOPED_TRACE(absl::StrCat(label, " query=", query, " k=", k));
@@ -237,14 +261,47 @@ TEST_F(SceneIndexTest, TopKIsThePrefixOfTheFullRanking) {
           << label << " " << word;
     }
   };
-  check("fresh");
+  SearchFilter since_1950;
+  since_1950.year_min = 1950;
+  check("fresh", {});
+  check("fresh, filtered", since_1950);
   check_counts("fresh");
   // Tombstones inside blocks: every third film removed.
   for (size_t i = 0; i < small_->size(); i += 3) {
     index_->RemoveFilm((*small_)[i].name());
   }
-  check("after removals");
+  check("after removals", {});
+  check("after removals, filtered", since_1950);
   check_counts("after removals");
+}
+
+// Queries of several words take a path that counts matches before scoring
+// any; a phrase that matches nothing sends the same query down the general
+// path, which scores every posting. Both must rank alike. (A trailing space
+// keeps the last word from being taken as a prefix, as the phrase does.)
+TEST_F(SceneIndexTest, SeveralWordsRankAsTheGeneralPathDoes) {
+  for (const std::string query :
+       {"love war murder", "two that was", "that drops her",
+        "red shoes dance ballet", "title:love war", "dan* love",
+        "lermontof ballet", "love war -murder", "film:red the dance"}) {
+    for (int k : {3, 10, 100}) {
+      SearchOptions options;
+      options.max_results = k;
+      const SearchResult coordinated = Search(query + " ", options);
+      const SearchResult general = Search(query + " \"zzqxwv qqzxv\"", options);
+      SCOPED_TRACE(absl::StrCat("query=", query, " k=", k));
+      EXPECT_GT(coordinated.total_matches, 0);
+      EXPECT_EQ(coordinated.total_matches, general.total_matches);
+      EXPECT_EQ(Keys(coordinated), Keys(general));
+      for (size_t i = 0;
+           i < std::min(coordinated.hits.size(), general.hits.size()); ++i) {
+        EXPECT_NEAR(coordinated.hits[i].score, general.hits[i].score,
+                    1e-5 * general.hits[i].score);
+        EXPECT_EQ(coordinated.hits[i].matched_clauses,
+                  general.hits[i].matched_clauses);
+      }
+    }
+  }
 }
 
 }  // namespace
