@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "absl/types/span.h"
 #include "search-service/text/edit_distance.h"
+#include "search-service/text/fuzzy_trie.h"
 
 namespace reel::search {
 namespace {
@@ -237,10 +238,11 @@ class SceneIndex::Impl {
   std::vector<std::string> stems_;
   std::vector<Postings> postings_;
   // Surface terms (folded words) for prefix and typo matching: a sorted
-  // array (walked as a trie for typos) plus an ordered set of recent
+  // array (with a trie over it for typos) plus an ordered set of recent
   // additions, merged into the array once it holds kMaxPendingTerms.
   absl::flat_hash_map<std::string, uint32_t> surface_stem_;
   std::vector<std::string> dictionary_;
+  text::FuzzyTrie dictionary_trie_;  // Over dictionary_, for typos.
   absl::btree_set<std::string> pending_;
 
   std::vector<Doc> docs_;
@@ -286,6 +288,7 @@ void SceneIndex::Impl::MergePendingTerms() {
              pending_.end(), std::back_inserter(merged));
   dictionary_ = std::move(merged);
   pending_.clear();
+  dictionary_trie_ = text::FuzzyTrie(dictionary_);
 }
 
 void SceneIndex::Impl::UpsertFilm(const Film& film) {
@@ -468,7 +471,7 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
   if (term.max_typos > 0 && !surface_stem_.contains(term.folded) &&
       !stem_ids_.contains(term.stem)) {
     for (const text::FuzzyMatch& match :
-         text::FuzzyLookup(term.folded, term.max_typos, dictionary_)) {
+         dictionary_trie_.Lookup(term.folded, term.max_typos)) {
       if (match.distance == 0) continue;
       offer_surface(dictionary_[match.index],
                     std::pow(ranking.typo_penalty, match.distance));
@@ -1351,6 +1354,7 @@ IndexStats SceneIndex::Impl::stats() const {
   for (const std::string& term : dictionary_)
     bytes += 2 * (term.capacity() + 40);
   for (const std::string& term : pending_) bytes += 2 * (term.capacity() + 48);
+  bytes += dictionary_trie_.memory_bytes();
   bytes += docs_.capacity() * sizeof(Doc) + live_.capacity() +
            doc_stems_.capacity() * sizeof(uint32_t);
   for (const FilmInfo& info : films_) {

@@ -1,11 +1,12 @@
-// Sanity runs of the analyzer over real text: the films-small corpus and the
-// Red Shoes seed page.
+// Runs of the text layer over real text: the analyzer on the films-small
+// corpus and the Red Shoes seed page, and the typo trie on the corpus's words.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -13,6 +14,8 @@
 
 #include "nlohmann/json.hpp"
 #include "search-service/text/analyzer.h"
+#include "search-service/text/edit_distance.h"
+#include "search-service/text/fuzzy_trie.h"
 #include "search-service/text/utf8.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -106,6 +109,58 @@ TEST_F(CorpusTest, AnalyzesEverySceneOfFilmsSmall) {
   // 63,451 whitespace-separated words in the scenes alone.
   EXPECT_GT(tokens, 63000u);
   EXPECT_THAT(terms, Contains("lodocq"));
+}
+
+// The typo trie over a real dictionary (every folded word of films-small)
+// against a term-by-term check, for misspellings made by random edits.
+TEST_F(CorpusTest, TypoTrieAgreesWithTermByTermOnARealDictionary) {
+  std::ifstream in(reel::testing::SharedDataDir() +
+                   "/corpus/films-small.jsonl");
+  ASSERT_TRUE(in.good());
+  std::set<std::string> words;
+  std::string line;
+  while (std::getline(in, line)) {
+    const nlohmann::json film = nlohmann::json::parse(line);
+    for (const auto& scene : film["scenes"]) {
+      analyzer_->Analyze(scene["description"].get<std::string>(), &tokens_);
+      for (const Token& t : tokens_) words.insert(t.term);
+    }
+  }
+  const std::vector<std::string> dictionary(words.begin(), words.end());
+  ASSERT_GT(dictionary.size(), 9000u);
+  const FuzzyTrie trie(dictionary);
+  std::mt19937 rng(11);
+  int matched = 0;
+  for (int q = 0; q < 300; ++q) {
+    std::string query = dictionary[rng() % dictionary.size()];
+    // One or two random byte edits; ill-formed results are fine queries.
+    for (int edit = 1 + rng() % 2; edit > 0 && !query.empty(); --edit) {
+      const size_t at = rng() % query.size();
+      const char letter = static_cast<char>('a' + rng() % 26);
+      switch (rng() % 4) {
+        case 0:
+          query[at] = letter;
+          break;
+        case 1:
+          query.insert(query.begin() + at, letter);
+          break;
+        case 2:
+          query.erase(at, 1);
+          break;
+        default:
+          if (at + 1 < query.size()) std::swap(query[at], query[at + 1]);
+      }
+    }
+    const int k = MaxTyposFor(query);
+    std::vector<FuzzyMatch> expected;
+    for (size_t i = 0; i < dictionary.size(); ++i) {
+      const int d = FuzzyDistance(query, dictionary[i], k);
+      if (d >= 0) expected.push_back({i, d});
+    }
+    matched += expected.empty() ? 0 : 1;
+    ASSERT_EQ(trie.Lookup(query, k), expected) << "query=" << query;
+  }
+  EXPECT_GT(matched, 100);  // The check is not vacuous.
 }
 
 TEST_F(CorpusTest, AnalyzesTheRedShoesSeed) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "search-service/text/fuzzy_trie.h"
 #include "search-service/text/utf8.h"
 
 namespace reel::text {
@@ -125,34 +126,38 @@ TEST(EditDistanceTest, MaxTyposForCountsCodePoints) {
   EXPECT_EQ(MaxTyposFor("ballerína"), 2);
 }
 
-TEST(FuzzyLookupTest, FindsTyposInADictionary) {
+TEST(FuzzyTrieTest, FindsTyposInADictionary) {
   const std::vector<std::string> dict = {
       "balance", "ballerina", "ballet",    "ballets", "dance",
       "danced",  "dancer",    "lermontov", "lemon",   "vicky"};
-  EXPECT_THAT(FuzzyLookup("ballerna", 1, dict), ElementsAre(FuzzyMatch{1, 1}));
-  EXPECT_THAT(FuzzyLookup("lermontof", 2, dict), ElementsAre(FuzzyMatch{7, 1}));
-  EXPECT_THAT(FuzzyLookup("dacne", 1, dict), ElementsAre(FuzzyMatch{4, 1}));
+  EXPECT_THAT(FuzzyTrie(dict).Lookup("ballerna", 1),
+              ElementsAre(FuzzyMatch{1, 1}));
+  EXPECT_THAT(FuzzyTrie(dict).Lookup("lermontof", 2),
+              ElementsAre(FuzzyMatch{7, 1}));
+  EXPECT_THAT(FuzzyTrie(dict).Lookup("dacne", 1),
+              ElementsAre(FuzzyMatch{4, 1}));
   EXPECT_THAT(
-      FuzzyLookup("dance", 1, dict),
+      FuzzyTrie(dict).Lookup("dance", 1),
       ElementsAre(FuzzyMatch{4, 0}, FuzzyMatch{5, 1}, FuzzyMatch{6, 1}));
-  EXPECT_THAT(FuzzyLookup("ballet", 0, dict), ElementsAre(FuzzyMatch{2, 0}));
-  EXPECT_THAT(FuzzyLookup("xyz", 1, dict), IsEmpty());
-  EXPECT_THAT(FuzzyLookup("dance", 1, std::vector<std::string>{}), IsEmpty());
+  EXPECT_THAT(FuzzyTrie(dict).Lookup("ballet", 0),
+              ElementsAre(FuzzyMatch{2, 0}));
+  EXPECT_THAT(FuzzyTrie(dict).Lookup("xyz", 1), IsEmpty());
+  EXPECT_THAT(FuzzyTrie(std::vector<std::string>{}).Lookup("dance", 1),
+              IsEmpty());
   // Ill-formed dictionary terms are not supported but must not crash.
   const std::vector<std::string> bad = {"\xE2",
                                         "\xE2"
                                         "a",
                                         "\xE2\x80", "\xE2\x80\x99", "\xFF\xFF"};
-  EXPECT_THAT(FuzzyLookup("\xE2", 0, bad), Contains(FuzzyMatch{0, 0}));
-  // The callback form, over a dictionary that is not a vector of strings.
-  const char* const raw[] = {"ballerina", "ballet", "dance"};
-  EXPECT_THAT(
-      FuzzyLookup("balet", 1, 3,
-                  [&](size_t i) -> absl::string_view { return raw[i]; }),
-      ElementsAre(FuzzyMatch{1, 1}));
+  EXPECT_THAT(FuzzyTrie(bad).Lookup("\xE2", 0), Contains(FuzzyMatch{0, 0}));
+  // Duplicates each match, and an empty trie matches nothing.
+  const std::vector<std::string> twice = {"ballet", "ballet", "balm"};
+  EXPECT_THAT(FuzzyTrie(twice).Lookup("balet", 1),
+              ElementsAre(FuzzyMatch{0, 1}, FuzzyMatch{1, 1}));
+  EXPECT_THAT(FuzzyTrie().Lookup("", 3), IsEmpty());
 }
 
-// FuzzyLookup's first-letter rule, on the alphabet's pieces: the term starts
+// The first-letter rule, on the alphabet's pieces: the term starts
 // with the query's first piece, or with its first two swapped.
 bool FirstLetterRuleHolds(const std::vector<std::string>& query,
                           const std::vector<std::string>& term) {
@@ -161,7 +166,7 @@ bool FirstLetterRuleHolds(const std::vector<std::string>& query,
          term[1] == query[0];
 }
 
-TEST(FuzzyLookupTest, PrefixesOfTheFirstLetterRule) {
+TEST(FuzzyTrieTest, PrefixesOfTheFirstLetterRule) {
   EXPECT_THAT(FuzzyPrefixes("ballet"), ElementsAre("b", "ab"));
   EXPECT_THAT(FuzzyPrefixes("éa"), ElementsAre("é", "aé"));
   EXPECT_THAT(FuzzyPrefixes("llama"), ElementsAre("l"));
@@ -173,19 +178,20 @@ TEST(FuzzyLookupTest, PrefixesOfTheFirstLetterRule) {
   EXPECT_EQ(FuzzyDistance("ballet", "balloon", 1), -1);
 }
 
-TEST(FuzzyLookupTest, TheFirstLetterIsNotATypoUnlessSwapped) {
+TEST(FuzzyTrieTest, TheFirstLetterIsNotATypoUnlessSwapped) {
   const std::vector<std::string> dict = {"allerina", "ballerina", "cellerina",
                                          "vallerina"};
   // Each is one edit from "ballerina", but only a match that keeps its first
   // letter counts.
-  EXPECT_THAT(FuzzyLookup("ballerina", 1, dict), ElementsAre(FuzzyMatch{1, 0}));
+  EXPECT_THAT(FuzzyTrie(dict).Lookup("ballerina", 1),
+              ElementsAre(FuzzyMatch{1, 0}));
   // A swap of the first two letters is forgiven.
-  EXPECT_THAT(FuzzyLookup("abllerina", 1, dict),
+  EXPECT_THAT(FuzzyTrie(dict).Lookup("abllerina", 1),
               ElementsAre(FuzzyMatch{0, 1}, FuzzyMatch{1, 1}));
 }
 
 // Exhaustive comparison with brute force: results must be exact.
-TEST(FuzzyLookupTest, AgreesWithBruteForce) {
+TEST(FuzzyTrieTest, AgreesWithBruteForce) {
   std::mt19937 rng(5);
   // The query may hold ill-formed pieces ("\xE2\x80" and "\xE2" are
   // distinct); dictionary terms are well-formed, as Analyzer output is.
@@ -217,7 +223,7 @@ TEST(FuzzyLookupTest, AgreesWithBruteForce) {
         ASSERT_EQ(FuzzyDistance(query, dict[i], k), match ? d : -1)
             << "query=" << query << " term=" << dict[i] << " k=" << k;
       }
-      ASSERT_EQ(FuzzyLookup(query, k, dict), expected)
+      ASSERT_EQ(FuzzyTrie(dict).Lookup(query, k), expected)
           << "query=" << query << " k=" << k;
     }
   }
