@@ -117,7 +117,6 @@ class SceneIndex::Impl {
     dictionary_.shrink_to_fit();
     docs_.shrink_to_fit();
     live_.shrink_to_fit();
-    doc_stems_.shrink_to_fit();
     stems_.shrink_to_fit();
     films_.shrink_to_fit();
   }
@@ -178,7 +177,6 @@ class SceneIndex::Impl {
     uint32_t film;
     uint32_t ordinal;  // Scene order within the film.
     std::array<uint16_t, kFieldCount> length;
-    uint32_t stems_begin, stems_end;  // Range of doc_stems_.
   };
   struct FilmInfo {
     std::shared_ptr<const Film> film;
@@ -221,6 +219,8 @@ class SceneIndex::Impl {
                                    live_docs_);
   }
   uint32_t StemId(const text::Token& token);
+  // Appends the stem of each token of `text` (duplicates included).
+  void AppendStems(absl::string_view text, std::vector<uint32_t>* stems);
   void AddSurface(const std::string& surface, uint32_t stem);
   void MergePendingTerms();
   std::vector<Expansion> Expand(const QueryTerm& term,
@@ -230,6 +230,7 @@ class SceneIndex::Impl {
   std::shared_ptr<const text::Analyzer> analyzer_;
   struct BuildScratch {
     std::vector<text::Token> film_title, synopsis, tokens;
+    std::vector<uint32_t> film_stems, stems;
     std::vector<std::pair<uint32_t, uint32_t>> film_entries, scene_entries,
         entries;
   } scratch_;
@@ -247,9 +248,8 @@ class SceneIndex::Impl {
 
   std::vector<Doc> docs_;
   // Per doc, 1 while its film is indexed: a byte array the hot loops read
-  // instead of a field of the 28-byte Doc (a cache line per doc).
+  // instead of a field of the 20-byte Doc (a cache line per doc).
   std::vector<uint8_t> live_;
-  std::vector<uint32_t> doc_stems_;  // Distinct stems per document.
   std::vector<FilmInfo> films_;
   absl::flat_hash_map<std::string, uint32_t> film_ids_;  // Live films only.
   uint32_t live_docs_ = 0;
@@ -340,7 +340,7 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
   for (int ordinal = 0; ordinal < film.scenes_size(); ++ordinal) {
     const auto& scene = film.scenes(ordinal);
     const uint32_t doc_id = static_cast<uint32_t>(docs_.size());
-    Doc doc{film_index, static_cast<uint32_t>(ordinal), {}, 0, 0};
+    Doc doc{film_index, static_cast<uint32_t>(ordinal), {}};
     doc.length = film_doc.length;
     scene_entries.clear();
     analyzer_->AnalyzeUnstemmed(scene.title(), &tokens);
@@ -354,7 +354,6 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
     std::merge(scene_entries.begin(), scene_entries.end(), film_entries.begin(),
                film_entries.end(), std::back_inserter(entries));
     const ReferenceNorms reference = CurrentReferenceNorms();
-    doc.stems_begin = static_cast<uint32_t>(doc_stems_.size());
     for (size_t i = 0; i < entries.size();) {
       const uint32_t stem = entries[i].first;
       Postings& postings = postings_[stem];
@@ -397,9 +396,7 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
       }
       postings.starts.push_back(static_cast<uint32_t>(postings.occ.size()));
       ++postings.live_docs;
-      doc_stems_.push_back(stem);
     }
-    doc.stems_end = static_cast<uint32_t>(doc_stems_.size());
     for (int f = 0; f < kFieldCount; ++f) live_length_[f] += doc.length[f];
     docs_.push_back(doc);
     live_.push_back(1);
@@ -411,16 +408,39 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
   if (pending_.size() > kMaxPendingTerms) MergePendingTerms();
 }
 
+void SceneIndex::Impl::AppendStems(absl::string_view text,
+                                   std::vector<uint32_t>* stems) {
+  analyzer_->AnalyzeUnstemmed(text, &scratch_.tokens);
+  for (const text::Token& token : scratch_.tokens) {
+    stems->push_back(StemId(token));
+  }
+}
+
 void SceneIndex::Impl::RemoveFilm(absl::string_view name) {
   auto it = film_ids_.find(name);
   if (it == film_ids_.end()) return;
   FilmInfo& info = films_[it->second];
+  // Each scene's distinct stems leave their lists' live counts. They are
+  // found by analysing the kept texts again, as they were indexed, rather
+  // than kept per scene: removals are rare and the lists would cost 4 bytes
+  // per posting.
+  const Film& film = *info.film;
+  std::vector<uint32_t>& film_stems = scratch_.film_stems;
+  std::vector<uint32_t>& stems = scratch_.stems;
+  film_stems.clear();
+  AppendStems(film.title(), &film_stems);
+  AppendStems(film.synopsis(), &film_stems);
   for (uint32_t doc_id : info.docs) {
-    Doc& doc = docs_[doc_id];
+    const Doc& doc = docs_[doc_id];
+    const auto& scene = film.scenes(static_cast<int>(doc.ordinal));
+    stems.assign(film_stems.begin(), film_stems.end());
+    AppendStems(scene.title(), &stems);
+    AppendStems(scene.description(), &stems);
+    AppendStems(scene.context(), &stems);
+    std::sort(stems.begin(), stems.end());
+    stems.erase(std::unique(stems.begin(), stems.end()), stems.end());
+    for (uint32_t stem : stems) --postings_[stem].live_docs;
     live_[doc_id] = 0;
-    for (uint32_t i = doc.stems_begin; i < doc.stems_end; ++i) {
-      --postings_[doc_stems_[i]].live_docs;
-    }
     for (int f = 0; f < kFieldCount; ++f) live_length_[f] -= doc.length[f];
     --live_docs_;
   }
@@ -1355,8 +1375,7 @@ IndexStats SceneIndex::Impl::stats() const {
     bytes += 2 * (term.capacity() + 40);
   for (const std::string& term : pending_) bytes += 2 * (term.capacity() + 48);
   bytes += dictionary_trie_.memory_bytes();
-  bytes += docs_.capacity() * sizeof(Doc) + live_.capacity() +
-           doc_stems_.capacity() * sizeof(uint32_t);
+  bytes += docs_.capacity() * sizeof(Doc) + live_.capacity();
   for (const FilmInfo& info : films_) {
     if (info.live) bytes += static_cast<int64_t>(info.film->SpaceUsedLong());
   }
