@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "absl/types/span.h"
+#include "search-service/index/positions.h"
 #include "search-service/text/edit_distance.h"
 #include "search-service/text/fuzzy_trie.h"
 
@@ -19,15 +20,6 @@ namespace reel::search {
 namespace {
 
 using ::reel::catalog::v1::Film;
-
-// An occurrence packs the field into the top byte and the word position
-// into the low 24 bits, so sorting occurrences sorts by field, then position.
-constexpr uint32_t Occurrence(uint32_t field, uint32_t position) {
-  return (field << 24) | (position & 0xFFFFFF);
-}
-constexpr uint32_t OccurrenceField(uint32_t occurrence) {
-  return occurrence >> 24;
-}
 
 // Bit f set where field_tf[f] (one of kFieldCount bytes) is not zero: a
 // handful of word operations instead of a loop per posting.
@@ -108,8 +100,8 @@ class SceneIndex::Impl {
   void ShrinkToFit() {
     for (Postings& p : postings_) {
       p.docs.shrink_to_fit();
-      p.starts.shrink_to_fit();
-      p.occ.shrink_to_fit();
+      p.positions.shrink_to_fit();
+      p.position_starts.shrink_to_fit();
       p.field_tf.shrink_to_fit();
       p.blocks.shrink_to_fit();
       p.heads.shrink_to_fit();
@@ -141,12 +133,14 @@ class SceneIndex::Impl {
 
  private:
   struct Postings {
-    std::vector<uint32_t> docs;    // Ascending document ids.
-    std::vector<uint32_t> starts;  // starts[i]..starts[i+1] index `occ`.
-    std::vector<uint32_t> occ;     // Occurrences, sorted within a document.
+    std::vector<uint32_t> docs;  // Ascending document ids.
     // Per document, kFieldCount term frequencies (saturating at 255): term
     // scoring reads these instead of walking the occurrences.
     std::vector<uint8_t> field_tf;
+    // Per document, its occurrences (positions.h), and per kBlockSize
+    // documents, where the block's first one starts.
+    std::vector<uint8_t> positions;
+    std::vector<uint32_t> position_starts;
     uint32_t live_docs = 0;  // Document frequency among live docs.
     // Per kBlockSize postings, the most a document there can score: top-k
     // search skips (only counts) a block whose bound is below the k-th
@@ -234,7 +228,7 @@ class SceneIndex::Impl {
   std::shared_ptr<const text::Analyzer> analyzer_;
   struct BuildScratch {
     std::vector<text::Token> film_title, synopsis, tokens;
-    std::vector<uint32_t> film_stems, stems;
+    std::vector<uint32_t> film_stems, stems, occurrences;
     std::vector<uint64_t> film_entries, scene_entries, entries;
   } scratch_;
 
@@ -374,30 +368,30 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
       if (i + kPrefetchNear < entries.size()) {
         const Postings& near = postings_[entries[i + kPrefetchNear] >> 32];
         __builtin_prefetch(near.docs.data() + near.docs.size(), 1);
-        __builtin_prefetch(near.starts.data() + near.starts.size(), 1);
-        __builtin_prefetch(near.occ.data() + near.occ.size(), 1);
+        __builtin_prefetch(near.positions.data() + near.positions.size(), 1);
         __builtin_prefetch(near.field_tf.data() + near.field_tf.size(), 1);
       }
       Postings& postings = postings_[stem];
-      if (postings.starts.empty()) postings.starts.push_back(0);
+      if (postings.docs.size() % kBlockSize == 0) {
+        postings.blocks.push_back(Postings::EmptyBlock());
+        postings.heads.push_back(doc_id);
+        postings.position_starts.push_back(
+            static_cast<uint32_t>(postings.positions.size()));
+      }
       postings.docs.push_back(doc_id);
       std::array<uint8_t, kFieldCount> tf{};
+      std::vector<uint32_t>& occurrences = scratch_.occurrences;
+      occurrences.clear();
       for (; i < entries.size() && (entries[i] >> 32) == stem; ++i) {
         const uint32_t occurrence = static_cast<uint32_t>(entries[i]);
         // An alternate token can repeat a primary's stem at its position.
-        if (postings.occ.size() > postings.starts.back() &&
-            postings.occ.back() == occurrence) {
-          continue;
-        }
-        postings.occ.push_back(occurrence);
+        if (!occurrences.empty() && occurrences.back() == occurrence) continue;
+        occurrences.push_back(occurrence);
         uint8_t& count = tf[OccurrenceField(occurrence)];
-        if (count < 255) ++count;
+        if (count < kSaturatedTf) ++count;
       }
       postings.field_tf.insert(postings.field_tf.end(), tf.begin(), tf.end());
-      if ((postings.docs.size() - 1) % kBlockSize == 0) {
-        postings.blocks.push_back(Postings::EmptyBlock());
-        postings.heads.push_back(doc_id);
-      }
+      AppendPositions(occurrences, tf.data(), kFieldCount, &postings.positions);
       float reference_tf = 0;
       for (int f = 0; f < kFieldCount; ++f) {
         if (tf[f] == 0) continue;
@@ -417,7 +411,6 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
         block->max_reference_tf =
             std::max(block->max_reference_tf, reference_tf);
       }
-      postings.starts.push_back(static_cast<uint32_t>(postings.occ.size()));
       ++postings.live_docs;
     }
     for (int f = 0; f < kFieldCount; ++f) live_length_[f] += doc.length[f];
@@ -1197,53 +1190,82 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
       // A forward-only cursor per (term, expansion): candidates come in
       // ascending order from each driver expansion, so each postings list is
       // galloped through once per driver expansion, not searched per doc.
-      std::vector<std::vector<size_t>> cursors(expansions.size());
-      // Occurrences of term k in a document, across its expansions; empty
-      // if it has none. One expansion's are read in place (sorted already);
-      // several are merged into `buffer`.
+      // Each also remembers where in `positions` some posting of the current
+      // block starts, so reading postings in doc order decodes each list's
+      // bytes about once instead of from its block's start every time.
+      struct Cursor {
+        size_t i = 0;      // The posting SkipTo reached.
+        size_t known = 0;  // A posting whose offset is known...
+        size_t at = 0;     // ...and that offset.
+      };
+      std::vector<std::vector<Cursor>> cursors(expansions.size());
+      // Occurrences of term k in a document, across its expansions, decoded
+      // into `buffer` (sorted); empty if it has none.
+      // The fields of term k in a document, across its expansions (0 if it
+      // has none). Leaves each expansion's cursor at the document or past it.
+      auto fields_of = [&](size_t k, uint32_t doc_id) {
+        uint32_t fields = 0;
+        for (size_t e = 0; e < expansions[k].size(); ++e) {
+          const Postings& p = postings_[expansions[k][e].stem];
+          Cursor& cursor = cursors[k][e];
+          const size_t i = cursor.i = SkipTo(p.docs, p.heads, cursor.i, doc_id);
+          if (i < p.docs.size() && p.docs[i] == doc_id) {
+            fields |= NonZeroFields(&p.field_tf[i * kFieldCount]);
+          }
+        }
+        return fields;
+      };
+      // Occurrences of term k in the document fields_of(k) last looked at,
+      // decoded into `buffer` (sorted).
       auto occurrences =
           [&](size_t k, uint32_t doc_id,
               std::vector<uint32_t>* buffer) -> absl::Span<const uint32_t> {
-        absl::Span<const uint32_t> found;
         buffer->clear();
+        int found = 0;
         for (size_t e = 0; e < expansions[k].size(); ++e) {
           const Postings& p = postings_[expansions[k][e].stem];
-          size_t& i = cursors[k][e];
-          i = SkipTo(p.docs, p.heads, i, doc_id);
+          Cursor& cursor = cursors[k][e];
+          const size_t i = cursor.i;
           if (i == p.docs.size() || p.docs[i] != doc_id) continue;
-          const absl::Span<const uint32_t> here(p.occ.data() + p.starts[i],
-                                                p.starts[i + 1] - p.starts[i]);
-          if (found.empty() && buffer->empty()) {
-            found = here;
-          } else {
-            if (buffer->empty()) buffer->assign(found.begin(), found.end());
-            buffer->insert(buffer->end(), here.begin(), here.end());
+          // Skip to the posting from the known one if it is in this block
+          // and not past it, else from the block's start.
+          if (cursor.known > i || cursor.known / kBlockSize != i / kBlockSize) {
+            cursor.known = i - i % kBlockSize;
+            cursor.at = p.position_starts[i / kBlockSize];
           }
+          for (; cursor.known < i; ++cursor.known) {
+            cursor.at = SkipPositions(p.positions.data(), cursor.at);
+          }
+          cursor.at = DecodePositions(p.positions.data(), cursor.at,
+                                      &p.field_tf[i * kFieldCount], kFieldCount,
+                                      buffer);
+          ++cursor.known;
+          ++found;
         }
-        if (buffer->empty()) return found;
-        std::sort(buffer->begin(), buffer->end());
+        if (found > 1) std::sort(buffer->begin(), buffer->end());
         return *buffer;
       };
       std::vector<std::vector<uint32_t>> buffers(expansions.size());
       std::vector<absl::Span<const uint32_t>> occ(expansions.size());
       for (const Expansion& e : expansions[driver]) {
         for (size_t k = 0; k < expansions.size(); ++k) {
-          cursors[k].assign(expansions[k].size(), 0);
+          cursors[k].assign(expansions[k].size(), Cursor{});
         }
         const Postings& p = postings_[e.stem];
         for (uint32_t doc_id : p.docs) {
           if (!live_[doc_id] || s.clause[doc_id].seen == clause_epoch) continue;
           // The other terms first (most candidates fail there), the driver
-          // last.
-          bool all = true;
-          for (size_t k = 0; k < expansions.size() && all; ++k) {
-            if (k == driver) continue;
-            occ[k] = occurrences(k, doc_id, &buffers[k]);
-            all = !occ[k].empty();
+          // last; positions are decoded only once every term is in a field
+          // the phrase may match in.
+          uint32_t common = clause.fields;
+          for (size_t k = 0; k < expansions.size() && common != 0; ++k) {
+            if (k != driver) common &= fields_of(k, doc_id);
           }
-          if (!all) continue;
-          occ[driver] = occurrences(driver, doc_id, &buffers[driver]);
-          if (occ[driver].empty()) continue;
+          if (common != 0) common &= fields_of(driver, doc_id);
+          if (common == 0) continue;
+          for (size_t k = 0; k < expansions.size(); ++k) {
+            occ[k] = occurrences(k, doc_id, &buffers[k]);
+          }
           std::array<uint32_t, kFieldCount> tf{};
           bool any = false;
           for (uint32_t start : occ[0]) {
@@ -1387,11 +1409,11 @@ IndexStats SceneIndex::Impl::stats() const {
   stats.terms = static_cast<int64_t>(surface_stem_.size());
   int64_t bytes = 0;
   for (const Postings& p : postings_) {
-    bytes += (p.docs.capacity() + p.starts.capacity() + p.occ.capacity()) *
-                 sizeof(uint32_t) +
-             p.field_tf.capacity() +
-             p.blocks.capacity() * sizeof(Postings::Block) +
-             p.heads.capacity() * sizeof(uint32_t) + sizeof(Postings);
+    bytes +=
+        (p.docs.capacity() + p.position_starts.capacity()) * sizeof(uint32_t) +
+        p.field_tf.capacity() + p.positions.capacity() +
+        p.blocks.capacity() * sizeof(Postings::Block) +
+        p.heads.capacity() * sizeof(uint32_t) + sizeof(Postings);
   }
   for (const std::string& stem : stems_) bytes += stem.capacity() + 48;
   for (const std::string& term : dictionary_)

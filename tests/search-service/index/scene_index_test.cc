@@ -176,6 +176,22 @@ TEST_F(SceneIndexTest, EveryScenePhraseFindsItsScene) {
   EXPECT_GT(checked, 15);
 }
 
+// A word used more than 255 times in a field saturates its frequency; its
+// positions must still all be found.
+TEST_F(SceneIndexTest, PhrasesPastASaturatedFrequency) {
+  Film film = (*red_shoes_)[0];
+  std::string description;
+  for (int i = 0; i < 300; ++i) absl::StrAppend(&description, "dance ");
+  absl::StrAppend(&description, "zyzzyva spins and dance again");
+  film.mutable_scenes(0)->set_description(description);
+  index_->UpsertFilm(film);
+  EXPECT_THAT(Keys(Search("\"dance zyzzyva\"")),
+              ElementsAre("films/the-red-shoes#s1"));
+  EXPECT_THAT(Keys(Search("\"and dance again\"")),
+              ElementsAre("films/the-red-shoes#s1"));
+  EXPECT_EQ(Search("\"zyzzyva dance\"").total_matches, 0);
+}
+
 TEST_F(SceneIndexTest, UpsertReplacesAndRemoveDrops) {
   Film film = (*red_shoes_)[0];
   film.mutable_scenes(0)->set_description("A zyzzyva crawls across the stage.");
