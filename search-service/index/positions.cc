@@ -1,14 +1,22 @@
 #include "search-service/index/positions.h"
 
+#include <cstring>
+
 namespace reel::search {
 namespace {
 
-void AppendVarint(uint32_t value, std::vector<uint8_t>* out) {
+size_t VarintSize(uint32_t value) {
+  return 1 + (value >= (1u << 7)) + (value >= (1u << 14)) +
+         (value >= (1u << 21)) + (value >= (1u << 28));
+}
+
+// Writes `value` at *p and advances it.
+void PutVarint(uint32_t value, uint8_t** p) {
   while (value >= 0x80) {
-    out->push_back(static_cast<uint8_t>(value | 0x80));
+    *(*p)++ = static_cast<uint8_t>(value | 0x80);
     value >>= 7;
   }
-  out->push_back(static_cast<uint8_t>(value));
+  *(*p)++ = static_cast<uint8_t>(value);
 }
 
 uint32_t ReadVarint(const uint8_t* data, size_t* at) {
@@ -30,39 +38,45 @@ uint32_t FieldCount(const uint8_t* data, size_t* at, uint8_t tf) {
 
 void AppendPositions(absl::Span<const uint32_t> occurrences,
                      const uint8_t* field_tf, int field_count,
-                     std::vector<uint8_t>* out) {
-  // The body is written after a one-byte length, which grows in place in
-  // the rare case the body takes 128 bytes or more.
-  const size_t length_at = out->size();
-  out->push_back(0);
-  size_t next = 0;
-  for (int f = 0; f < field_count; ++f) {
-    if (field_tf[f] == 0) continue;
-    size_t end = next;
-    while (end < occurrences.size() &&
-           OccurrenceField(occurrences[end]) == static_cast<uint32_t>(f)) {
-      ++end;
+                     PositionBytes* out) {
+  (void)field_count;  // Occurrences name their fields.
+  const uint32_t* const values = occurrences.data();
+  const size_t n = occurrences.size();
+  // The body (per field, a saturated count, then the first position and
+  // the gaps) is written in place behind room for its length, in a worst
+  // case of 5 bytes a value (at most one count per occurrence), then moved
+  // up to the length and trimmed; a body under 128 bytes, nearly every
+  // one, has a one-byte length and moves nowhere.
+  constexpr size_t kLengthRoom = 5;
+  const size_t at = out->size();
+  out->resize(at + kLengthRoom + 2 * 5 * n);
+  uint8_t* const begin = out->data() + at + 1;
+  uint8_t* p = begin;
+  uint32_t field = ~0u;
+  uint32_t previous = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t position = OccurrencePosition(values[i]);
+    if (OccurrenceField(values[i]) != field) {
+      field = OccurrenceField(values[i]);
+      if (field_tf[field] == kSaturatedTf) {
+        size_t end = i;
+        while (end < n && OccurrenceField(values[end]) == field) ++end;
+        PutVarint(static_cast<uint32_t>(end - i), &p);
+      }
+      PutVarint(position, &p);
+    } else {
+      PutVarint(position - previous, &p);
     }
-    if (field_tf[f] == kSaturatedTf) {
-      AppendVarint(static_cast<uint32_t>(end - next), out);
-    }
-    uint32_t previous = 0;
-    for (size_t i = next; i < end; ++i) {
-      const uint32_t position = OccurrencePosition(occurrences[i]);
-      AppendVarint(i == next ? position : position - previous, out);
-      previous = position;
-    }
-    next = end;
+    previous = position;
   }
-  const size_t body = out->size() - length_at - 1;
-  if (body < 0x80) {
-    (*out)[length_at] = static_cast<uint8_t>(body);
-    return;
+  const uint32_t body = static_cast<uint32_t>(p - begin);
+  const size_t length_size = VarintSize(body);
+  if (length_size > 1) {
+    std::memmove(begin + length_size - 1, begin, body);
   }
-  std::vector<uint8_t> length;
-  AppendVarint(static_cast<uint32_t>(body), &length);
-  (*out)[length_at] = length[0];
-  out->insert(out->begin() + length_at + 1, length.begin() + 1, length.end());
+  uint8_t* length = out->data() + at;
+  PutVarint(body, &length);
+  out->resize(at + length_size + body);
 }
 
 size_t SkipPositions(const uint8_t* data, size_t at) {

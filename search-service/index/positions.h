@@ -17,6 +17,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -33,6 +35,30 @@ inline constexpr uint32_t OccurrencePosition(uint32_t occurrence) {
   return occurrence & 0xFFFFFF;
 }
 
+// Leaves new elements uninitialised instead of zeroing them: encoding
+// resizes to the worst case, writes, and trims, with no memset between.
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <typename U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+// The encoded positions of a list's postings, one after another.
+using PositionBytes = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
+
 // The term frequency that stands for "255 or more": the exact count is
 // stored with the positions.
 inline constexpr uint8_t kSaturatedTf = 255;
@@ -41,7 +67,7 @@ inline constexpr uint8_t kSaturatedTf = 255;
 // below `field_count`; `field_tf` its per-field counts, saturating at 255.
 void AppendPositions(absl::Span<const uint32_t> occurrences,
                      const uint8_t* field_tf, int field_count,
-                     std::vector<uint8_t>* out);
+                     PositionBytes* out);
 
 // The offset just past the posting that starts at `at`.
 size_t SkipPositions(const uint8_t* data, size_t at);

@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "search-service/index/positions.h"
 #include "search-service/text/edit_distance.h"
@@ -111,6 +112,7 @@ class SceneIndex::Impl {
     // need not also scan them one by one.
     MergePendingTerms();
     dictionary_.shrink_to_fit();
+    DictionaryTrie();  // Built now, not by the first search after a load.
     docs_.shrink_to_fit();
     live_.shrink_to_fit();
     stems_.shrink_to_fit();
@@ -139,7 +141,7 @@ class SceneIndex::Impl {
     std::vector<uint8_t> field_tf;
     // Per document, its occurrences (positions.h), and per kBlockSize
     // documents, where the block's first one starts.
-    std::vector<uint8_t> positions;
+    PositionBytes positions;
     std::vector<uint32_t> position_starts;
     uint32_t live_docs = 0;  // Document frequency among live docs.
     // Per kBlockSize postings, the most a document there can score: top-k
@@ -240,7 +242,20 @@ class SceneIndex::Impl {
   // additions, merged into the array once it holds kMaxPendingTerms.
   absl::flat_hash_map<std::string, uint32_t> surface_stem_;
   std::vector<std::string> dictionary_;
-  text::FuzzyTrie dictionary_trie_;  // Over dictionary_, for typos.
+  // The typo trie over dictionary_, built on first use after a merge
+  // (DictionaryTrie): a bulk load merges dozens of times before anyone
+  // searches. Readers (holding the caller's shared lock, so dictionary_
+  // does not change) build it under trie_mutex_; a merge drops it.
+  mutable absl::Mutex trie_mutex_;
+  mutable std::shared_ptr<const text::FuzzyTrie> dictionary_trie_
+      ABSL_GUARDED_BY(trie_mutex_);
+  std::shared_ptr<const text::FuzzyTrie> DictionaryTrie() const {
+    absl::MutexLock lock(&trie_mutex_);
+    if (dictionary_trie_ == nullptr) {
+      dictionary_trie_ = std::make_shared<const text::FuzzyTrie>(dictionary_);
+    }
+    return dictionary_trie_;
+  }
   absl::btree_set<std::string> pending_;
 
   std::vector<Doc> docs_;
@@ -285,7 +300,8 @@ void SceneIndex::Impl::MergePendingTerms() {
              pending_.end(), std::back_inserter(merged));
   dictionary_ = std::move(merged);
   pending_.clear();
-  dictionary_trie_ = text::FuzzyTrie(dictionary_);
+  absl::MutexLock lock(&trie_mutex_);
+  dictionary_trie_ = nullptr;
 }
 
 void SceneIndex::Impl::UpsertFilm(const Film& film) {
@@ -507,7 +523,7 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
   if (term.max_typos > 0 && !surface_stem_.contains(term.folded) &&
       !stem_ids_.contains(term.stem)) {
     for (const text::FuzzyMatch& match :
-         dictionary_trie_.Lookup(term.folded, term.max_typos)) {
+         DictionaryTrie()->Lookup(term.folded, term.max_typos)) {
       if (match.distance == 0) continue;
       offer_surface(dictionary_[match.index],
                     std::pow(ranking.typo_penalty, match.distance));
@@ -1419,7 +1435,7 @@ IndexStats SceneIndex::Impl::stats() const {
   for (const std::string& term : dictionary_)
     bytes += 2 * (term.capacity() + 40);
   for (const std::string& term : pending_) bytes += 2 * (term.capacity() + 48);
-  bytes += dictionary_trie_.memory_bytes();
+  bytes += DictionaryTrie()->memory_bytes();
   bytes += docs_.capacity() * sizeof(Doc) + live_.capacity();
   for (const FilmInfo& info : films_) {
     if (info.live) bytes += static_cast<int64_t>(info.film->SpaceUsedLong());

@@ -46,7 +46,7 @@ Posting RandomPosting(std::mt19937& rng) {
 TEST(PositionsTest, RandomPostingsRoundTrip) {
   std::mt19937 rng(7);
   std::vector<Posting> postings;
-  std::vector<uint8_t> bytes;
+  PositionBytes bytes;
   std::vector<size_t> starts;
   for (int i = 0; i < 2000; ++i) {
     postings.push_back(RandomPosting(rng));
@@ -75,7 +75,7 @@ TEST(PositionsTest, SmallPositionsTakeOneByteEach) {
   const std::vector<uint32_t> occurrences = {Occurrence(1, 3), Occurrence(1, 9),
                                              Occurrence(4, 100)};
   const std::array<uint8_t, kFields> tf = {0, 2, 0, 0, 1};
-  std::vector<uint8_t> bytes;
+  PositionBytes bytes;
   AppendPositions(occurrences, tf.data(), kFields, &bytes);
   // The length, then 3 and 9 - 3 in field 1, and 100 in field 4.
   EXPECT_THAT(bytes, ::testing::ElementsAre(3, 3, 6, 100));
