@@ -85,19 +85,29 @@ size_t SkipPositions(const uint8_t* data, size_t at) {
 }
 
 size_t DecodePositions(const uint8_t* data, size_t at, const uint8_t* field_tf,
-                       int field_count, std::vector<uint32_t>* out) {
-  ReadVarint(data, &at);  // The length, which only skipping needs.
-  for (int f = 0; f < field_count; ++f) {
+                       int field_count, uint32_t fields,
+                       std::vector<uint32_t>* out) {
+  const uint32_t length = ReadVarint(data, &at);
+  const size_t end = at + length;
+  for (int f = 0; f < field_count && (fields >> f) != 0; ++f) {
     if (field_tf[f] == 0) continue;
-    uint32_t position = 0;
     const uint32_t n = FieldCount(data, &at, field_tf[f]);
+    if ((fields & (1u << f)) == 0) {
+      // Not wanted: step over its varints, each ending at a byte < 0x80.
+      for (uint32_t i = 0; i < n; ++i) {
+        while (data[at] >= 0x80) ++at;
+        ++at;
+      }
+      continue;
+    }
+    uint32_t position = 0;
     for (uint32_t i = 0; i < n; ++i) {
       position =
           i == 0 ? ReadVarint(data, &at) : position + ReadVarint(data, &at);
       out->push_back(Occurrence(static_cast<uint32_t>(f), position));
     }
   }
-  return at;
+  return end;
 }
 
 }  // namespace reel::search

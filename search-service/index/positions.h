@@ -72,10 +72,11 @@ void AppendPositions(absl::Span<const uint32_t> occurrences,
 // The offset just past the posting that starts at `at`.
 size_t SkipPositions(const uint8_t* data, size_t at);
 
-// Appends the posting at `at` to *out as occurrences, ascending; returns
-// the offset just past it.
+// Appends the occurrences of the posting at `at` in `fields` (bit f set:
+// field f) to *out, ascending; returns the offset just past the posting.
 size_t DecodePositions(const uint8_t* data, size_t at, const uint8_t* field_tf,
-                       int field_count, std::vector<uint32_t>* out);
+                       int field_count, uint32_t fields,
+                       std::vector<uint32_t>* out);
 
 }  // namespace reel::search
 

@@ -1231,10 +1231,10 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
         }
         return fields;
       };
-      // Occurrences of term k in the document fields_of(k) last looked at,
-      // decoded into `buffer` (sorted).
+      // Occurrences of term k, in `fields`, in the document fields_of(k)
+      // last looked at, decoded into `buffer` (sorted).
       auto occurrences =
-          [&](size_t k, uint32_t doc_id,
+          [&](size_t k, uint32_t doc_id, uint32_t fields,
               std::vector<uint32_t>* buffer) -> absl::Span<const uint32_t> {
         buffer->clear();
         int found = 0;
@@ -1254,7 +1254,7 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
           }
           cursor.at = DecodePositions(p.positions.data(), cursor.at,
                                       &p.field_tf[i * kFieldCount], kFieldCount,
-                                      buffer);
+                                      fields, buffer);
           ++cursor.known;
           ++found;
         }
@@ -1280,7 +1280,7 @@ SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
           if (common != 0) common &= fields_of(driver, doc_id);
           if (common == 0) continue;
           for (size_t k = 0; k < expansions.size(); ++k) {
-            occ[k] = occurrences(k, doc_id, &buffers[k]);
+            occ[k] = occurrences(k, doc_id, common, &buffers[k]);
           }
           std::array<uint32_t, kFieldCount> tf{};
           bool any = false;

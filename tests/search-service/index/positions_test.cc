@@ -60,10 +60,22 @@ TEST(PositionsTest, RandomPostingsRoundTrip) {
     ASSERT_EQ(at, starts[i]) << i;
     std::vector<uint32_t> decoded = {42};  // Decoding appends.
     const size_t end = DecodePositions(bytes.data(), at, postings[i].tf.data(),
-                                       kFields, &decoded);
+                                       kFields, 0x1F, &decoded);
     decoded.erase(decoded.begin());
     EXPECT_EQ(decoded, postings[i].occurrences) << i;
     EXPECT_EQ(SkipPositions(bytes.data(), at), end) << i;
+    // Only some fields: the others' occurrences are stepped over.
+    const uint32_t fields = i % 31 + 1;
+    std::vector<uint32_t> some, wanted;
+    EXPECT_EQ(DecodePositions(bytes.data(), at, postings[i].tf.data(), kFields,
+                              fields, &some),
+              end);
+    for (uint32_t occurrence : postings[i].occurrences) {
+      if (fields & (1u << OccurrenceField(occurrence))) {
+        wanted.push_back(occurrence);
+      }
+    }
+    EXPECT_EQ(some, wanted) << i;
     at = end;
     for (uint8_t tf : postings[i].tf) saturated += tf == kSaturatedTf;
   }
