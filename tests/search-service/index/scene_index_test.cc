@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -190,6 +191,38 @@ TEST_F(SceneIndexTest, PhrasesPastASaturatedFrequency) {
   EXPECT_THAT(Keys(Search("\"and dance again\"")),
               ElementsAre("films/the-red-shoes#s1"));
   EXPECT_EQ(Search("\"zyzzyva dance\"").total_matches, 0);
+}
+
+// The typo trie is built by the first look-up after the dictionary
+// merges; concurrent searches (as the service runs them, under a shared
+// lock) must each get it whole. The fixture's index merged while loading.
+TEST_F(SceneIndexTest, ConcurrentTypoSearchesAfterAMergeAgree) {
+  const std::vector<std::string> queries = {"lermontof ", "balerina ", "shoos ",
+                                            "dacning "};
+  auto parse = [&](const std::string& query) {
+    auto parsed = ParseQuery(query, *analyzer_);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    return *parsed;
+  };
+  std::vector<std::vector<std::string>> results(8);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < results.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (const std::string& query : queries) {
+        const SearchResult result = index_->Search(parse(query), {});
+        for (const std::string& key : Keys(result)) results[t].push_back(key);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_THAT(results[0], ::testing::Contains("films/the-red-shoes#s1"));
+  for (const auto& result : results) EXPECT_EQ(result, results[0]);
+  // The same answers single-threaded, once the trie exists.
+  std::vector<std::string> again;
+  for (const std::string& query : queries) {
+    for (const std::string& key : Keys(Search(query))) again.push_back(key);
+  }
+  EXPECT_EQ(again, results[0]);
 }
 
 TEST_F(SceneIndexTest, UpsertReplacesAndRemoveDrops) {
