@@ -1,0 +1,245 @@
+// SceneIndex::Impl: the index's data and the operations on it. Internal to
+// the index library: scene_index.cc builds and maintains it, scene_search.cc
+// answers queries from it. Thread safety is SceneIndex's: one writer at a
+// time, or any number of concurrent readers.
+#ifndef REEL_SEARCH_SERVICE_INDEX_SCENE_INDEX_IMPL_H_
+#define REEL_SEARCH_SERVICE_INDEX_SCENE_INDEX_IMPL_H_
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "reel/catalog/v1/catalog.pb.h"
+#include "search-service/index/positions.h"
+#include "search-service/index/scene_index.h"
+#include "search-service/query/query.h"
+#include "search-service/text/analyzer.h"
+#include "search-service/text/fuzzy_trie.h"
+
+namespace reel::search {
+
+// Bit f set where field_tf[f] (one of kFieldCount bytes) is not zero: a
+// handful of word operations instead of a loop per posting.
+inline uint32_t NonZeroFields(const uint8_t* field_tf) {
+  static_assert(kFieldCount == 5);
+  uint64_t v = 0;
+  std::memcpy(&v, field_tf, kFieldCount);
+  constexpr uint64_t kLow = 0x7F7F7F7F7FULL;
+  constexpr uint64_t kHigh = 0x8080808080ULL;
+  // Per byte: bit 7 ends up set if any bit was (no carry crosses bytes).
+  const uint64_t nonzero = (((v & kLow) + kLow) | v) & kHigh;
+  return static_cast<uint32_t>(((nonzero >> 7) & 1) | ((nonzero >> 14) & 2) |
+                               ((nonzero >> 21) & 4) | ((nonzero >> 28) & 8) |
+                               ((nonzero >> 35) & 16));
+}
+
+// The ranking the tight block bounds are computed for (Postings::Block).
+inline const RankingOptions kDefaultRanking;
+
+// Postings per score-bound block (see Postings::Block).
+inline constexpr size_t kBlockSize = 16;
+
+// Genres and directors as filters compare them.
+inline std::string FoldForFilter(absl::string_view value) {
+  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
+}
+
+class SceneIndex::Impl {
+ public:
+  explicit Impl(std::shared_ptr<const text::Analyzer> analyzer)
+      : analyzer_(std::move(analyzer)) {}
+
+  void UpsertFilm(const reel::catalog::v1::Film& film);
+  void RemoveFilm(absl::string_view name);
+  SearchResult Search(const ParsedQuery& query,
+                      const SearchOptions& options) const;
+  IndexStats stats() const;
+  void ShrinkToFit() {
+    for (Postings& p : postings_) {
+      p.docs.shrink_to_fit();
+      p.positions.shrink_to_fit();
+      p.position_starts.shrink_to_fit();
+      p.field_tf.shrink_to_fit();
+      p.blocks.shrink_to_fit();
+      p.heads.shrink_to_fit();
+    }
+    postings_.shrink_to_fit();
+    // Recent words join the dictionary the typo walk searches, so queries
+    // need not also scan them one by one.
+    MergePendingTerms();
+    dictionary_.shrink_to_fit();
+    DictionaryTrie();  // Built now, not by the first search after a load.
+    docs_.shrink_to_fit();
+    live_.shrink_to_fit();
+    stems_.shrink_to_fit();
+    films_.shrink_to_fit();
+  }
+  double dead_fraction() const {
+    return docs_.empty() ? 0.0
+                         : 1.0 - static_cast<double>(live_docs_) / docs_.size();
+  }
+  const std::shared_ptr<const text::Analyzer>& analyzer() const {
+    return analyzer_;
+  }
+  std::vector<std::shared_ptr<const reel::catalog::v1::Film>> LiveFilms()
+      const {
+    std::vector<std::shared_ptr<const reel::catalog::v1::Film>> films;
+    for (const FilmInfo& info : films_) {
+      if (info.live) films.push_back(info.film);
+    }
+    return films;
+  }
+
+ private:
+  // One Search call's evaluation (scene_search.cc).
+  struct QueryRun;
+
+  struct Postings {
+    std::vector<uint32_t> docs;  // Ascending document ids.
+    // Per document, kFieldCount term frequencies (saturating at 255): term
+    // scoring reads these instead of walking the occurrences.
+    std::vector<uint8_t> field_tf;
+    // Per document, its occurrences (positions.h), and per kBlockSize
+    // documents, where the block's first one starts.
+    PositionBytes positions;
+    std::vector<uint32_t> position_starts;
+    uint32_t live_docs = 0;  // Document frequency among live docs.
+    // Per kBlockSize postings, the most a document there can score: top-k
+    // search skips (only counts) a block whose bound is below the k-th
+    // best score so far. Tombstones leave the bounds valid, if loose.
+    struct Block {
+      std::array<uint8_t, kFieldCount> max_tf{};
+      std::array<uint16_t, kFieldCount> min_length;  // Where tf > 0.
+      // A tighter bound for the default weights and b: the highest
+      // pseudo-frequency of a posting here, computed with the field averages
+      // of the moment it was added, and the smallest such average per field
+      // (rounded down; 0xFFFF where no posting has the field). If averages
+      // grew since, the bound scales by the largest growth (see Search).
+      float max_reference_tf = 0;
+      std::array<uint16_t, kFieldCount> min_average;
+    };
+    static Block EmptyBlock() {
+      Block block;
+      block.min_length.fill(0xFFFF);
+      block.min_average.fill(0xFFFF);
+      return block;
+    }
+    std::vector<Block> blocks;
+    // Every block's bounds folded into one (the largest counts and
+    // pseudo-frequency, the smallest lengths and averages): a bound for the
+    // whole list that costs one block_bound(), not one per block.
+    Block summary = EmptyBlock();
+    // The first doc of each block: SkipTo() finds a far doc among these
+    // (a few cache lines) before reading one block of `docs`.
+    std::vector<uint32_t> heads;
+  };
+  struct Doc {
+    uint32_t film;
+    uint32_t ordinal;  // Scene order within the film.
+    std::array<uint16_t, kFieldCount> length;
+  };
+  struct FilmInfo {
+    std::shared_ptr<const reel::catalog::v1::Film> film;
+    // NameKey(): ranking ties compare these before the names.
+    uint64_t name_key = 0;
+    std::vector<std::string> genres, directors;  // Folded for filters.
+    std::vector<uint32_t> docs;
+    bool live;
+  };
+  // A dictionary stem a query term matches, and how well.
+  struct Expansion {
+    uint32_t stem;
+    double weight;
+  };
+
+  // BM25F constants of the default ranking with the current field
+  // averages: what Postings::Block::max_reference_tf is computed with.
+  struct ReferenceNorms {
+    std::array<float, kFieldCount> weight, length_factor;
+    std::array<uint16_t, kFieldCount> floor_average;
+    float base_norm;
+  };
+  ReferenceNorms CurrentReferenceNorms() const {
+    ReferenceNorms norms;
+    for (int f = 0; f < kFieldCount; ++f) {
+      const double average = AverageLength(f);
+      norms.weight[f] = static_cast<float>(kDefaultRanking.field_weights[f]);
+      norms.length_factor[f] = static_cast<float>(kDefaultRanking.b / average);
+      norms.floor_average[f] =
+          static_cast<uint16_t>(std::min(65534.0, std::floor(average)));
+    }
+    norms.base_norm = static_cast<float>(1.0 - kDefaultRanking.b);
+    return norms;
+  }
+  // The live average length of a field, at least 1 (BM25F's avgdl).
+  double AverageLength(int field) const {
+    return live_docs_ == 0
+               ? 1.0
+               : std::max(1.0, static_cast<double>(live_length_[field]) /
+                                   live_docs_);
+  }
+  uint32_t StemId(const text::Token& token);
+  // Appends the stem of each token of `text` (duplicates included).
+  void AppendStems(absl::string_view text, std::vector<uint32_t>* stems);
+  void AddSurface(const std::string& surface, uint32_t stem);
+  void MergePendingTerms();
+  std::vector<Expansion> Expand(const QueryTerm& term,
+                                const RankingOptions& ranking) const;
+  double Idf(uint32_t stem) const;
+
+  std::shared_ptr<const text::Analyzer> analyzer_;
+  struct BuildScratch {
+    std::vector<text::Token> film_title, synopsis, tokens;
+    std::vector<uint32_t> film_stems, stems, occurrences;
+    std::vector<uint64_t> film_entries, scene_entries, entries;
+  } scratch_;
+
+  absl::flat_hash_map<std::string, uint32_t> stem_ids_;
+  std::vector<std::string> stems_;
+  std::vector<Postings> postings_;
+  // Surface terms (folded words) for prefix and typo matching: a sorted
+  // array (with a trie over it for typos) plus an ordered set of recent
+  // additions, merged into the array once it holds kMaxPendingTerms.
+  absl::flat_hash_map<std::string, uint32_t> surface_stem_;
+  std::vector<std::string> dictionary_;
+  // The typo trie over dictionary_, built on first use after a merge
+  // (DictionaryTrie): a bulk load merges dozens of times before anyone
+  // searches. Readers (holding the caller's shared lock, so dictionary_
+  // does not change) build it under trie_mutex_; a merge drops it.
+  mutable absl::Mutex trie_mutex_;
+  mutable std::shared_ptr<const text::FuzzyTrie> dictionary_trie_
+      ABSL_GUARDED_BY(trie_mutex_);
+  std::shared_ptr<const text::FuzzyTrie> DictionaryTrie() const {
+    absl::MutexLock lock(&trie_mutex_);
+    if (dictionary_trie_ == nullptr) {
+      dictionary_trie_ = std::make_shared<const text::FuzzyTrie>(dictionary_);
+    }
+    return dictionary_trie_;
+  }
+  absl::btree_set<std::string> pending_;
+
+  std::vector<Doc> docs_;
+  // Per doc, 1 while its film is indexed: a byte array the hot loops read
+  // instead of a field of the 20-byte Doc (a cache line per doc).
+  std::vector<uint8_t> live_;
+  std::vector<FilmInfo> films_;
+  absl::flat_hash_map<std::string, uint32_t> film_ids_;  // Live films only.
+  uint32_t live_docs_ = 0;
+  std::array<uint64_t, kFieldCount> live_length_{};
+};
+
+}  // namespace reel::search
+
+#endif  // REEL_SEARCH_SERVICE_INDEX_SCENE_INDEX_IMPL_H_

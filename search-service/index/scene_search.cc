@@ -1,0 +1,1035 @@
+// Answering queries from the index: term expansion (prefixes, typos) and
+// the three ways of ranking scenes, chosen per query (QueryRun).
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <functional>
+#include <numeric>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/types/span.h"
+#include "search-service/index/positions.h"
+#include "search-service/index/scene_index.h"
+#include "search-service/index/scene_index_impl.h"
+#include "search-service/text/edit_distance.h"
+#include "search-service/text/fuzzy_trie.h"
+
+namespace reel::search {
+
+using ::reel::catalog::v1::Film;
+
+namespace {
+
+// Per-thread scratch arrays indexed by document id, reset by epoch stamps so
+// a query costs O(postings touched), not O(documents).
+struct Scratch {
+  // Per document, what the query has found so far: one struct so a posting
+  // touches one cache line, not one per array.
+  struct DocState {
+    uint32_t seen;  // Query epoch the doc was touched in.
+    float score;
+    uint8_t matched;
+    uint8_t excluded;
+  };
+  struct ClauseState {
+    uint32_t seen;  // Clause epoch.
+    float score;
+  };
+  std::vector<DocState> doc;
+  std::vector<ClauseState> clause;
+  std::vector<uint32_t> touched;
+  std::vector<uint32_t> clause_touched;
+  std::vector<uint32_t> candidates;
+  std::vector<std::pair<float, uint32_t>> blocks;  // (score bound, block)
+  uint32_t epoch = 0;
+  uint32_t clause_epoch = 0;
+
+  void Prepare(size_t docs) {
+    if (doc.size() < docs) {
+      doc.resize(docs, DocState{0, 0, 0, 0});
+      clause.resize(docs, ClauseState{0, 0});
+    }
+    if (++epoch == 0) {  // Wrapped: clear stamps once every 4 billion queries.
+      for (DocState& state : doc) state.seen = 0;
+      epoch = 1;
+    }
+    touched.clear();
+  }
+  // The document's state in this query, zeroed (and the document listed in
+  // `touched`) the first time the query touches it.
+  DocState& Touch(uint32_t doc_id) {
+    DocState& state = doc[doc_id];
+    if (state.seen != epoch) {
+      state = {epoch, 0, 0, 0};
+      touched.push_back(doc_id);
+    }
+    return state;
+  }
+  uint32_t NextClause() {
+    if (++clause_epoch == 0) {
+      for (ClauseState& state : clause) state.seen = 0;
+      clause_epoch = 1;
+    }
+    clause_touched.clear();
+    return clause_epoch;
+  }
+};
+
+thread_local Scratch scratch;
+
+// The first index at or after `from` whose doc is >= target (docs.size() if
+// none). `heads` holds the first doc of every kBlockSize postings: a target
+// past the current block is found among the heads, then within its one
+// block, so a long jump touches few cache lines.
+size_t SkipTo(const std::vector<uint32_t>& docs,
+              const std::vector<uint32_t>& heads, size_t from,
+              uint32_t target) {
+  const size_t n = docs.size();
+  if (from >= n || docs[from] >= target) return from;
+  size_t block = from / kBlockSize;
+  const size_t block_end = std::min(n, (block + 1) * kBlockSize);
+  if (docs[block_end - 1] >= target) {  // Within this block: no heads read.
+    return std::lower_bound(docs.begin() + from, docs.begin() + block_end,
+                            target) -
+           docs.begin();
+  }
+  if (block + 1 < heads.size() && heads[block + 1] <= target) {
+    // The last block whose head is <= target, galloping from the next one
+    // (targets are usually near).
+    size_t below = block + 1;  // heads[below] <= target
+    size_t step = 1;
+    while (below + step < heads.size() && heads[below + step] <= target) {
+      below += step;
+      step *= 2;
+    }
+    const size_t limit = std::min(heads.size(), below + step);
+    block =
+        static_cast<size_t>(std::upper_bound(heads.begin() + below + 1,
+                                             heads.begin() + limit, target) -
+                            heads.begin()) -
+        1;
+    from = block * kBlockSize;
+  }
+  const size_t end = std::min(n, (block + 1) * kBlockSize);
+  return std::lower_bound(docs.begin() + from, docs.begin() + end, target) -
+         docs.begin();
+}
+
+// Whether a clause has a word that is not a stop word.
+bool ClauseCounts(const Clause& clause) {
+  for (const QueryTerm& term : clause.terms) {
+    if (!term.stop_word) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+double SceneIndex::Impl::Idf(uint32_t stem) const {
+  const double n = live_docs_;
+  const double df = postings_[stem].live_docs;
+  return std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+}
+
+std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
+    const QueryTerm& term, const RankingOptions& ranking) const {
+  absl::flat_hash_map<uint32_t, double> best;  // stem -> weight
+  auto offer = [&](uint32_t stem, double weight) {
+    auto [it, inserted] = best.try_emplace(stem, weight);
+    if (!inserted) it->second = std::max(it->second, weight);
+  };
+  if (auto it = stem_ids_.find(term.stem); it != stem_ids_.end()) {
+    offer(it->second, 1.0);
+  }
+  int expansions = 0;
+  auto offer_surface = [&](const std::string& surface, double weight) {
+    if (expansions >= ranking.max_expansions) return;
+    auto it = surface_stem_.find(surface);
+    if (it == surface_stem_.end()) return;
+    ++expansions;
+    offer(it->second, weight);
+  };
+  if (term.prefix) {
+    auto offer_prefixed = [&](auto begin, auto end) {
+      for (auto it = begin; it != end && absl::StartsWith(*it, term.folded);
+           ++it) {
+        offer_surface(*it, *it == term.folded ? 1.0 : ranking.prefix_penalty);
+      }
+    };
+    offer_prefixed(
+        std::lower_bound(dictionary_.begin(), dictionary_.end(), term.folded),
+        dictionary_.end());
+    offer_prefixed(pending_.lower_bound(term.folded), pending_.end());
+  }
+  // Typos are looked for only when the word, as typed, is not in the index
+  // (neither as a word nor by its stem): a real word is taken as meant, which
+  // keeps "shoes" from matching "shots" and saves the fuzzy walk.
+  if (term.max_typos > 0 && !surface_stem_.contains(term.folded) &&
+      !stem_ids_.contains(term.stem)) {
+    for (const text::FuzzyMatch& match :
+         DictionaryTrie()->Lookup(term.folded, term.max_typos)) {
+      if (match.distance == 0) continue;
+      offer_surface(dictionary_[match.index],
+                    std::pow(ranking.typo_penalty, match.distance));
+    }
+    // The recent words are few: check those the first-letter rule allows.
+    for (const std::string& prefix : text::FuzzyPrefixes(term.folded)) {
+      for (auto it = pending_.lower_bound(prefix);
+           it != pending_.end() && absl::StartsWith(*it, prefix); ++it) {
+        const int distance =
+            text::FuzzyDistance(term.folded, *it, term.max_typos);
+        if (distance > 0) {
+          offer_surface(*it, std::pow(ranking.typo_penalty, distance));
+        }
+      }
+    }
+  }
+  std::vector<Expansion> result;
+  result.reserve(best.size());
+  for (const auto& [stem, weight] : best) result.push_back({stem, weight});
+  std::sort(
+      result.begin(), result.end(),
+      [](const Expansion& a, const Expansion& b) { return a.stem < b.stem; });
+  return result;
+}
+
+// One Search call. Three paths share the scoring, filtering and ranking
+// below; the constructor picks one:
+// - one word with one stem (the commonest query) scores its postings
+//   straight into the top-k, best block first, skipping blocks that cannot
+//   reach it (ScoreSingleStem);
+// - several words without a phrase count every match first, then score
+//   only the scenes that can rank, best clause first (ScoreCoordinated);
+// - anything else, phrases included, scores clause by clause into per-scene
+//   totals and ranks those (ScoreGeneral, RankTouched).
+struct SceneIndex::Impl::QueryRun {
+  // Rank: more matched clauses first, then score, then film name, then
+  // scene order, so equal inputs always give the same order.
+  struct Ranked {
+    float score;
+    uint32_t matched;
+    uint32_t doc;
+  };
+  struct ByRank {
+    const QueryRun* run;
+    bool operator()(const Ranked& a, const Ranked& b) const {
+      return run->Better(a, b);
+    }
+  };
+  // What each positive clause matched, for highlighting.
+  struct HighlightClause {
+    uint8_t fields;
+    std::vector<std::vector<Expansion>> expansions;  // Per term.
+  };
+
+  QueryRun(const Impl& index, const ParsedQuery& query,
+           const SearchOptions& options);
+  SearchResult Run();
+
+  // Saturated BM25F pseudo-frequency of one posting restricted to
+  // `fields`, or a negative value when it has no occurrence there.
+  float SaturatedTf(const Doc& doc, const uint8_t* field_tf,
+                    uint32_t fields) const;
+  double Saturate(double tf) const { return tf * (k1 + 1) / (tf + k1); }
+  // The saturated pseudo-frequency no posting of the block can exceed.
+  float BlockBound(const Postings::Block& block, uint32_t fields) const;
+  static bool InFields(const uint8_t* field_tf, uint32_t fields) {
+    return (NonZeroFields(field_tf) & fields) != 0;
+  }
+  double PseudoFrequency(const Doc& doc,
+                         const std::array<uint32_t, kFieldCount>& tf) const;
+  // Whether the filters let the film's scenes through (decided once per
+  // film).
+  bool Allowed(uint32_t film_index);
+  bool Better(const Ranked& a, const Ranked& b) const;
+  // Counts a matching scene (filters passed) and keeps it if it ranks
+  // among the best `limit`.
+  void Offer(uint32_t doc_id, uint32_t matched, float score);
+  std::vector<std::vector<Expansion>>& ExpansionsOf(const Clause& clause) {
+    return clause_expansions[&clause - query.clauses.data()];
+  }
+
+  void ScoreSingleStem();
+  void ScoreCoordinated();
+  void ScoreGeneral();
+  // Keeps the scene's best value within the clause (a word's typo and
+  // prefix expansions, or a phrase's, do not add up).
+  void RecordBest(uint32_t clause_epoch, uint32_t doc_id, double value);
+  void ScorePhrase(const Clause& clause,
+                   const std::vector<std::vector<Expansion>>& expansions,
+                   uint32_t clause_epoch);
+  void RankTouched();
+  void CollectHits();
+
+  const Impl& index;
+  const ParsedQuery& query;
+  const SearchOptions& options;
+  const RankingOptions& ranking;
+  Scratch& s;
+  // BM25F per field: tf_f / ((1 - b) + b * length_f / average_f), weighted
+  // and summed, then saturated, with the per-field constants taken out of
+  // the loops.
+  std::array<double, kFieldCount> average{};
+  std::array<float, kFieldCount> length_factor, weight;
+  float base_norm;
+  float k1;
+  bool default_shape;
+  const SearchFilter& filter;
+  bool filtering;
+  absl::flat_hash_map<uint32_t, bool> film_allowed;
+  SearchResult result;
+  size_t limit;
+  std::vector<Ranked> heap;  // Worst of the best `limit` on top.
+  std::vector<HighlightClause> highlight_clauses;
+  int content_clauses;
+  // Content clauses first, so stop-word clauses can skip unmatched scenes.
+  std::vector<const Clause*> ordered;
+  // Dictionary stems per clause and term.
+  std::vector<std::vector<std::vector<Expansion>>> clause_expansions;
+  bool single_stem;
+  bool coordinated;
+};
+
+SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
+                                     const ParsedQuery& query,
+                                     const SearchOptions& options)
+    : index(index),
+      query(query),
+      options(options),
+      ranking(options.ranking),
+      s(scratch),
+      filter(options.filter) {
+  s.Prepare(index.docs_.size());
+  for (int f = 0; f < kFieldCount; ++f) {
+    average[f] = index.AverageLength(f);
+    length_factor[f] = static_cast<float>(ranking.b / average[f]);
+    weight[f] = static_cast<float>(ranking.field_weights[f]);
+  }
+  base_norm = static_cast<float>(1.0 - ranking.b);
+  k1 = static_cast<float>(ranking.k1);
+  default_shape = ranking.field_weights == kDefaultRanking.field_weights &&
+                  ranking.b == kDefaultRanking.b;
+  filtering = !filter.film_names.empty() || filter.year_min != 0 ||
+              filter.year_max != 0 || !filter.genres.empty() ||
+              !filter.directors.empty();
+  limit = static_cast<size_t>(std::max(0, options.max_results));
+  heap.reserve(limit + 1);
+  content_clauses = query.required_clause_count();
+  for (const Clause& clause : query.clauses) {
+    if (ClauseCounts(clause)) ordered.push_back(&clause);
+  }
+  for (const Clause& clause : query.clauses) {
+    if (!ClauseCounts(clause)) ordered.push_back(&clause);
+  }
+  for (const Clause& clause : query.clauses) {
+    auto& expansions = clause_expansions.emplace_back();
+    for (const QueryTerm& term : clause.terms) {
+      expansions.push_back(index.Expand(term, ranking));
+    }
+  }
+  // (A lone stop word, "then", counts as a match: nothing else could.)
+  single_stem = query.clauses.size() == 1 && !query.clauses[0].phrase &&
+                !query.clauses[0].excluded &&
+                ExpansionsOf(query.clauses[0])[0].size() == 1;
+  // Several words, no phrase: the ranking puts scenes matching more clauses
+  // first, so a first pass only counts (every match, for total_matches) and
+  // finds the fewest clauses a top-k scene can match; only scenes matching
+  // that many are scored, each list walked against them in doc order.
+  coordinated =
+      !single_stem && limit > 0 && query.clauses.size() > 1 &&
+      std::none_of(query.clauses.begin(), query.clauses.end(),
+                   [](const Clause& clause) { return clause.phrase; });
+}
+
+SearchResult SceneIndex::Impl::QueryRun::Run() {
+  if (single_stem) {
+    ScoreSingleStem();
+  } else if (coordinated) {
+    ScoreCoordinated();
+  } else {
+    ScoreGeneral();
+    RankTouched();
+  }
+  CollectHits();
+  return std::move(result);
+}
+
+float SceneIndex::Impl::QueryRun::SaturatedTf(const Doc& doc,
+                                              const uint8_t* field_tf,
+                                              uint32_t fields) const {
+  uint32_t matched = NonZeroFields(field_tf) & fields;
+  if (matched == 0) return -1.0f;
+  // The usual case of one matching field folds the two divisions into one.
+  if ((matched & (matched - 1)) == 0) {
+    const int only = std::countr_zero(matched);
+    const float weighted = weight[only] * field_tf[only];
+    const float norm = base_norm + length_factor[only] * doc.length[only];
+    return weighted * (k1 + 1) / (weighted + k1 * norm);
+  }
+  float total = 0;
+  for (; matched != 0; matched &= matched - 1) {
+    const int f = std::countr_zero(matched);
+    total += weight[f] * field_tf[f] /
+             (base_norm + length_factor[f] * doc.length[f]);
+  }
+  return total * (k1 + 1) / (total + k1);
+}
+
+float SceneIndex::Impl::QueryRun::BlockBound(const Postings::Block& block,
+                                             uint32_t fields) const {
+  float total = 0;
+  for (int f = 0; f < kFieldCount; ++f) {
+    if ((fields & (1u << f)) && block.max_tf[f] != 0) {
+      total += weight[f] * block.max_tf[f] /
+               (base_norm + length_factor[f] * block.min_length[f]);
+    }
+  }
+  if (default_shape) {
+    // Scores shrink as averages grow: only growth loosens the bound.
+    double growth = 1.0;
+    for (int f = 0; f < kFieldCount; ++f) {
+      if (block.min_average[f] != 0xFFFF) {
+        growth = std::max(growth, average[f] / block.min_average[f]);
+      }
+    }
+    total = std::min(
+        total, static_cast<float>(block.max_reference_tf * growth * 1.0001));
+  }
+  return total * (k1 + 1) / (total + k1);
+}
+
+double SceneIndex::Impl::QueryRun::PseudoFrequency(
+    const Doc& doc, const std::array<uint32_t, kFieldCount>& tf) const {
+  double total = 0;
+  for (int f = 0; f < kFieldCount; ++f) {
+    if (tf[f] == 0) continue;
+    total += weight[f] * tf[f] / (base_norm + length_factor[f] * doc.length[f]);
+  }
+  return total;
+}
+
+bool SceneIndex::Impl::QueryRun::Allowed(uint32_t film_index) {
+  if (!filtering) return true;
+  auto [it, inserted] = film_allowed.try_emplace(film_index, false);
+  if (!inserted) return it->second;
+  const FilmInfo& info = index.films_[film_index];
+  const Film& film = *info.film;
+  bool ok = true;
+  if (!filter.film_names.empty()) {
+    ok = std::find(filter.film_names.begin(), filter.film_names.end(),
+                   film.name()) != filter.film_names.end();
+  }
+  if (ok && filter.year_min != 0)
+    ok = film.year() != 0 && film.year() >= filter.year_min;
+  if (ok && filter.year_max != 0)
+    ok = film.year() != 0 && film.year() <= filter.year_max;
+  auto any_of = [](const std::vector<std::string>& wanted,
+                   const std::vector<std::string>& have) {
+    for (const std::string& w : wanted) {
+      if (std::find(have.begin(), have.end(), FoldForFilter(w)) != have.end())
+        return true;
+    }
+    return false;
+  };
+  if (ok && !filter.genres.empty()) ok = any_of(filter.genres, info.genres);
+  if (ok && !filter.directors.empty())
+    ok = any_of(filter.directors, info.directors);
+  it->second = ok;
+  return ok;
+}
+
+bool SceneIndex::Impl::QueryRun::Better(const Ranked& a,
+                                        const Ranked& b) const {
+  if (a.matched != b.matched) return a.matched > b.matched;
+  if (a.score != b.score) return a.score > b.score;
+  const Doc& da = index.docs_[a.doc];
+  const Doc& db = index.docs_[b.doc];
+  if (da.film != db.film) {
+    const FilmInfo& fa = index.films_[da.film];
+    const FilmInfo& fb = index.films_[db.film];
+    if (fa.name_key != fb.name_key && fa.name_key != 0 && fb.name_key != 0) {
+      return fa.name_key < fb.name_key;
+    }
+    return fa.film->name() < fb.film->name();
+  }
+  return da.ordinal < db.ordinal;
+}
+
+void SceneIndex::Impl::QueryRun::Offer(uint32_t doc_id, uint32_t matched,
+                                       float score) {
+  ++result.total_matches;
+  if (limit == 0) return;
+  const Ranked candidate{score, matched, doc_id};
+  if (heap.size() < limit) {
+    heap.push_back(candidate);
+    std::push_heap(heap.begin(), heap.end(), ByRank{this});
+  } else if (Better(candidate, heap.front())) {
+    std::pop_heap(heap.begin(), heap.end(), ByRank{this});
+    heap.back() = candidate;
+    std::push_heap(heap.begin(), heap.end(), ByRank{this});
+  }
+}
+
+void SceneIndex::Impl::QueryRun::ScoreSingleStem() {
+  const Clause& clause = query.clauses[0];
+  const Expansion& expansion = ExpansionsOf(clause)[0][0];
+  const Postings& postings = index.postings_[expansion.stem];
+  const float scale =
+      static_cast<float>(expansion.weight * index.Idf(expansion.stem));
+  const uint8_t matched = ClauseCounts(clause) ? 1 : 0;
+  const size_t size = postings.docs.size();
+  // Blocks are scored best bound first: the top-k fills with strong
+  // scenes early, and once no block left can beat its worst, the rest are
+  // only counted (total_matches stays exact). The order changes nothing
+  // else: ranking ties are broken by film and scene, not by visit order.
+  std::vector<std::pair<float, uint32_t>>& blocks = s.blocks;
+  blocks.clear();
+  for (uint32_t block = 0; block * kBlockSize < size; ++block) {
+    blocks.emplace_back(BlockBound(postings.blocks[block], clause.fields),
+                        block);
+  }
+  // A max-heap by bound: only the blocks that get scored are popped.
+  auto lower_bound_first = [](const auto& a, const auto& b) {
+    return a.first < b.first;
+  };
+  std::make_heap(blocks.begin(), blocks.end(), lower_bound_first);
+  auto remaining = blocks.end();
+  while (remaining != blocks.begin()) {
+    // The margin covers rounding.
+    if (limit == 0 ||
+        (heap.size() == limit &&
+         1.0001f * scale * blocks.front().first < heap.front().score)) {
+      break;
+    }
+    std::pop_heap(blocks.begin(), remaining, lower_bound_first);
+    --remaining;
+    const size_t begin = remaining->second * kBlockSize;
+    const size_t end = std::min(size, begin + kBlockSize);
+    for (size_t i = begin; i < end; ++i) {
+      const uint32_t doc_id = postings.docs[i];
+      if (!index.live_[doc_id]) continue;
+      const Doc& doc = index.docs_[doc_id];
+      const float tf =
+          SaturatedTf(doc, &postings.field_tf[i * kFieldCount], clause.fields);
+      if (tf < 0 || !Allowed(doc.film)) continue;
+      const float score = scale * tf;
+      // Most postings fall short of the k-th best: count them and go on.
+      if (limit > 0 && heap.size() == limit && score < heap.front().score) {
+        ++result.total_matches;
+        continue;
+      }
+      Offer(doc_id, matched, score);
+    }
+  }
+  // Every block left cannot beat the k-th best: count its matches only.
+  // Unscoped and unfiltered, every live posting is a match, and the list
+  // keeps that count.
+  if (clause.fields == kAllFields && !filtering) {
+    result.total_matches = postings.live_docs;
+    remaining = blocks.begin();
+  }
+  for (auto it = blocks.begin(); it != remaining; ++it) {
+    const size_t begin = it->second * kBlockSize;
+    const size_t end = std::min(size, begin + kBlockSize);
+    for (size_t i = begin; i < end; ++i) {
+      const uint32_t doc_id = postings.docs[i];
+      if (index.live_[doc_id] &&
+          InFields(&postings.field_tf[i * kFieldCount], clause.fields) &&
+          (!filtering || Allowed(index.docs_[doc_id].film))) {
+        ++result.total_matches;
+      }
+    }
+  }
+  highlight_clauses.push_back({clause.fields, std::move(ExpansionsOf(clause))});
+}
+
+void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
+  // Stop words make matches only in a query of nothing else.
+  const bool stop_words_match = content_clauses == 0;
+  for (const Clause* clause_ptr : ordered) {
+    const Clause& clause = *clause_ptr;
+    const bool counts = ClauseCounts(clause);
+    if (!clause.excluded && !counts && !stop_words_match) continue;
+    const std::vector<Expansion>& expansions = ExpansionsOf(clause)[0];
+    const bool several = expansions.size() > 1;
+    const uint32_t clause_epoch = several ? s.NextClause() : 0;
+    for (const Expansion& expansion : expansions) {
+      const Postings& postings = index.postings_[expansion.stem];
+      const size_t size = postings.docs.size();
+      for (size_t i = 0; i < size; ++i) {
+        const uint32_t doc_id = postings.docs[i];
+        if (!index.live_[doc_id]) continue;
+        if (clause.fields != kAllFields &&
+            !InFields(&postings.field_tf[i * kFieldCount], clause.fields)) {
+          continue;
+        }
+        if (several) {
+          if (s.clause[doc_id].seen == clause_epoch) continue;
+          s.clause[doc_id].seen = clause_epoch;
+        }
+        Scratch::DocState& state = s.Touch(doc_id);
+        if (clause.excluded) {
+          state.excluded = 1;
+        } else if (counts) {
+          ++state.matched;
+        }
+      }
+    }
+  }
+  // Matches per number of clauses matched.
+  std::vector<uint32_t> with_matched(query.clauses.size() + 1, 0);
+  const bool need_content = content_clauses > 0;
+  uint32_t total = 0;
+  for (uint32_t doc_id : s.touched) {
+    Scratch::DocState& state = s.doc[doc_id];
+    if (state.excluded || (need_content && state.matched == 0) ||
+        !Allowed(index.docs_[doc_id].film)) {
+      state.excluded = 1;  // Not a match: never a candidate.
+      continue;
+    }
+    ++total;
+    ++with_matched[state.matched];
+  }
+  // The fewest clauses matched among the best `limit` (all matches if
+  // there are fewer).
+  uint32_t fewest = 0;
+  for (uint32_t at_least = 0, m = with_matched.size(); m-- > 0;) {
+    at_least += with_matched[m];
+    fewest = m;
+    if (at_least >= limit) break;
+  }
+  std::vector<uint32_t>& candidates = s.candidates;
+  candidates.clear();
+  for (uint32_t doc_id : s.touched) {
+    Scratch::DocState& state = s.doc[doc_id];
+    if (!state.excluded && state.matched >= fewest) {
+      candidates.push_back(doc_id);
+    }
+  }
+  if (!std::is_sorted(candidates.begin(), candidates.end())) {
+    std::sort(candidates.begin(), candidates.end());
+  }
+  // Score the candidates clause by clause, the clause that can add most
+  // first (MaxScore): once the rest cannot lift a candidate to the k-th
+  // best partial score of its rank, it is dropped, and later (usually
+  // stop-word) lists are galloped through for the few left.
+  struct Scored {
+    const Clause* clause;
+    float bound;  // The most the clause adds to a scene's score.
+  };
+  std::vector<Scored> scoring;
+  for (const Clause* clause_ptr : ordered) {
+    if (clause_ptr->excluded) continue;
+    float bound = 0;
+    for (const Expansion& expansion : ExpansionsOf(*clause_ptr)[0]) {
+      const Postings& postings = index.postings_[expansion.stem];
+      bound = std::max(
+          bound,
+          static_cast<float>(expansion.weight * index.Idf(expansion.stem)) *
+              BlockBound(postings.summary, clause_ptr->fields));
+    }
+    scoring.push_back({clause_ptr, bound});
+  }
+  std::stable_sort(
+      scoring.begin(), scoring.end(),
+      [](const Scored& a, const Scored& b) { return a.bound > b.bound; });
+  // Scenes ranked above every scene matching `fewest` clauses are fewer
+  // than `limit`; the others compete for the places left.
+  size_t above = 0;
+  for (uint32_t doc_id : candidates) {
+    if (s.doc[doc_id].matched > fewest) ++above;
+  }
+  std::vector<float> contenders;
+  for (size_t next = 0; next < scoring.size(); ++next) {
+    const Clause& clause = *scoring[next].clause;
+    const std::vector<Expansion>& expansions = ExpansionsOf(clause)[0];
+    const bool several = expansions.size() > 1;
+    const uint32_t clause_epoch = several ? s.NextClause() : 0;
+    for (const Expansion& expansion : expansions) {
+      const Postings& postings = index.postings_[expansion.stem];
+      const float scale =
+          static_cast<float>(expansion.weight * index.Idf(expansion.stem));
+      auto score = [&](size_t i) {
+        const uint32_t doc_id = postings.docs[i];
+        const float tf =
+            SaturatedTf(index.docs_[doc_id],
+                        &postings.field_tf[i * kFieldCount], clause.fields);
+        if (tf < 0) return;
+        const float value = scale * tf;
+        if (!several) {
+          s.doc[doc_id].score += value;
+        } else if (s.clause[doc_id].seen != clause_epoch) {
+          s.clause[doc_id] = {clause_epoch, value};
+          s.clause_touched.push_back(doc_id);
+        } else if (value > s.clause[doc_id].score) {
+          s.clause[doc_id].score = value;
+        }
+      };
+      const size_t size = postings.docs.size();
+      size_t i = 0;
+      if (candidates.size() * 8 < size) {
+        // Few candidates, a long list: gallop to each.
+        for (uint32_t doc_id : candidates) {
+          i = SkipTo(postings.docs, postings.heads, i, doc_id);
+          if (i == size) break;
+          if (postings.docs[i] == doc_id) score(i);
+        }
+      } else {
+        // Comparable sizes: merge the two ascending lists.
+        size_t c = 0;
+        while (i < size && c < candidates.size()) {
+          const uint32_t doc_id = postings.docs[i];
+          if (doc_id < candidates[c]) {
+            ++i;
+          } else if (doc_id > candidates[c]) {
+            ++c;
+          } else {
+            score(i);
+            ++i;
+            ++c;
+          }
+        }
+      }
+    }
+    if (several) {
+      for (uint32_t doc_id : s.clause_touched) {
+        s.doc[doc_id].score += s.clause[doc_id].score;
+      }
+    }
+    // The most the clauses still to come can add.
+    float rest = 0;
+    for (size_t later = next + 1; later < scoring.size(); ++later) {
+      rest += scoring[later].bound;
+    }
+    if (next + 1 == scoring.size() || candidates.size() <= limit) continue;
+    contenders.clear();
+    for (uint32_t doc_id : candidates) {
+      if (s.doc[doc_id].matched == fewest) {
+        contenders.push_back(s.doc[doc_id].score);
+      }
+    }
+    const size_t places = limit - above;  // >= 1, by the choice of fewest
+    if (contenders.size() <= places) continue;
+    std::nth_element(contenders.begin(), contenders.begin() + (places - 1),
+                     contenders.end(), std::greater<float>());
+    const float threshold = contenders[places - 1];
+    // Partial scores only grow, so `threshold` is at most the final k-th
+    // best; the margin covers rounding in the sums.
+    std::erase_if(candidates, [&](uint32_t doc_id) {
+      const Scratch::DocState& state = s.doc[doc_id];
+      return state.matched == fewest &&
+             1.0001f * (state.score + rest) < threshold;
+    });
+  }
+  for (const Clause* clause_ptr : ordered) {
+    if (clause_ptr->excluded) continue;
+    highlight_clauses.push_back(
+        {clause_ptr->fields, std::move(ExpansionsOf(*clause_ptr))});
+  }
+  for (uint32_t doc_id : candidates) {
+    Offer(doc_id, s.doc[doc_id].matched, s.doc[doc_id].score);
+  }
+  result.total_matches = total;
+  s.touched.clear();  // Ranked already: the general pass has nothing to do.
+}
+
+void SceneIndex::Impl::QueryRun::RecordBest(uint32_t clause_epoch,
+                                            uint32_t doc_id, double value) {
+  if (s.clause[doc_id].seen != clause_epoch) {
+    s.clause[doc_id].seen = clause_epoch;
+    s.clause[doc_id].score = static_cast<float>(value);
+    s.clause_touched.push_back(doc_id);
+  } else if (value > s.clause[doc_id].score) {
+    s.clause[doc_id].score = static_cast<float>(value);
+  }
+}
+
+// Phrase: documents holding every term, whose positions line up within one
+// field. The rarest term drives the candidate walk.
+void SceneIndex::Impl::QueryRun::ScorePhrase(
+    const Clause& clause, const std::vector<std::vector<Expansion>>& expansions,
+    uint32_t clause_epoch) {
+  double idf_sum = 0;
+  std::vector<size_t> order(expansions.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto size_of = [&](size_t k) {
+    size_t total = 0;
+    for (const Expansion& e : expansions[k])
+      total += index.postings_[e.stem].docs.size();
+    return total;
+  };
+  for (size_t k = 0; k < expansions.size(); ++k) {
+    double best_idf = 0;
+    for (const Expansion& e : expansions[k])
+      best_idf = std::max(best_idf, index.Idf(e.stem));
+    idf_sum += best_idf;
+  }
+  const size_t driver = *std::min_element(
+      order.begin(), order.end(),
+      [&](size_t a, size_t b) { return size_of(a) < size_of(b); });
+  // A forward-only cursor per (term, expansion): candidates come in
+  // ascending order from each driver expansion, so each postings list is
+  // galloped through once per driver expansion, not searched per doc.
+  // Each also remembers where in `positions` some posting of the current
+  // block starts, so reading postings in doc order decodes each list's
+  // bytes about once instead of from its block's start every time.
+  struct Cursor {
+    size_t i = 0;      // The posting SkipTo reached.
+    size_t known = 0;  // A posting whose offset is known...
+    size_t at = 0;     // ...and that offset.
+  };
+  std::vector<std::vector<Cursor>> cursors(expansions.size());
+  // Occurrences of term k in a document, across its expansions, decoded
+  // into `buffer` (sorted); empty if it has none.
+  // The fields of term k in a document, across its expansions (0 if it
+  // has none). Leaves each expansion's cursor at the document or past it.
+  auto fields_of = [&](size_t k, uint32_t doc_id) {
+    uint32_t fields = 0;
+    for (size_t e = 0; e < expansions[k].size(); ++e) {
+      const Postings& p = index.postings_[expansions[k][e].stem];
+      Cursor& cursor = cursors[k][e];
+      const size_t i = cursor.i = SkipTo(p.docs, p.heads, cursor.i, doc_id);
+      if (i < p.docs.size() && p.docs[i] == doc_id) {
+        fields |= NonZeroFields(&p.field_tf[i * kFieldCount]);
+      }
+    }
+    return fields;
+  };
+  // Occurrences of term k, in `fields`, in the document fields_of(k)
+  // last looked at, decoded into `buffer` (sorted).
+  auto occurrences =
+      [&](size_t k, uint32_t doc_id, uint32_t fields,
+          std::vector<uint32_t>* buffer) -> absl::Span<const uint32_t> {
+    buffer->clear();
+    int found = 0;
+    for (size_t e = 0; e < expansions[k].size(); ++e) {
+      const Postings& p = index.postings_[expansions[k][e].stem];
+      Cursor& cursor = cursors[k][e];
+      const size_t i = cursor.i;
+      if (i == p.docs.size() || p.docs[i] != doc_id) continue;
+      // Skip to the posting from the known one if it is in this block
+      // and not past it, else from the block's start.
+      if (cursor.known > i || cursor.known / kBlockSize != i / kBlockSize) {
+        cursor.known = i - i % kBlockSize;
+        cursor.at = p.position_starts[i / kBlockSize];
+      }
+      for (; cursor.known < i; ++cursor.known) {
+        cursor.at = SkipPositions(p.positions.data(), cursor.at);
+      }
+      cursor.at = DecodePositions(p.positions.data(), cursor.at,
+                                  &p.field_tf[i * kFieldCount], kFieldCount,
+                                  fields, buffer);
+      ++cursor.known;
+      ++found;
+    }
+    if (found > 1) std::sort(buffer->begin(), buffer->end());
+    return *buffer;
+  };
+  std::vector<std::vector<uint32_t>> buffers(expansions.size());
+  std::vector<absl::Span<const uint32_t>> occ(expansions.size());
+  for (const Expansion& e : expansions[driver]) {
+    for (size_t k = 0; k < expansions.size(); ++k) {
+      cursors[k].assign(expansions[k].size(), Cursor{});
+    }
+    const Postings& p = index.postings_[e.stem];
+    for (uint32_t doc_id : p.docs) {
+      if (!index.live_[doc_id] || s.clause[doc_id].seen == clause_epoch)
+        continue;
+      // The other terms first (most candidates fail there), the driver
+      // last; positions are decoded only once every term is in a field
+      // the phrase may match in.
+      uint32_t common = clause.fields;
+      for (size_t k = 0; k < expansions.size() && common != 0; ++k) {
+        if (k != driver) common &= fields_of(k, doc_id);
+      }
+      if (common != 0) common &= fields_of(driver, doc_id);
+      if (common == 0) continue;
+      for (size_t k = 0; k < expansions.size(); ++k) {
+        occ[k] = occurrences(k, doc_id, common, &buffers[k]);
+      }
+      std::array<uint32_t, kFieldCount> tf{};
+      bool any = false;
+      for (uint32_t start : occ[0]) {
+        const uint32_t field = OccurrenceField(start);
+        if (!(clause.fields & (1u << field))) continue;
+        bool lined_up = true;
+        for (size_t k = 1; k < occ.size() && lined_up; ++k) {
+          lined_up = std::binary_search(occ[k].begin(), occ[k].end(),
+                                        start + static_cast<uint32_t>(k));
+        }
+        if (lined_up) {
+          ++tf[field];
+          any = true;
+        }
+      }
+      if (!any) continue;
+      RecordBest(clause_epoch, doc_id,
+                 idf_sum * Saturate(PseudoFrequency(index.docs_[doc_id], tf)));
+    }
+  }
+}
+
+// Clause by clause, each scene's score summed over clauses (a clause's
+// best expansion counting once), phrases checked by position.
+void SceneIndex::Impl::QueryRun::ScoreGeneral() {
+  for (const Clause* clause_ptr : ordered) {
+    const Clause& clause = *clause_ptr;
+    const uint32_t clause_epoch = s.NextClause();
+    const bool counts = ClauseCounts(clause);
+    std::vector<std::vector<Expansion>> expansions =
+        std::move(ExpansionsOf(clause));
+    // A word with one stem scores each scene once: add straight to the
+    // totals. Otherwise a scene keeps its best match within the clause
+    // (typo and prefix expansions of one word do not add up).
+    const bool direct = !clause.phrase && !clause.excluded &&
+                        expansions.size() == 1 && expansions[0].size() == 1;
+    auto record = [&](uint32_t doc_id, double value) {
+      if (direct) {
+        s.Touch(doc_id);
+        s.doc[doc_id].score += static_cast<float>(value);
+        if (counts) ++s.doc[doc_id].matched;
+        return;
+      }
+      RecordBest(clause_epoch, doc_id, value);
+    };
+
+    // A stop-word clause ("the") only adds to scenes that content clauses
+    // matched: on its own it does not make a match, and its postings are
+    // the longest of all.
+    const bool score_only = !counts && !clause.excluded && content_clauses > 0;
+    if (!clause.phrase) {
+      for (const Expansion& expansion : expansions[0]) {
+        const Postings& postings = index.postings_[expansion.stem];
+        const double scale = expansion.weight * index.Idf(expansion.stem);
+        auto score = [&](size_t i) {
+          if (!index.live_[postings.docs[i]]) return;
+          const Doc& doc = index.docs_[postings.docs[i]];
+          const float tf = SaturatedTf(doc, &postings.field_tf[i * kFieldCount],
+                                       clause.fields);
+          if (tf >= 0) record(postings.docs[i], scale * tf);
+        };
+        const size_t size = postings.docs.size();
+        if (score_only && s.touched.size() * 8 < size) {
+          // A stop word's list is long and the scenes it may add to are
+          // few: gallop to each of them instead of reading the whole list.
+          // `touched` is ascending within each clause's run of additions;
+          // a step back starts the gallop over.
+          size_t i = 0;
+          uint32_t previous = 0;
+          for (uint32_t doc_id : s.touched) {
+            if (doc_id < previous) i = 0;
+            previous = doc_id;
+            i = SkipTo(postings.docs, postings.heads, i, doc_id);
+            if (i < size && postings.docs[i] == doc_id) score(i);
+          }
+          continue;
+        }
+        for (size_t i = 0; i < size; ++i) {
+          if (score_only && s.doc[postings.docs[i]].seen != s.epoch) continue;
+          score(i);
+        }
+      }
+    } else {
+      ScorePhrase(clause, expansions, clause_epoch);
+    }
+
+    if (clause.excluded) {
+      for (uint32_t doc_id : s.clause_touched) {
+        s.Touch(doc_id);
+        s.doc[doc_id].excluded = 1;
+      }
+      continue;
+    }
+    highlight_clauses.push_back({clause.fields, std::move(expansions)});
+    for (uint32_t doc_id : s.clause_touched) {
+      s.Touch(doc_id);
+      s.doc[doc_id].score += s.clause[doc_id].score;
+      if (counts) ++s.doc[doc_id].matched;
+    }
+  }
+}
+
+// Ranks the scenes ScoreGeneral touched.
+void SceneIndex::Impl::QueryRun::RankTouched() {
+  // A scene must match a clause with content, not only stop words.
+  const bool need_content = query.required_clause_count() > 0;
+  for (uint32_t doc_id : s.touched) {  // Empty after the single-stem path.
+    if (s.doc[doc_id].excluded ||
+        (need_content && s.doc[doc_id].matched == 0) ||
+        !Allowed(index.docs_[doc_id].film)) {
+      continue;
+    }
+    const Ranked& worst = heap.empty() ? Ranked{} : heap.front();
+    if (heap.size() == limit && limit > 0 &&
+        (s.doc[doc_id].matched < worst.matched ||
+         (s.doc[doc_id].matched == worst.matched &&
+          s.doc[doc_id].score < worst.score))) {
+      ++result.total_matches;  // Short of the k-th best.
+      continue;
+    }
+    Offer(doc_id, s.doc[doc_id].matched, s.doc[doc_id].score);
+  }
+}
+
+void SceneIndex::Impl::QueryRun::CollectHits() {
+  std::sort(heap.begin(), heap.end(), ByRank{this});
+
+  result.hits.reserve(heap.size());
+  for (const Ranked& ranked : heap) {
+    const uint32_t doc_id = ranked.doc;
+    const Doc& doc = index.docs_[doc_id];
+    SceneHit& hit = result.hits.emplace_back();
+    hit.film = index.films_[doc.film].film;
+    hit.scene_index = static_cast<int>(doc.ordinal);
+    hit.score = ranked.score;
+    hit.matched_clauses = static_cast<int>(ranked.matched);
+    if (!options.collect_matched_stems) continue;
+    // Mark a term's looser matches (typos, prefixes) only where the scene
+    // lacks the word itself, so "shoes" does not light up "shots"; and mark
+    // a stem only in the fields that hold it, so the highlighter analyses
+    // no field in vain.
+    for (const HighlightClause& clause : highlight_clauses) {
+      for (const std::vector<Expansion>& term : clause.expansions) {
+        // Per expansion, the fields of this scene that hold it (bit mask).
+        std::vector<uint32_t> present(term.size(), 0);
+        bool has_exact = false;
+        for (size_t k = 0; k < term.size(); ++k) {
+          const Postings& postings = index.postings_[term[k].stem];
+          auto it = std::lower_bound(postings.docs.begin(), postings.docs.end(),
+                                     doc_id);
+          if (it == postings.docs.end() || *it != doc_id) continue;
+          const uint8_t* field_tf =
+              &postings.field_tf[(it - postings.docs.begin()) * kFieldCount];
+          for (int f = 0; f < kFieldCount; ++f) {
+            if (field_tf[f] != 0) present[k] |= 1u << f;
+          }
+          if (term[k].weight >= 1.0 && (present[k] & clause.fields) != 0) {
+            has_exact = true;
+          }
+        }
+        for (size_t k = 0; k < term.size(); ++k) {
+          if (has_exact && term[k].weight < 1.0) continue;
+          const uint32_t fields = present[k] & clause.fields;
+          for (int f = 0; f < kFieldCount; ++f) {
+            if (fields & (1u << f)) {
+              hit.matched_stems[f].push_back(index.stems_[term[k].stem]);
+            }
+          }
+        }
+      }
+    }
+    for (auto& stems : hit.matched_stems) {
+      std::sort(stems.begin(), stems.end());
+      stems.erase(std::unique(stems.begin(), stems.end()), stems.end());
+    }
+  }
+}
+
+SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
+                                      const SearchOptions& options) const {
+  return QueryRun(*this, query, options).Run();
+}
+
+}  // namespace reel::search
