@@ -447,10 +447,39 @@ class Tokenizer {
     impl_.Fold(scratch_, out);
   }
 
+  // Most words: ASCII letters only, ended by a character that neither
+  // continues nor joins them (not a digit, apostrophe, hyphen or anything
+  // non-ASCII), and no acronym ("U.S.", whose first letter a dot follows).
+  // Emits the word, the letters in lower case, without the segment
+  // bookkeeping of the general path, and returns its end; returns 0 if the
+  // word is not one of these (the general path decides it).
+  size_t ScanAsciiWord(size_t start) {
+    if (start + 1 < n_ && s_[start + 1] == '.') return 0;
+    size_t end = start + 1;
+    while (end < n_ && IsAsciiLetter(s_[end])) ++end;
+    if (end - start > Analyzer::kMaxTermBytes) return 0;
+    if (end < n_) {
+      const uint8_t after = s_[end];
+      if (after >= 0x80) return 0;
+      const uint8_t c = kAsciiClass[after];
+      if (c == kDigit || c == kApos || c == kHyphen) return 0;
+    }
+    Token& token = NewToken();
+    token.term.resize(end - start);
+    char* term = token.term.data();
+    for (size_t i = start; i < end; ++i) *term++ = kAsciiLower[s_[i]];
+    StemToken(&token);
+    token.position = position_++;
+    token.begin_byte = static_cast<uint32_t>(start);
+    token.end_byte = static_cast<uint32_t>(end);
+    return end;
+  }
+
   // Scans the word starting at `start` (a letter or digit) and emits its
   // tokens; returns the position after it.
   size_t ScanWord(size_t start) {
     if (IsAsciiLetter(s_[start])) {
+      if (const size_t end = ScanAsciiWord(start)) return end;
       if (const size_t end = TryAcronym(start)) return end;
     }
     segs_.clear();

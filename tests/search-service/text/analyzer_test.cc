@@ -178,6 +178,19 @@ TEST_F(AnalyzerTest, DottedAcronymsAreOneToken) {
               ElementsAre("mr", "j", "smith", "end", "next"));
 }
 
+// Plain ASCII words take a shorter path; whatever follows a word decides
+// whether it may, and the result must be what the general rules give.
+TEST_F(AnalyzerTest, AsciiWordsEndWhereTheGeneralRulesEndThem) {
+  EXPECT_THAT(
+      Describe("Ab. x,y caf\u00e9 word\u2019s abc123 Tea-Time a.m. End"),
+      ElementsAre("ab@0=Ab", "x@1=x", "y@2=y", "cafe@3=caf\u00e9",
+                  "word@4=word\u2019s", "abc123@5=abc123", "tea@6=Tea",
+                  "teatime@6+=Tea-Time", "time@7=Time", "am@8=a.m.",
+                  "end@9=End"));
+  EXPECT_THAT(Stems("Dancing, dancers; danced!"),
+              ElementsAre("danc", "dancer", "danc"));
+}
+
 TEST_F(AnalyzerTest, StemsWithPorter2) {
   EXPECT_THAT(Stems("dances dancing danced dance"),
               ElementsAre("danc", "danc", "danc", "danc"));
