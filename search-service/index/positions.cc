@@ -42,6 +42,20 @@ void AppendPositions(absl::Span<const uint32_t> occurrences,
   (void)field_count;  // Occurrences name their fields.
   const uint32_t* const values = occurrences.data();
   const size_t n = occurrences.size();
+  // Most postings are one occurrence early in its field: a length byte and
+  // one or two position bytes.
+  if (n == 1 && OccurrencePosition(values[0]) < (1u << 14)) {
+    const uint32_t position = OccurrencePosition(values[0]);
+    if (position < 0x80) {
+      out->push_back(1);
+      out->push_back(static_cast<uint8_t>(position));
+    } else {
+      out->push_back(2);
+      out->push_back(static_cast<uint8_t>(position | 0x80));
+      out->push_back(static_cast<uint8_t>(position >> 7));
+    }
+    return;
+  }
   // The body (per field, a saturated count, then the first position and
   // the gaps) is written in place behind room for its length, in a worst
   // case of 5 bytes a value (at most one count per occurrence), then moved
