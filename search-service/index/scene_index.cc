@@ -179,6 +179,7 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
       }
       Postings& postings = postings_[stem];
       if (postings.docs.size() % kBlockSize == 0) {
+        if (!postings.blocks.empty()) postings.FoldIntoSummary();
         postings.blocks.push_back(Postings::EmptyBlock());
         postings.heads.push_back(doc_id);
         postings.position_starts.push_back(
@@ -205,18 +206,15 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
             reference.weight[f] * tf[f] /
             (reference.base_norm + reference.length_factor[f] * doc.length[f]);
       }
-      for (Postings::Block* block :
-           {&postings.blocks.back(), &postings.summary}) {
-        for (int f = 0; f < kFieldCount; ++f) {
-          if (tf[f] == 0) continue;
-          block->max_tf[f] = std::max(block->max_tf[f], tf[f]);
-          block->min_length[f] = std::min(block->min_length[f], doc.length[f]);
-          block->min_average[f] =
-              std::min(block->min_average[f], reference.floor_average[f]);
-        }
-        block->max_reference_tf =
-            std::max(block->max_reference_tf, reference_tf);
+      Postings::Block& block = postings.blocks.back();
+      for (int f = 0; f < kFieldCount; ++f) {
+        if (tf[f] == 0) continue;
+        block.max_tf[f] = std::max(block.max_tf[f], tf[f]);
+        block.min_length[f] = std::min(block.min_length[f], doc.length[f]);
+        block.min_average[f] =
+            std::min(block.min_average[f], reference.floor_average[f]);
       }
+      block.max_reference_tf = std::max(block.max_reference_tf, reference_tf);
       ++postings.live_docs;
     }
     for (int f = 0; f < kFieldCount; ++f) live_length_[f] += doc.length[f];

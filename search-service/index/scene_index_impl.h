@@ -137,10 +137,23 @@ class SceneIndex::Impl {
       return block;
     }
     std::vector<Block> blocks;
-    // Every block's bounds folded into one (the largest counts and
-    // pseudo-frequency, the smallest lengths and averages): a bound for the
-    // whole list that costs one block_bound(), not one per block.
+    // The bounds of every block but the last (still filling) folded into
+    // one: the largest counts and pseudo-frequency, the smallest lengths and
+    // averages. With the last block's, a bound for the whole list at the
+    // cost of two block bounds, not one per block (see ListBound).
     Block summary = EmptyBlock();
+    void FoldIntoSummary() {
+      const Block& last = blocks.back();
+      for (int f = 0; f < kFieldCount; ++f) {
+        summary.max_tf[f] = std::max(summary.max_tf[f], last.max_tf[f]);
+        summary.min_length[f] =
+            std::min(summary.min_length[f], last.min_length[f]);
+        summary.min_average[f] =
+            std::min(summary.min_average[f], last.min_average[f]);
+      }
+      summary.max_reference_tf =
+          std::max(summary.max_reference_tf, last.max_reference_tf);
+    }
     // The first doc of each block: SkipTo() finds a far doc among these
     // (a few cache lines) before reading one block of `docs`.
     std::vector<uint32_t> heads;

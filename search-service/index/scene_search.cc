@@ -235,6 +235,12 @@ struct SceneIndex::Impl::QueryRun {
   double Saturate(double tf) const { return tf * (k1 + 1) / (tf + k1); }
   // The saturated pseudo-frequency no posting of the block can exceed.
   float BlockBound(const Postings::Block& block, uint32_t fields) const;
+  // The same for the whole list (Postings::summary and the last block).
+  float ListBound(const Postings& postings, uint32_t fields) const {
+    if (postings.blocks.empty()) return 0;
+    return std::max(BlockBound(postings.summary, fields),
+                    BlockBound(postings.blocks.back(), fields));
+  }
   static bool InFields(const uint8_t* field_tf, uint32_t fields) {
     return (NonZeroFields(field_tf) & fields) != 0;
   }
@@ -625,10 +631,9 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
     float bound = 0;
     for (const Expansion& expansion : ExpansionsOf(*clause_ptr)[0]) {
       const Postings& postings = index.postings_[expansion.stem];
-      bound = std::max(
-          bound,
-          static_cast<float>(expansion.weight * index.Idf(expansion.stem)) *
-              BlockBound(postings.summary, clause_ptr->fields));
+      bound = std::max(bound, static_cast<float>(expansion.weight *
+                                                 index.Idf(expansion.stem)) *
+                                  ListBound(postings, clause_ptr->fields));
     }
     scoring.push_back({clause_ptr, bound});
   }
