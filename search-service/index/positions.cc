@@ -37,9 +37,7 @@ uint32_t FieldCount(const uint8_t* data, size_t* at, uint8_t tf) {
 }  // namespace
 
 void AppendPositions(absl::Span<const uint32_t> occurrences,
-                     const uint8_t* field_tf, int field_count,
-                     PositionBytes* out) {
-  (void)field_count;  // Occurrences name their fields.
+                     const uint8_t* field_tf, PositionBytes* out) {
   const uint32_t* const values = occurrences.data();
   const size_t n = occurrences.size();
   // Most postings are one occurrence early in its field: a length byte and

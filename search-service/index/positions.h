@@ -63,11 +63,11 @@ using PositionBytes = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
 // stored with the positions.
 inline constexpr uint8_t kSaturatedTf = 255;
 
-// Appends one posting: `occurrences` ascending, without duplicates, fields
-// below `field_count`; `field_tf` its per-field counts, saturating at 255.
+// Appends one posting: `occurrences` ascending, without duplicates;
+// `field_tf` its per-field counts (indexed by the occurrences' fields),
+// saturating at 255.
 void AppendPositions(absl::Span<const uint32_t> occurrences,
-                     const uint8_t* field_tf, int field_count,
-                     PositionBytes* out);
+                     const uint8_t* field_tf, PositionBytes* out);
 
 // The offset just past the posting that starts at `at`.
 size_t SkipPositions(const uint8_t* data, size_t at);

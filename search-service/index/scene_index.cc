@@ -198,7 +198,7 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
         if (count < kSaturatedTf) ++count;
       }
       postings.field_tf.insert(postings.field_tf.end(), tf.begin(), tf.end());
-      AppendPositions(occurrences, tf.data(), kFieldCount, &postings.positions);
+      AppendPositions(occurrences, tf.data(), &postings.positions);
       float reference_tf = 0;
       for (int f = 0; f < kFieldCount; ++f) {
         if (tf[f] == 0) continue;

@@ -52,7 +52,7 @@ TEST(PositionsTest, RandomPostingsRoundTrip) {
     postings.push_back(RandomPosting(rng));
     starts.push_back(bytes.size());
     AppendPositions(postings.back().occurrences, postings.back().tf.data(),
-                    kFields, &bytes);
+                    &bytes);
   }
   int saturated = 0;
   size_t at = 0;
@@ -88,7 +88,7 @@ TEST(PositionsTest, SmallPositionsTakeOneByteEach) {
                                              Occurrence(4, 100)};
   const std::array<uint8_t, kFields> tf = {0, 2, 0, 0, 1};
   PositionBytes bytes;
-  AppendPositions(occurrences, tf.data(), kFields, &bytes);
+  AppendPositions(occurrences, tf.data(), &bytes);
   // The length, then 3 and 9 - 3 in field 1, and 100 in field 4.
   EXPECT_THAT(bytes, ::testing::ElementsAre(3, 3, 6, 100));
 }
