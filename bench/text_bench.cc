@@ -17,6 +17,7 @@
 #include "nlohmann/json.hpp"
 #include "search-service/text/analyzer.h"
 #include "search-service/text/edit_distance.h"
+#include "search-service/text/fuzzy_trie.h"
 #include "search-service/text/utf8.h"
 
 namespace reel::text {
@@ -134,10 +135,11 @@ std::vector<std::string> TypoQueries(size_t count) {
 void BM_FuzzyLookup(benchmark::State& state) {
   const auto& dict = Dictionary();
   const auto queries = TypoQueries(1000);
+  const FuzzyTrie trie(dict);
   const int k = static_cast<int>(state.range(0));
   size_t i = 0, matches = 0;
   for (auto _ : state) {
-    matches += FuzzyLookup(queries[i++ % queries.size()], k, dict).size();
+    matches += trie.Lookup(queries[i++ % queries.size()], k).size();
   }
   state.counters["dict_terms"] = dict.size();
   state.counters["matches/query"] =
