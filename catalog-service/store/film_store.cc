@@ -9,10 +9,13 @@
 #include <spdlog/spdlog.h>
 #include <zlib.h>
 
+#include <filesystem>
 #include <optional>
+#include <system_error>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "catalog-service/model/film_name.h"
@@ -327,6 +330,21 @@ absl::StatusOr<std::unique_ptr<FilmStore>> FilmStore::Open(
   if (options.path.empty()) {
     return absl::InvalidArgumentError("data directory: is required");
   }
+  // Films are private data: a directory the catalog creates is for its user
+  // alone (files inside follow the process umask; main() sets 077).
+  std::error_code error;
+  if (!std::filesystem::exists(options.path, error)) {
+    std::filesystem::create_directories(options.path, error);
+    if (!error) {
+      std::filesystem::permissions(
+          options.path, std::filesystem::perms::owner_all,
+          std::filesystem::perm_options::replace, error);
+    }
+    if (error) {
+      return absl::UnavailableError(absl::StrCat(
+          "data dir ", options.path, " cannot be created: ", error.message()));
+    }
+  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -343,10 +361,18 @@ absl::StatusOr<std::unique_ptr<FilmStore>> FilmStore::Open(
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
+  const rocksdb::Status open_status = rocksdb::DB::Open(
+      db_options, options.path, descriptors, &handles, &raw_db);
+  // RocksDB reports a held lock as a raw I/O error; say what it means.
+  if (open_status.IsIOError() &&
+      (absl::StrContains(open_status.ToString(), "While lock file") ||
+       absl::StrContains(open_status.ToString(), "lock hold by"))) {
+    return absl::UnavailableError(absl::StrCat(
+        "data dir ", options.path, " is in use by another process (lock file ",
+        (std::filesystem::path(options.path) / "LOCK").string(), ")"));
+  }
   REEL_RETURN_IF_ERROR(FromRocksDbStatus(
-      rocksdb::DB::Open(db_options, options.path, descriptors, &handles,
-                        &raw_db),
-      absl::StrCat("opening catalog database at ", options.path)));
+      open_status, absl::StrCat("opening catalog database at ", options.path)));
   std::unique_ptr<rocksdb::DB> db(raw_db);
 
   auto close = [&](absl::Status status) {
@@ -362,8 +388,14 @@ absl::StatusOr<std::unique_ptr<FilmStore>> FilmStore::Open(
 
   spdlog::info("catalog database open at {}: revision {}, history from {}",
                options.path, *revision, *compacted + 1);
-  return std::unique_ptr<FilmStore>(new FilmStore(
+  std::unique_ptr<FilmStore> store(new FilmStore(
       options, std::move(db), std::move(handles), *revision, *compacted));
+  // Maintenance also runs at open: a catalog restarted more often than the
+  // maintenance interval would otherwise never trim its change log.
+  if (absl::Status status = store->RunMaintenance(); !status.ok()) {
+    spdlog::warn("catalog maintenance at open failed: {}", status.ToString());
+  }
+  return store;
 }
 
 FilmStore::FilmStore(FilmStoreOptions options, std::unique_ptr<rocksdb::DB> db,
@@ -384,11 +416,11 @@ FilmStore::FilmStore(FilmStoreOptions options, std::unique_ptr<rocksdb::DB> db,
 
 FilmStore::~FilmStore() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     stopping_ = true;
   }
-  commit_wakeup_.notify_all();
-  maintenance_wakeup_.notify_all();
+  commit_wakeup_.SignalAll();
+  maintenance_wakeup_.SignalAll();
   if (commit_thread_.joinable()) commit_thread_.join();
   if (maintenance_thread_.joinable()) maintenance_thread_.join();
   for (auto* handle : families_) db_->DestroyColumnFamilyHandle(handle);
@@ -398,7 +430,7 @@ FilmStore::~FilmStore() {
 }
 
 void FilmStore::SetCommitListener(std::function<void(int64_t)> listener) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   commit_listener_ = std::move(listener);
 }
 
@@ -626,7 +658,7 @@ void FilmStore::DeleteAsync(absl::string_view film_id,
             std::move(done));
 }
 
-absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> FilmStore::Import(
+std::vector<FilmStore::Operation> FilmStore::ImportOperations(
     std::vector<ImportItem> items, bool replace_existing) {
   std::vector<Operation> ops(items.size());
   absl::flat_hash_set<absl::string_view> ids;
@@ -638,6 +670,13 @@ absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> FilmStore::Import(
     ClearOutputOnlyFields(&ops[i].film);
     ops[i].replace_existing = replace_existing;
   }
+  return ops;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> FilmStore::Import(
+    std::vector<ImportItem> items, bool replace_existing) {
+  std::vector<Operation> ops =
+      ImportOperations(std::move(items), replace_existing);
   REEL_RETURN_IF_ERROR(Write(&ops));
   std::vector<absl::StatusOr<WriteResult>> results;
   results.reserve(ops.size());
@@ -645,28 +684,52 @@ absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> FilmStore::Import(
   return results;
 }
 
+void FilmStore::ImportAsync(std::vector<ImportItem> items,
+                            bool replace_existing, ImportCallback done) {
+  // Owns the operations until the committing thread hands them back.
+  struct Pending {
+    Writer writer;
+    std::vector<Operation> operations;
+  };
+  auto* pending = new Pending;
+  pending->operations = ImportOperations(std::move(items), replace_existing);
+  pending->writer.operations = &pending->operations;
+  pending->writer.done = [pending,
+                          done = std::move(done)](absl::Status status) mutable {
+    std::unique_ptr<Pending> owned(pending);
+    if (!status.ok()) {
+      done(std::move(status));
+      return;
+    }
+    std::vector<absl::StatusOr<WriteResult>> results;
+    results.reserve(owned->operations.size());
+    for (Operation& op : owned->operations) {
+      results.push_back(std::move(op.result));
+    }
+    done(std::move(results));
+  };
+  Submit(&pending->writer);
+}
+
 absl::Status FilmStore::Write(std::vector<Operation>* operations) {
   // Unless it commits the write itself, the caller sleeps here until the
   // thread committing it is done.
   struct Waiter {
-    std::mutex mutex;
-    std::condition_variable wakeup;
-    bool done = false;
-    absl::Status status;
+    absl::Mutex mutex;
+    bool done ABSL_GUARDED_BY(mutex) = false;
+    absl::Status status ABSL_GUARDED_BY(mutex);
   } waiter;
   Writer writer;
   writer.operations = operations;
   writer.done = [&waiter](absl::Status status) {
-    std::lock_guard<std::mutex> lock(waiter.mutex);
+    // Set under the lock: the waiter may be gone as soon as it is released.
+    absl::MutexLock lock(&waiter.mutex);
     waiter.status = std::move(status);
     waiter.done = true;
-    // Notified under the lock: the waiter (and its condition variable) may
-    // be gone as soon as the lock is released.
-    waiter.wakeup.notify_one();
   };
   Submit(&writer);
-  std::unique_lock<std::mutex> lock(waiter.mutex);
-  waiter.wakeup.wait(lock, [&waiter] { return waiter.done; });
+  absl::MutexLock lock(&waiter.mutex);
+  waiter.mutex.Await(absl::Condition(&waiter.done));
   return waiter.status;
 }
 
@@ -692,38 +755,42 @@ void FilmStore::SubmitOne(Operation operation, WriteCallback done) {
 }
 
 void FilmStore::Submit(Writer* writer) {
-  std::unique_lock<std::mutex> lock(mutex_);
+  mutex_.Lock();
   if (stopping_) {
-    lock.unlock();
+    mutex_.Unlock();
     auto done = std::move(writer->done);
     done(absl::UnavailableError("the catalog store is closing"));
     return;
   }
   writers_.push_back(writer);
   // Busy: the committer takes this write with the next group.
-  if (committing_) return;
+  if (committing_) {
+    mutex_.Unlock();
+    return;
+  }
   // Idle: commit on this thread, as a lone writer would, rather than pay a
   // hand-off to the commit thread and back. Writers arriving meanwhile
   // queue; the commit thread takes them over, so this caller only ever
   // waits for one group.
-  CommitNextGroup(lock);
-  if (!writers_.empty()) commit_wakeup_.notify_one();
+  CommitNextGroup();
+  if (!writers_.empty()) commit_wakeup_.Signal();
+  mutex_.Unlock();
 }
 
 void FilmStore::CommitLoop() {
-  std::unique_lock<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   while (true) {
-    commit_wakeup_.wait(lock, [this] {
-      return (!writers_.empty() && !committing_) ||
-             (stopping_ && writers_.empty());
-    });
+    while (!((!writers_.empty() && !committing_) ||
+             (stopping_ && writers_.empty()))) {
+      commit_wakeup_.Wait(&mutex_);
+    }
     // Stopping drains the queue first: every queued write is completed.
     if (writers_.empty()) return;
-    CommitNextGroup(lock);
+    CommitNextGroup();
   }
 }
 
-void FilmStore::CommitNextGroup(std::unique_lock<std::mutex>& lock) {
+void FilmStore::CommitNextGroup() {
   committing_ = true;
   std::vector<Writer*> group;
   size_t group_operations = 0;
@@ -737,7 +804,7 @@ void FilmStore::CommitNextGroup(std::unique_lock<std::mutex>& lock) {
     group_operations += writer->operations->size();
     writers_.pop_front();
   }
-  lock.unlock();
+  mutex_.Unlock();
   const absl::Status status = CommitGroup(group);
   committed_groups_.fetch_add(1, std::memory_order_relaxed);
   committed_writes_.fetch_add(group.size(), std::memory_order_relaxed);
@@ -746,7 +813,7 @@ void FilmStore::CommitNextGroup(std::unique_lock<std::mutex>& lock) {
     auto done = std::move(writer->done);
     done(status);  // May destroy *writer.
   }
-  lock.lock();
+  mutex_.Lock();
   committing_ = false;
 }
 
@@ -778,7 +845,7 @@ absl::Status FilmStore::CommitGroup(const std::vector<Writer*>& group) {
 }
 
 absl::Status FilmStore::RunMaintenance() {
-  std::lock_guard<std::mutex> maintenance_lock(maintenance_mutex_);
+  absl::MutexLock maintenance_lock(&maintenance_mutex_);
   rocksdb::WriteBatch batch;
   const int64_t target = revision() - options_.change_retention_revisions;
   const int64_t floor = compacted_through();
@@ -814,16 +881,15 @@ absl::Status FilmStore::RunMaintenance() {
 }
 
 void FilmStore::MaintenanceLoop() {
-  std::unique_lock<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   while (!stopping_) {
-    maintenance_wakeup_.wait_for(
-        lock, absl::ToChronoMilliseconds(options_.maintenance_interval));
+    maintenance_wakeup_.WaitWithTimeout(&mutex_, options_.maintenance_interval);
     if (stopping_) break;
-    lock.unlock();
+    mutex_.Unlock();
     if (absl::Status status = RunMaintenance(); !status.ok()) {
       spdlog::warn("catalog maintenance failed: {}", status.ToString());
     }
-    lock.lock();
+    mutex_.Lock();
   }
 }
 

@@ -34,20 +34,20 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "catalog-service/model/film_update.h"
 #include "reel/catalog/v1/catalog.pb.h"
@@ -96,6 +96,10 @@ struct ImportItem {
 // (before the call returns) or the commit thread. Keep it cheap and never
 // call a blocking FilmStore write from it (that would wait for itself).
 using WriteCallback = absl::AnyInvocable<void(absl::StatusOr<WriteResult>)>;
+// Completes an asynchronous import, like WriteCallback: one outcome per item,
+// or a non-OK status when nothing was written.
+using ImportCallback = absl::AnyInvocable<void(
+    absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>>)>;
 
 // Group commit counters since the store was opened.
 struct CommitStats {
@@ -108,9 +112,11 @@ class FilmSnapshot;
 
 class FilmStore {
  public:
-  // Opens (or creates) the database and recovers the revision counter.
-  // UNAVAILABLE when the directory is locked by another process or
-  // unreadable; DATA_LOSS when RocksDB finds corruption.
+  // Opens (or creates, mode 0700) the database, recovers the revision
+  // counter and runs maintenance once. UNAVAILABLE when the directory is
+  // locked by another process ("data dir X is in use by another process
+  // (lock file X/LOCK)") or unreadable; DATA_LOSS when RocksDB finds
+  // corruption.
   static absl::StatusOr<std::unique_ptr<FilmStore>> Open(
       const FilmStoreOptions& options);
 
@@ -195,6 +201,10 @@ class FilmStore {
   // others are written. A non-OK return means nothing was written.
   absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>> Import(
       std::vector<ImportItem> items, bool replace_existing);
+  // The same import with a callback, as CreateAsync is to Create: `done`
+  // gets what Import would have returned, possibly before this returns.
+  void ImportAsync(std::vector<ImportItem> items, bool replace_existing,
+                   ImportCallback done);
 
   // Called after every commit with the newest revision, from the commit
   // thread, in revision order, before the group's writes are completed. Keep
@@ -202,7 +212,8 @@ class FilmStore {
   void SetCommitListener(std::function<void(int64_t revision)> listener);
 
   // Removes change history beyond the retention and expired request ids.
-  // Runs periodically on its own unless maintenance_interval is zero.
+  // Runs once at Open (so a store restarted more often than the interval
+  // still trims), then periodically unless maintenance_interval is zero.
   absl::Status RunMaintenance();
 
   // How many groups, writes and operations have been committed; writes ÷
@@ -224,6 +235,8 @@ class FilmStore {
             std::vector<rocksdb::ColumnFamilyHandle*> families,
             int64_t revision, int64_t compacted_through);
 
+  static std::vector<Operation> ImportOperations(std::vector<ImportItem> items,
+                                                 bool replace_existing);
   // Queues `operations`, waits until a group commit has applied them, and
   // returns their outcomes (same order). Non-OK: nothing was written.
   absl::Status Write(std::vector<Operation>* operations);
@@ -232,9 +245,9 @@ class FilmStore {
   // will. writer->done (which hands the Writer back) runs once committed.
   void Submit(Writer* writer);
   // Takes the group at the head of the queue, commits it and completes its
-  // writers. Called with `lock` (on mutex_) held and committing_ false;
-  // releases the lock meanwhile.
-  void CommitNextGroup(std::unique_lock<std::mutex>& lock);
+  // writers. Called with mutex_ held and committing_ false; releases it
+  // meanwhile.
+  void CommitNextGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Queues one operation and calls `done` with its outcome when committed.
   void SubmitOne(Operation operation, WriteCallback done);
   // Commits `group` (the queue's head): checks preconditions in order, builds
@@ -256,21 +269,23 @@ class FilmStore {
   std::atomic<int64_t> revision_;
   std::atomic<int64_t> compacted_through_;
 
-  std::mutex mutex_;
-  std::deque<Writer*> writers_;  // GUARDED_BY(mutex_); front commits next.
+  absl::Mutex mutex_;
+  // Front commits next.
+  std::deque<Writer*> writers_ ABSL_GUARDED_BY(mutex_);
   // A group is being committed (by the commit thread or a caller). One at a
   // time: that is what keeps revisions in queue order.
-  bool committing_ = false;  // GUARDED_BY(mutex_)
+  bool committing_ ABSL_GUARDED_BY(mutex_) = false;
+  // Set under mutex_ before any write; read by the committing thread.
   std::function<void(int64_t)> commit_listener_;
-  bool stopping_ = false;                  // GUARDED_BY(mutex_)
-  std::condition_variable commit_wakeup_;  // Writers queued, or stopping_.
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  absl::CondVar commit_wakeup_;  // Writers queued, or stopping_.
   std::thread commit_thread_;
   std::atomic<uint64_t> committed_groups_{0};
   std::atomic<uint64_t> committed_writes_{0};
   std::atomic<uint64_t> committed_operations_{0};
-  std::condition_variable maintenance_wakeup_;
+  absl::CondVar maintenance_wakeup_;
   std::thread maintenance_thread_;
-  std::mutex maintenance_mutex_;  // Serializes RunMaintenance().
+  absl::Mutex maintenance_mutex_;  // Serializes RunMaintenance().
 
   friend class FilmSnapshot;
 };

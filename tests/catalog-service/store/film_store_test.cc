@@ -9,10 +9,12 @@
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "catalog-service/model/film_update.h"
@@ -27,9 +29,11 @@ using ::reel::catalog::v1::FilmEvent;
 using ::reel::testing::IsOkAndHolds;
 using ::reel::testing::StatusIs;
 using ::testing::_;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 MATCHER_P(EqualsProto, expected, "equals " + expected.ShortDebugString()) {
   std::string diff;
@@ -156,7 +160,39 @@ TEST(FilmStoreOpenTest, EmptyPathIsInvalidArgument) {
 
 TEST_F(FilmStoreTest, OpeningALockedDirectoryIsUnavailable) {
   EXPECT_THAT(FilmStore::Open(Options()),
-              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("db")));
+              StatusIs(absl::StatusCode::kUnavailable,
+                       AllOf(HasSubstr(absl::StrCat(
+                                 "data dir ", Options().path,
+                                 " is in use by another process (lock file ",
+                                 Options().path, "/LOCK)")),
+                             Not(HasSubstr("IO error")))));
+}
+
+TEST(FilmStoreOpenTest, CreatesTheDataDirForItsOwnerOnly) {
+  reel::testing::TempDir dir;
+  FilmStoreOptions options;
+  options.path = dir.Join("nested/db");
+  options.maintenance_interval = absl::ZeroDuration();
+  ASSERT_OK(FilmStore::Open(options).status());
+  EXPECT_EQ(std::filesystem::status(options.path).permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
+}
+
+TEST_F(FilmStoreTest, OpenCompactsHistoryBeyondTheRetention) {
+  for (int i = 0; i < 10; ++i)
+    MustCreate(absl::StrCat("film-", i), Titled("T"));
+  store_.reset();
+  // Retention already exceeded, and a timer that would not fire in the test:
+  // only Open itself can trim.
+  FilmStoreOptions options = Options();
+  options.change_retention_revisions = 3;
+  options.maintenance_interval = absl::Hours(1);
+  ASSERT_NO_FATAL_FAILURE(OpenWith(options));
+  EXPECT_EQ(store_->compacted_through(), 7);
+  std::vector<FilmEvent> events;
+  EXPECT_THAT(store_->ReadChanges(0, 100, 1 << 20, &events),
+              StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("compacted")));
 }
 
 // --- Create and Get ---
