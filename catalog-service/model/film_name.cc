@@ -24,6 +24,11 @@ absl::Status ValidateFilmId(absl::string_view film_id,
         absl::StrCat(field, ": is ", film_id.size(), " bytes; the limit is ",
                      kMaxFilmIdBytes));
   }
+  // Path segments of their own meaning in URLs and files: never an id.
+  if (film_id == "." || film_id == "..") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", film_id, "\" is not allowed as an id"));
+  }
   for (size_t i = 0; i < film_id.size(); ++i) {
     const char c = film_id[i];
     if (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||

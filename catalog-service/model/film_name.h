@@ -2,7 +2,8 @@
 //
 // A film id is 1-128 bytes of ASCII letters, digits and -._~:%()!,'+ so that
 // ids from real sources ("wp:The_Spider_and_the_Fly_(1949_film)") keep their
-// shape while names stay safe in URLs, logs and RocksDB keys.
+// shape while names stay safe in URLs, logs and RocksDB keys. "." and ".."
+// are not ids: they mean something else in URL paths and file names.
 #ifndef REEL_CATALOG_SERVICE_MODEL_FILM_NAME_H_
 #define REEL_CATALOG_SERVICE_MODEL_FILM_NAME_H_
 

@@ -20,9 +20,39 @@ absl::Status Invalid(absl::string_view path, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", problem));
 }
 
+// Length in bytes of the whitespace character at the front of `text`
+// (ASCII, or a Unicode space separator, zero-width space or BOM), else 0.
+size_t WhitespaceAt(absl::string_view text) {
+  const auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
+  if (absl::ascii_isspace(byte(0))) return 1;
+  if (text.size() >= 2 && byte(0) == 0xC2 && byte(1) == 0xA0) return 2;
+  if (text.size() < 3) return 0;
+  const uint32_t c = (byte(0) << 16) | (byte(1) << 8) | byte(2);
+  if ((c >= 0xE28080 && c <= 0xE2808B) ||  // U+2000..U+200B
+      c == 0xE280AF || c == 0xE2819F ||    // U+202F, U+205F
+      c == 0xE19A80 ||                     // U+1680
+      c == 0xE38080 || c == 0xEFBBBF) {    // U+3000, U+FEFF
+    return 3;
+  }
+  return 0;
+}
+
+bool IsBlank(absl::string_view text) {
+  while (!text.empty()) {
+    const size_t length = WhitespaceAt(text);
+    if (length == 0) return false;
+    text.remove_prefix(length);
+  }
+  return true;
+}
+
 absl::Status CheckText(absl::string_view path, const std::string& value,
                        size_t max_bytes, bool required) {
   if (required && value.empty()) return Invalid(path, "is required");
+  // A required value of only spaces names nothing: as good as missing.
+  if (required && IsBlank(value)) {
+    return Invalid(path, "is required and may not be only whitespace");
+  }
   if (value.size() > max_bytes) {
     return Invalid(path, absl::StrCat("is ", value.size(),
                                       " bytes; the limit is ", max_bytes));

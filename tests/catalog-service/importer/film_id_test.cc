@@ -46,6 +46,15 @@ TEST(SlugFromTitleTest, TitleWithoutLatinLettersGetsStableHashedId) {
   EXPECT_OK(ValidateFilmId(slug));
 }
 
+TEST(SlugFromTitleTest, DotsAndBlankTitlesStillGiveValidIds) {
+  for (const char* title : {".", "..", "...", " ", "  .  "}) {
+    const std::string slug = SlugFromTitle(title, 0);
+    EXPECT_OK(ValidateFilmId(slug)) << "\"" << title << "\" -> " << slug;
+    EXPECT_NE(slug, ".");
+    EXPECT_NE(slug, "..");
+  }
+}
+
 TEST(SlugFromTitleTest, LongTitleIsCutToFitWithItsYear) {
   std::string title;
   for (int i = 0; i < 60; ++i) title += "word ";

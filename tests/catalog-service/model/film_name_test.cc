@@ -140,6 +140,17 @@ TEST(ParseFilmNameTest, BadIdsAreRejected) {
                        HasSubstr("character 0 (byte 0x2f)")));
 }
 
+TEST(ParseFilmNameTest, DotAndDotDotAreNotIds) {
+  EXPECT_THAT(ParseFilmName("films/.", "film.name"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(StartsWith("film.name: "), HasSubstr("\".\""))));
+  EXPECT_THAT(ValidateFilmId(".."),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       StartsWith("film_id: \"..\" is not allowed")));
+  EXPECT_THAT(ValidateFilmId("..."), IsOk());
+  EXPECT_THAT(ValidateFilmId(".a"), IsOk());
+}
+
 TEST(ParseFilmNameTest, UsesTheGivenFieldName) {
   EXPECT_THAT(
       ParseFilmName("nope", "film.name"),

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "tests/testing/status_matchers.h"
 
@@ -80,6 +81,24 @@ TEST(ValidateFilmTest, TitleIsRequired) {
   Film film = Full();
   film.clear_title();
   EXPECT_THAT(ValidateFilm(film), InvalidAt("film.title", "is required"));
+}
+
+TEST(ValidateFilmTest, WhitespaceOnlyTitleIsRejected) {
+  Film film = Minimal();
+  for (const std::string blank :
+       {" ", "   ", "\t\n", "\xc2\xa0", "\xe3\x80\x80 \xe2\x80\x83"}) {
+    film.set_title(blank);
+    EXPECT_THAT(ValidateFilm(film), InvalidAt("film.title", "whitespace"))
+        << absl::CHexEscape(blank);
+  }
+  film.set_title(" x ");
+  EXPECT_THAT(ValidateFilm(film), IsOk());
+}
+
+TEST(ValidateFilmTest, WhitespaceOnlyRequiredNamesAreRejected) {
+  Film film = Minimal();
+  film.add_directors("  ");
+  EXPECT_THAT(ValidateFilm(film), InvalidAt("film.directors[0]", "whitespace"));
 }
 
 TEST(ValidateFilmTest, TitleLimitIs1024Bytes) {
