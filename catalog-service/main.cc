@@ -31,6 +31,11 @@ ABSL_FLAG(absl::Duration, watch_stall_timeout, absl::Seconds(30),
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(20),
           "on SIGTERM, how long in-flight calls may finish before they are "
           "cancelled");
+ABSL_FLAG(int, max_concurrent_imports, 16,
+          "most ImportFilms calls open at once; more get RESOURCE_EXHAUSTED");
+ABSL_FLAG(absl::Duration, import_idle_timeout, absl::Seconds(60),
+          "end an ImportFilms call whose client sends nothing this long "
+          "(RESOURCE_EXHAUSTED; films committed so far stay committed)");
 ABSL_FLAG(int, max_message_bytes, 64 << 20,
           "largest request or response message");
 ABSL_FLAG(std::string, log_level, "info",
@@ -67,6 +72,9 @@ int Run() {
   options.watch.progress_interval =
       absl::GetFlag(FLAGS_watch_progress_interval);
   options.watch.stall_timeout = absl::GetFlag(FLAGS_watch_stall_timeout);
+  options.api.max_concurrent_imports =
+      absl::GetFlag(FLAGS_max_concurrent_imports);
+  options.api.import_idle_timeout = absl::GetFlag(FLAGS_import_idle_timeout);
   options.server.listen_address = absl::GetFlag(FLAGS_listen);
   options.server.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   options.server.max_receive_message_bytes =

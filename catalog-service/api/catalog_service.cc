@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "catalog-service/api/page_token.h"
@@ -25,6 +27,7 @@ using ::reel::catalog::v1::DeleteFilmResponse;
 using ::reel::catalog::v1::Film;
 using ::reel::catalog::v1::GetFilmRequest;
 using ::reel::catalog::v1::GetFilmResponse;
+using ::reel::catalog::v1::ImportError;
 using ::reel::catalog::v1::ImportFilmsRequest;
 using ::reel::catalog::v1::ImportFilmsResponse;
 using ::reel::catalog::v1::ListFilmsRequest;
@@ -56,27 +59,24 @@ absl::Status RequireFilm(bool has_film) {
                   : absl::InvalidArgumentError("film: is required");
 }
 
-// Collects an import stream's valid films into batches and commits them,
-// keeping the per-film outcome by position in the stream.
+// Collects an import stream's valid films into batches for the store,
+// keeping the per-film outcome by position in the stream. Not thread-safe:
+// its reactor calls it from one place at a time.
 class ImportSession {
  public:
-  ImportSession(FilmStore* store, const CatalogApiOptions& options,
-                ImportFilmsResponse* response)
-      : store_(store), options_(options), response_(response) {}
+  ImportSession(const CatalogApiOptions& options, ImportFilmsResponse* response)
+      : options_(options), response_(response) {}
 
-  // Validates and queues the films of one message.
-  absl::Status Add(ImportFilmsRequest* request) {
+  // Validates the films of one message into the staged set; the invalid
+  // ones are recorded as errors at once.
+  absl::Status Stage(ImportFilmsRequest* request) {
     if (request->films_size() > options_.max_films_per_import_message) {
       return absl::InvalidArgumentError(
           absl::StrCat("films: ", request->films_size(),
-                       " films in one message; the limit "
-                       "is ",
+                       " films in one message; the limit is ",
                        options_.max_films_per_import_message));
     }
-    if (request->replace_existing() != replace_existing_) {
-      REEL_RETURN_IF_ERROR(Flush());
-      replace_existing_ = request->replace_existing();
-    }
+    staged_replace_existing_ = request->replace_existing();
     for (Film& film : *request->mutable_films()) {
       const int64_t index = next_index_++;
       absl::StatusOr<std::string> film_id =
@@ -87,34 +87,71 @@ class ImportSession {
         Reject(index, film.name(), status);
         continue;
       }
-      pending_bytes_ += film.ByteSizeLong();
-      pending_.push_back({index, film.name()});
-      items_.push_back({*std::move(film_id), std::move(film)});
-      if (items_.size() >= options_.import_batch_films ||
-          pending_bytes_ >= options_.import_batch_bytes) {
-        REEL_RETURN_IF_ERROR(Flush());
-      }
+      staged_bytes_ += film.ByteSizeLong();
+      staged_.push_back({index, film.name()});
+      staged_items_.push_back({*std::move(film_id), std::move(film)});
     }
     return absl::OkStatus();
   }
 
-  // Commits what is queued as one atomic, durable batch.
-  absl::Status Flush() {
-    if (items_.empty()) return absl::OkStatus();
-    REEL_ASSIGN_OR_RETURN(auto results,
-                          store_->Import(std::move(items_), replace_existing_));
-    for (size_t i = 0; i < results.size(); ++i) {
-      if (results[i].ok()) {
-        response_->set_imported_count(response_->imported_count() + 1);
-        response_->set_revision(results[i]->revision);
-      } else {
-        Reject(pending_[i].index, pending_[i].name, results[i].status());
-      }
-    }
+  // The batch must be committed before the staged films join it: they were
+  // sent with a different replace_existing.
+  bool MustFlushBeforeStaged() const {
+    return !items_.empty() && staged_replace_existing_ != replace_existing_;
+  }
+
+  // Moves the staged films into the batch.
+  void TakeStaged() {
+    replace_existing_ = staged_replace_existing_;
+    for (auto& item : staged_items_) items_.push_back(std::move(item));
+    for (auto& entry : staged_) pending_.push_back(std::move(entry));
+    pending_bytes_ += staged_bytes_;
+    staged_items_.clear();
+    staged_.clear();
+    staged_bytes_ = 0;
+  }
+
+  bool BatchFull() const {
+    return items_.size() >= options_.import_batch_films ||
+           pending_bytes_ >= options_.import_batch_bytes;
+  }
+  bool BatchEmpty() const { return items_.empty(); }
+
+  // Hands the batch to the store; `done` gets OK once its outcomes are
+  // recorded, or the store's error (nothing of the batch was written).
+  void Flush(FilmStore* store, absl::AnyInvocable<void(absl::Status)> done) {
+    std::vector<ImportItem> items = std::move(items_);
     items_.clear();
-    pending_.clear();
     pending_bytes_ = 0;
-    return absl::OkStatus();
+    store->ImportAsync(
+        std::move(items), replace_existing_,
+        [this, done = std::move(done)](
+            absl::StatusOr<std::vector<absl::StatusOr<WriteResult>>>
+                results) mutable {
+          std::vector<Pending> pending = std::move(pending_);
+          pending_.clear();
+          if (!results.ok()) {
+            done(results.status());
+            return;
+          }
+          for (size_t i = 0; i < results->size(); ++i) {
+            const absl::StatusOr<WriteResult>& result = (*results)[i];
+            if (result.ok()) {
+              response_->set_imported_count(response_->imported_count() + 1);
+              response_->set_revision(result->revision);
+            } else {
+              Reject(pending[i].index, pending[i].name, result.status());
+            }
+          }
+          done(absl::OkStatus());
+        });
+  }
+
+  // Fills response.errors: in stream order, at most max_import_errors.
+  void FinishErrors() {
+    KeepFirstErrors();
+    for (auto& error : errors_) *response_->add_errors() = std::move(error);
+    errors_.clear();
   }
 
  private:
@@ -123,32 +160,317 @@ class ImportSession {
     std::string name;
   };
 
+  // Invalid films are found when their message arrives, conflicts only when
+  // their batch commits, so errors arrive out of stream order: they are
+  // sorted at the end. Only the first max_import_errors by index are kept.
   void Reject(int64_t index, const std::string& name,
               const absl::Status& status) {
     response_->set_failed_count(response_->failed_count() + 1);
-    if (response_->errors_size() >= options_.max_import_errors) return;
-    auto* error = response_->add_errors();
-    error->set_index(index);
-    error->set_name(name);
-    error->set_code(static_cast<int32_t>(status.code()));
-    error->set_message(std::string(status.message()));
+    ImportError error;
+    error.set_index(index);
+    error.set_name(name);
+    error.set_code(static_cast<int32_t>(status.code()));
+    error.set_message(std::string(status.message()));
+    errors_.push_back(std::move(error));
+    if (errors_.size() >=
+        2 * static_cast<size_t>(options_.max_import_errors) + 1) {
+      KeepFirstErrors();
+    }
   }
 
-  FilmStore* const store_;
+  void KeepFirstErrors() {
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [](const ImportError& a, const ImportError& b) {
+                       return a.index() < b.index();
+                     });
+    if (errors_.size() > static_cast<size_t>(options_.max_import_errors)) {
+      errors_.resize(std::max(options_.max_import_errors, 0));
+    }
+  }
+
   const CatalogApiOptions& options_;
   ImportFilmsResponse* const response_;
-  bool replace_existing_ = false;
   int64_t next_index_ = 0;
+  // The message being added, validated.
+  bool staged_replace_existing_ = false;
+  std::vector<ImportItem> staged_items_;
+  std::vector<Pending> staged_;
+  size_t staged_bytes_ = 0;
+  // The batch the next Flush commits.
+  bool replace_existing_ = false;
   std::vector<ImportItem> items_;
   std::vector<Pending> pending_;
   size_t pending_bytes_ = 0;
+  std::vector<ImportError> errors_;
 };
 
 }  // namespace
 
+namespace internal {
+
+// One ImportFilms call. Reading and committing alternate: a message is read,
+// staged, and the next read starts only once any batch it filled is
+// committed, so at any moment the reactor is reading, committing, or done.
+// The service's watchdog may end it while it is reading (idle timeout).
+class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
+ public:
+  ImportReactor(CatalogServiceImpl* service,
+                grpc::CallbackServerContext* context,
+                grpc::ByteBuffer* response_buffer, bool admitted)
+      : service_(service),
+        context_(context),
+        response_buffer_(response_buffer),
+        admitted_(admitted),
+        session_(service->options_, &response_) {}
+
+  // Starts reading; or, when the call was not admitted, ends it.
+  void Start() {
+    if (!admitted_) {
+      FinishOnce(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("too many imports in progress: the server runs at most ",
+                       service_->options_.max_concurrent_imports,
+                       " ImportFilms calls at once (--max_concurrent_imports);"
+                       " retry when one has finished")));
+      return;
+    }
+    StartNextRead();
+  }
+
+  // Called by the watchdog with the service's imports_mutex_ held. True when
+  // the client has sent nothing for the idle timeout while the server waited
+  // for it: the reactor is then closing and the caller must call Expire()
+  // (after releasing the mutex).
+  bool CheckIdle(absl::Time now) {
+    absl::MutexLock lock(&mutex_);
+    if (!reading_ || closing_) return false;
+    if (now - read_started_ < service_->options_.import_idle_timeout) {
+      return false;
+    }
+    closing_ = true;
+    return true;
+  }
+
+  // Ends an idle import: commits what its earlier messages queued, then
+  // finishes with RESOURCE_EXHAUSTED saying how much was imported.
+  void Expire() {
+    const std::string problem = absl::StrCat(
+        "import idle: the client sent nothing for ",
+        absl::FormatDuration(service_->options_.import_idle_timeout),
+        " (--import_idle_timeout) after message ", messages_ - 1);
+    FlushThen([this, problem](absl::Status status) {
+      FinishOnce(status.ok()
+                     ? Failure(grpc::StatusCode::RESOURCE_EXHAUSTED, problem)
+                     : StoreFailure(status));
+    });
+  }
+
+  void OnReadDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mutex_);
+      reading_ = false;
+      if (closing_) return;  // The watchdog ended the call meanwhile.
+    }
+    if (!ok) {
+      if (context_->IsCancelled()) {
+        FinishOnce(Failure(grpc::StatusCode::CANCELLED, "import cancelled"));
+        return;
+      }
+      // The client's half-close: commit the rest and report.
+      FlushThen([this](absl::Status status) {
+        if (!status.ok()) {
+          FinishOnce(StoreFailure(status));
+          return;
+        }
+        FinishOk();
+      });
+      return;
+    }
+    const int64_t index = messages_++;
+    ImportFilmsRequest request;
+    if (grpc::Status parsed =
+            grpc::SerializationTraits<ImportFilmsRequest>::Deserialize(
+                &buffer_, &request);
+        !parsed.ok()) {
+      FailAfterFlush(absl::StrCat(
+          "message ", index,
+          " of the stream (counting from 0) cannot be decoded as an "
+          "ImportFilmsRequest (malformed bytes, or a string that is not "
+          "valid UTF-8)"));
+      return;
+    }
+    if (absl::Status status = session_.Stage(&request); !status.ok()) {
+      FailAfterFlush(absl::StrCat("message ", index, ": ", status.message()));
+      return;
+    }
+    if (session_.MustFlushBeforeStaged()) {
+      FlushThen([this](absl::Status status) {
+        if (!status.ok()) {
+          FinishOnce(StoreFailure(status));
+          return;
+        }
+        TakeStagedAndContinue();
+      });
+      return;
+    }
+    TakeStagedAndContinue();
+  }
+
+  void OnDone() override {
+    if (admitted_) service_->Unregister(this);  // Already, unless cancelled.
+    spdlog::debug("import ended after {} messages", messages_);
+    delete this;
+  }
+
+ private:
+  void StartNextRead() {
+    {
+      absl::MutexLock lock(&mutex_);
+      reading_ = true;
+      read_started_ = absl::Now();
+    }
+    StartRead(&buffer_);
+  }
+
+  void TakeStagedAndContinue() {
+    session_.TakeStaged();
+    if (!session_.BatchFull()) {
+      StartNextRead();
+      return;
+    }
+    FlushThen([this](absl::Status status) {
+      if (!status.ok()) {
+        FinishOnce(StoreFailure(status));
+        return;
+      }
+      StartNextRead();
+    });
+  }
+
+  // Commits the batch, if any, then calls `next` with the outcome. `next`
+  // may run on the store's commit thread: it must not block.
+  void FlushThen(absl::AnyInvocable<void(absl::Status)> next) {
+    if (session_.BatchEmpty()) {
+      next(absl::OkStatus());
+      return;
+    }
+    session_.Flush(service_->store_, std::move(next));
+  }
+
+  // A bad message ends the call; the films of the messages before it are
+  // committed first, so the error can say exactly what was imported.
+  void FailAfterFlush(std::string problem) {
+    FlushThen([this, problem = std::move(problem)](absl::Status status) {
+      FinishOnce(status.ok()
+                     ? Failure(grpc::StatusCode::INVALID_ARGUMENT, problem)
+                     : StoreFailure(status));
+    });
+  }
+
+  // The call's status after `problem`, saying what the stream achieved:
+  // films committed before the failure stay committed.
+  grpc::Status Failure(grpc::StatusCode code, absl::string_view problem) {
+    return grpc::Status(
+        code,
+        absl::StrCat(problem, "; ", response_.imported_count(),
+                     " films were imported (committed through revision ",
+                     response_.revision(), ") and ", response_.failed_count(),
+                     " rejected before the call ended"));
+  }
+  grpc::Status StoreFailure(const absl::Status& status) {
+    const grpc::Status mapped = ToGrpcStatus(status);
+    return Failure(mapped.error_code(), mapped.error_message());
+  }
+
+  void FinishOk() {
+    session_.FinishErrors();
+    spdlog::info("import: {} films written, {} rejected, revision {}",
+                 response_.imported_count(), response_.failed_count(),
+                 response_.revision());
+    bool own_buffer = false;
+    grpc::Status serialized =
+        grpc::SerializationTraits<ImportFilmsResponse>::Serialize(
+            response_, response_buffer_, &own_buffer);
+    FinishOnce(serialized);
+  }
+
+  void FinishOnce(grpc::Status status) {
+    {
+      absl::MutexLock lock(&mutex_);
+      if (finished_) return;
+      finished_ = true;
+    }
+    // The slot is free before the client can learn the call ended, so a
+    // client that starts its next import then is admitted.
+    if (admitted_) service_->Unregister(this);
+    Finish(status);
+  }
+
+  CatalogServiceImpl* const service_;
+  grpc::CallbackServerContext* const context_;
+  grpc::ByteBuffer* const response_buffer_;
+  const bool admitted_;
+  ImportFilmsResponse response_;
+  ImportSession session_;
+  grpc::ByteBuffer buffer_;
+  int64_t messages_ = 0;  // Messages received.
+
+  absl::Mutex mutex_;
+  bool reading_ ABSL_GUARDED_BY(mutex_) = false;  // A read is outstanding.
+  absl::Time read_started_ ABSL_GUARDED_BY(mutex_);
+  bool closing_ ABSL_GUARDED_BY(mutex_) = false;  // The watchdog ended it.
+  bool finished_ ABSL_GUARDED_BY(mutex_) = false;
+};
+
+}  // namespace internal
+
+namespace {}  // namespace
+
 CatalogServiceImpl::CatalogServiceImpl(FilmStore* store, WatchHub* hub,
                                        CatalogApiOptions options)
-    : store_(store), hub_(hub), options_(options) {}
+    : store_(store), hub_(hub), options_(options) {
+  watchdog_ = std::thread([this] { WatchdogLoop(); });
+}
+
+CatalogServiceImpl::~CatalogServiceImpl() {
+  {
+    absl::MutexLock lock(&imports_mutex_);
+    stopping_ = true;
+  }
+  watchdog_.join();
+}
+
+int CatalogServiceImpl::active_imports() const {
+  absl::MutexLock lock(&imports_mutex_);
+  return static_cast<int>(imports_.size());
+}
+
+void CatalogServiceImpl::Unregister(internal::ImportReactor* import) {
+  absl::MutexLock lock(&imports_mutex_);
+  imports_.erase(import);
+}
+
+void CatalogServiceImpl::WatchdogLoop() {
+  // A few checks per timeout: an idle import ends within 1.25 timeouts.
+  const absl::Duration period =
+      std::clamp(options_.import_idle_timeout / 4, absl::Milliseconds(10),
+                 absl::Seconds(5));
+  absl::MutexLock lock(&imports_mutex_);
+  while (!stopping_) {
+    imports_mutex_.AwaitWithTimeout(absl::Condition(&stopping_), period);
+    if (stopping_) break;
+    std::vector<internal::ImportReactor*> expired;
+    const absl::Time now = absl::Now();
+    for (internal::ImportReactor* import : imports_) {
+      if (import->CheckIdle(now)) expired.push_back(import);
+    }
+    if (expired.empty()) continue;
+    // A closing reactor lives until it finishes, which only Expire() does.
+    imports_mutex_.Unlock();
+    for (internal::ImportReactor* import : expired) import->Expire();
+    imports_mutex_.Lock();
+  }
+}
 
 grpc::ServerUnaryReactor* CatalogServiceImpl::CreateFilm(
     grpc::CallbackServerContext* context, const CreateFilmRequest* request,
@@ -264,32 +586,19 @@ grpc::ServerUnaryReactor* CatalogServiceImpl::DeleteFilm(
   return reactor;
 }
 
-grpc::Status CatalogServiceImpl::ImportFilms(
-    grpc::ServerContext* context,
-    grpc::ServerReader<ImportFilmsRequest>* reader,
-    ImportFilmsResponse* response) {
-  ImportSession session(store_, options_, response);
-  // Batches committed before a failure stay committed: say how many.
-  auto fail = [&](const absl::Status& status) {
-    return ToGrpcStatus(absl::Status(
-        status.code(),
-        absl::StrCat(status.message(), " (", response->imported_count(),
-                     " films were committed before this)")));
-  };
-  ImportFilmsRequest request;
-  while (reader->Read(&request)) {
-    if (context->IsCancelled()) {
-      return fail(absl::CancelledError("import cancelled"));
-    }
-    if (absl::Status status = session.Add(&request); !status.ok()) {
-      return fail(status);
-    }
+grpc::ServerReadReactor<grpc::ByteBuffer>* CatalogServiceImpl::ImportFilms(
+    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
+  bool admitted = false;
+  internal::ImportReactor* import = nullptr;
+  {
+    absl::MutexLock lock(&imports_mutex_);
+    admitted = imports_.size() < static_cast<size_t>(std::max(
+                                     options_.max_concurrent_imports, 0));
+    import = new internal::ImportReactor(this, context, response, admitted);
+    if (admitted) imports_.insert(import);
   }
-  if (absl::Status status = session.Flush(); !status.ok()) return fail(status);
-  spdlog::info("import: {} films written, {} rejected, revision {}",
-               response->imported_count(), response->failed_count(),
-               response->revision());
-  return grpc::Status::OK;
+  import->Start();
+  return import;
 }
 
 grpc::ServerWriteReactor<WatchFilmsResponse>* CatalogServiceImpl::WatchFilms(

@@ -39,6 +39,7 @@ class CatalogServer {
   FilmStore* store() const { return store_.get(); }
   WatchHub* hub() const { return hub_.get(); }
   GrpcServer* server() const { return server_.get(); }
+  CatalogServiceImpl* service() const { return service_.get(); }
 
   // Graceful stop (see GrpcServer::Shutdown); idempotent.
   void Shutdown() { server_->Shutdown(); }

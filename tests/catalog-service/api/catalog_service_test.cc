@@ -1,11 +1,13 @@
 // CatalogService over real gRPC on a loopback port, backed by a real RocksDB
 // in a temp dir: status codes, messages, pagination, import and watch.
 #include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "catalog-service/server/catalog_server.h"
 #include "tests/testing/temp_dir.h"
 
@@ -62,7 +65,8 @@ class CatalogServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(/*retention=*/100000); }
 
-  void Start(int64_t retention) {
+  void Start(int64_t retention,
+             const std::function<void(CatalogServerOptions*)>& adjust = {}) {
     CatalogServerOptions options;
     options.store.path = dir_.Join("catalog");
     options.store.maintenance_interval = absl::ZeroDuration();
@@ -71,6 +75,7 @@ class CatalogServiceTest : public ::testing::Test {
     options.watch.stall_timeout = absl::Seconds(2);
     options.watch.max_bytes_per_message = 256 << 10;
     options.server.drain_timeout = absl::Seconds(2);
+    if (adjust) adjust(&options);
     auto catalog = CatalogServer::Start(options);
     ASSERT_TRUE(catalog.ok()) << catalog.status();
     catalog_ = *std::move(catalog);
@@ -413,6 +418,242 @@ TEST_F(CatalogServiceTest, ImportReportsBadRecordsAndKeepsGoodOnes) {
   EXPECT_TRUE(Get("films/good-3", &film).ok());
   ASSERT_TRUE(Get("films/exists", &film).ok());
   EXPECT_EQ(film.title(), "Exists");
+}
+
+Film Named(const std::string& id, const std::string& title) {
+  Film film = MakeFilm(title);
+  film.set_name("films/" + id);
+  return film;
+}
+
+ImportFilmsRequest ImportOf(std::initializer_list<Film> films) {
+  ImportFilmsRequest request;
+  for (const Film& film : films) *request.add_films() = film;
+  return request;
+}
+
+grpc::ByteBuffer Bytes(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// Sends `messages` as raw bytes on an ImportFilms stream (whatever they hold),
+// half-closes and returns the call's status; `response` gets the reply.
+// Every step waits at most 10 s.
+grpc::Status RawImport(int port, const std::vector<std::string>& messages,
+                       ImportFilmsResponse* response) {
+  grpc::GenericStub stub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(In(30'000));
+  auto call = stub.PrepareCall(
+      &context, "/reel.catalog.v1.CatalogService/ImportFilms", &cq);
+  auto wait = [&cq](intptr_t expected) {
+    void* tag = nullptr;
+    bool ok = false;
+    EXPECT_EQ(cq.AsyncNext(&tag, &ok, In(10'000)),
+              grpc::CompletionQueue::GOT_EVENT);
+    EXPECT_EQ(reinterpret_cast<intptr_t>(tag), expected);
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  wait(1);
+  for (const std::string& message : messages) {
+    call->Write(Bytes(message), reinterpret_cast<void*>(2));
+    if (!wait(2)) break;  // The server has ended the call.
+  }
+  call->WritesDone(reinterpret_cast<void*>(3));
+  wait(3);
+  grpc::ByteBuffer reply;
+  call->Read(&reply, reinterpret_cast<void*>(4));
+  const bool got_reply = wait(4);
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  wait(5);
+  if (got_reply && status.ok()) {
+    std::vector<grpc::Slice> slices;
+    EXPECT_TRUE(reply.Dump(&slices).ok());
+    std::string bytes;
+    for (const grpc::Slice& slice : slices) {
+      bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+    EXPECT_TRUE(response->ParseFromString(bytes));
+  }
+  cq.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+TEST_F(CatalogServiceTest, UndecodableImportMessageFailsTheCallNamingIt) {
+  grpc::Status status;
+  ImportFilmsResponse response;
+  status = RawImport(server_->port(),
+                     {ImportOf({Named("a", "A")}).SerializeAsString(),
+                      std::string("\x0a\x05\xff\xff\xff", 5),
+                      ImportOf({Named("b", "B")}).SerializeAsString(),
+                      ImportOf({Named("c", "C")}).SerializeAsString()},
+                     &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("message 1 "));
+  EXPECT_THAT(status.error_message(), HasSubstr("1 films were imported"));
+  Film film;
+  // The film before the bad message was committed, as the error says.
+  EXPECT_TRUE(Get("films/a", &film).ok());
+  EXPECT_EQ(Get("films/b", &film).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Get("films/c", &film).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(CatalogServiceTest, ImportTitleThatIsNotUtf8FailsTheCall) {
+  // protobuf serializes the bad string (logging a complaint); the server
+  // cannot parse it back.
+  const std::string bad =
+      ImportOf({Named("bad", "Caf\xe9 au lait")}).SerializeAsString();
+  ImportFilmsResponse response;
+  grpc::Status status =
+      RawImport(server_->port(),
+                {bad, ImportOf({Named("after", "After")}).SerializeAsString()},
+                &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << status.error_message();
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("message 0 of the stream (counting from 0)"));
+  EXPECT_THAT(status.error_message(), HasSubstr("0 films were imported"));
+  Film film;
+  EXPECT_EQ(Get("films/after", &film).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(CatalogServiceTest, ImportErrorsComeBackInStreamOrder) {
+  MustCreate("exists", MakeFilm("Exists"));
+  ImportFilmsResponse response;
+  // Index 1 is invalid (found when its message arrives), index 2 conflicts
+  // (found only when its batch commits, after message 1 arrived), index 3
+  // is invalid again.
+  grpc::Status status = RawImport(
+      server_->port(),
+      {ImportOf({Named("a", "A"), Named("b", ""), Named("exists", "Again")})
+           .SerializeAsString(),
+       ImportOf({Named("c", " "), Named("d", "D")}).SerializeAsString()},
+      &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<int64_t> indexes;
+  for (const auto& error : response.errors()) indexes.push_back(error.index());
+  EXPECT_THAT(indexes, ::testing::ElementsAre(1, 2, 3));
+  EXPECT_EQ(response.imported_count(), 2);
+  EXPECT_EQ(response.failed_count(), 3);
+}
+
+TEST_F(CatalogServiceTest, ImportsBeyondTheLimitAreResourceExhausted) {
+  catalog_.reset();
+  Start(100000, [](CatalogServerOptions* options) {
+    options->api.max_concurrent_imports = 2;
+  });
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<ImportFilmsResponse> responses(3);
+  std::vector<std::unique_ptr<grpc::ClientWriter<ImportFilmsRequest>>> writers;
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    contexts.back()->set_deadline(In(20'000));
+    writers.push_back(stub_->ImportFilms(contexts.back().get(), &responses[i]));
+    ASSERT_TRUE(writers.back()->Write(
+        ImportOf({Named(absl::StrCat("open-", i), "Open")})));
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (catalog_->service()->active_imports() < 2 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(catalog_->service()->active_imports(), 2);
+
+  {
+    grpc::ClientContext context;
+    context.set_deadline(In(10'000));
+    auto third = stub_->ImportFilms(&context, &responses[2]);
+    third->Write(ImportOf({Named("third", "Third")}));
+    third->WritesDone();
+    grpc::Status status = third->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(status.error_message(),
+                HasSubstr("at most 2 ImportFilms calls at once"));
+    EXPECT_THAT(status.error_message(), HasSubstr("--max_concurrent_imports"));
+    Film film;
+    EXPECT_EQ(Get("films/third", &film).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  // Once one finishes, a new import is admitted.
+  writers[0]->WritesDone();
+  ASSERT_TRUE(writers[0]->Finish().ok());
+  grpc::ClientContext context;
+  ImportFilmsResponse response;
+  auto again = stub_->ImportFilms(&context, &response);
+  ASSERT_TRUE(again->Write(ImportOf({Named("again", "Again")})));
+  again->WritesDone();
+  grpc::Status status = again->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.imported_count(), 1);
+  writers[1]->WritesDone();
+  EXPECT_TRUE(writers[1]->Finish().ok());
+}
+
+TEST_F(CatalogServiceTest, IdleImportIsEndedKeepingWhatItCommitted) {
+  catalog_.reset();
+  Start(100000, [](CatalogServerOptions* options) {
+    options->api.import_idle_timeout = absl::Milliseconds(300);
+  });
+  grpc::ClientContext context;
+  context.set_deadline(In(20'000));
+  ImportFilmsResponse response;
+  auto writer = stub_->ImportFilms(&context, &response);
+  ASSERT_TRUE(writer->Write(ImportOf({Named("early", "Early")})));
+  // Then the client goes quiet without half-closing: Finish waits for the
+  // server to end the call.
+  const absl::Time started = absl::Now();
+  grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("import idle"));
+  EXPECT_THAT(status.error_message(), HasSubstr("--import_idle_timeout"));
+  EXPECT_THAT(status.error_message(), HasSubstr("1 films were imported"));
+  EXPECT_GE(absl::Now() - started, absl::Milliseconds(250));
+  Film film;
+  EXPECT_TRUE(Get("films/early", &film).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (catalog_->service()->active_imports() > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(catalog_->service()->active_imports(), 0);
+}
+
+TEST_F(CatalogServiceTest, DotIdsAndBlankTitlesAreRejectedNamingTheField) {
+  CreateFilmResponse response;
+  for (const std::string id : {".", ".."}) {
+    grpc::Status status = Create(id, MakeFilm("Dots"), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << id;
+    EXPECT_THAT(status.error_message(), ::testing::StartsWith("film_id: "));
+  }
+  grpc::Status status = Create("blank", MakeFilm(" \t "), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), ::testing::StartsWith("film.title: "));
+  Film film;
+  EXPECT_EQ(Get("films/..", &film).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  ImportFilmsResponse imported;
+  status = RawImport(server_->port(),
+                     {ImportOf({Named("..", "Dots"), Named("blank", "  ")})
+                          .SerializeAsString()},
+                     &imported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(imported.errors_size(), 2);
+  EXPECT_THAT(imported.errors(0).message(),
+              ::testing::StartsWith("film.name: "));
+  EXPECT_THAT(imported.errors(1).message(),
+              ::testing::StartsWith("film.title: "));
+  EXPECT_EQ(imported.imported_count(), 0);
 }
 
 // Reads one WatchFilms message or fails the test.
