@@ -12,6 +12,7 @@
 #include "catalog-service/server/catalog_server.h"
 #include "common/logging/logging.h"
 #include "common/server/mutex_mode.h"
+#include "common/server/server_flags.h"
 #include "common/server/signals.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -83,6 +84,7 @@ int Run() {
       absl::GetFlag(FLAGS_max_message_bytes);
   options.server.metrics_listen_address = absl::GetFlag(FLAGS_metrics_listen);
   options.server.tls_dir = absl::GetFlag(FLAGS_tls_dir);
+  ApplyServerLimitFlags(&options.server);
   auto catalog = CatalogServer::Start(options);
   if (!catalog.ok()) {
     spdlog::critical("cannot start the catalog: {}",

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev
-  libicu-dev libstemmer-dev libcivetweb-dev
+  libicu-dev libstemmer-dev libmicrohttpd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs npm
   python3-grpcio python3-protobuf python3-pytest golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev

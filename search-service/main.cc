@@ -17,6 +17,7 @@
 #include "common/logging/logging.h"
 #include "common/server/grpc_server.h"
 #include "common/server/mutex_mode.h"
+#include "common/server/server_flags.h"
 #include "common/server/signals.h"
 #include "search-service/api/search_service.h"
 #include "search-service/feed/catalog_follower.h"
@@ -179,6 +180,7 @@ int Run() {
   server_options.health_service_names = {"reel.search.v1.SearchService"};
   server_options.metrics_listen_address = absl::GetFlag(FLAGS_metrics_listen);
   server_options.tls_dir = absl::GetFlag(FLAGS_tls_dir);
+  ApplyServerLimitFlags(&server_options);
   if (const absl::Duration age = absl::GetFlag(FLAGS_max_connection_age);
       age > absl::ZeroDuration()) {
     server_options.max_connection_age = age;

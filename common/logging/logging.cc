@@ -1,5 +1,6 @@
 #include "common/logging/logging.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -7,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace reel {
@@ -60,6 +63,40 @@ std::unique_ptr<spdlog::formatter> MakeJsonLogFormatter(std::string component) {
   return std::make_unique<JsonFormatter>(std::move(component));
 }
 
+namespace {
+
+// Protobuf's own diagnostics (e.g. one line per undecodable request, which
+// any client can trigger) go through spdlog at most once a second; the
+// next line that passes says how many were dropped.
+void LogProtobufMessage(google::protobuf::LogLevel level, const char* filename,
+                        int line, const std::string& message) {
+  static absl::Mutex mutex(absl::kConstInit);
+  static absl::Time next_allowed = absl::InfinitePast();
+  static int64_t suppressed = 0;
+  int64_t dropped = 0;
+  {
+    absl::MutexLock lock(&mutex);
+    const absl::Time now = absl::Now();
+    if (now < next_allowed) {
+      ++suppressed;
+      return;
+    }
+    next_allowed = now + absl::Seconds(1);
+    dropped = suppressed;
+    suppressed = 0;
+  }
+  const auto spd_level = level >= google::protobuf::LOGLEVEL_ERROR
+                             ? spdlog::level::warn
+                             : spdlog::level::debug;
+  spdlog::log(spd_level, "protobuf: {} ({}:{}){}", message, filename, line,
+              dropped > 0 ? absl::StrCat("; ", dropped,
+                                         " similar lines dropped in the last "
+                                         "second")
+                          : "");
+}
+
+}  // namespace
+
 absl::Status InitLogging(const LogOptions& options) {
   spdlog::level::level_enum level = spdlog::level::from_str(options.level);
   if (level == spdlog::level::off && options.level != "off") {
@@ -85,6 +122,7 @@ absl::Status InitLogging(const LogOptions& options) {
   logger->flush_on(spdlog::level::warn);
   json_format.store(options.format == "json");
   spdlog::set_default_logger(std::move(logger));
+  google::protobuf::SetLogHandler(&LogProtobufMessage);
   return absl::OkStatus();
 }
 

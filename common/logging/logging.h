@@ -8,6 +8,9 @@
 // built with nlohmann::json, so quotes, newlines or invalid UTF-8 in a
 // message cannot break the line (invalid bytes become U+FFFD). LogRpc adds
 // the access-log fields to that object.
+//
+// InitLogging also routes protobuf's own diagnostics through the logger,
+// at most one line a second (a client can trigger one per bad request).
 #ifndef REEL_COMMON_LOGGING_LOGGING_H_
 #define REEL_COMMON_LOGGING_LOGGING_H_
 

@@ -1,147 +1,164 @@
 #include "common/metrics/metrics_http_server.h"
 
-#include <CivetServer.h>
+#include <arpa/inet.h>
+#include <microhttpd.h>
 #include <netdb.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <chrono>
+#include <cerrno>
 #include <cstring>
-#include <thread>
-#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace reel {
 namespace {
 
-// The host to connect to for reaching a server listening on `listen_host`.
-std::string ConnectHost(std::string host) {
+constexpr char kMetricsContentType[] =
+    "text/plain; version=0.0.4; charset=utf-8";
+
+MHD_Result Respond(MHD_Connection* connection, unsigned int code,
+                   const std::string& body, const char* content_type) {
+  MHD_Response* response = MHD_create_response_from_buffer(
+      body.size(), const_cast<char*>(body.data()), MHD_RESPMEM_MUST_COPY);
+  if (response == nullptr) return MHD_NO;
+  MHD_add_response_header(response, "Content-Type", content_type);
+  MHD_add_response_header(response, "Cache-Control", "no-store");
+  const MHD_Result result = MHD_queue_response(connection, code, response);
+  MHD_destroy_response(response);
+  return result;
+}
+
+MHD_Result HandleRequest(void* registry_arg, MHD_Connection* connection,
+                         const char* url, const char* method,
+                         const char* /*version*/, const char* /*upload_data*/,
+                         size_t* upload_data_size, void** /*state*/) {
+  const auto* registry = static_cast<const MetricsRegistry*>(registry_arg);
+  if (std::strcmp(method, "GET") != 0 && std::strcmp(method, "HEAD") != 0) {
+    // Answered before any body is read; libmicrohttpd then closes the
+    // connection instead of reading the rest.
+    *upload_data_size = 0;
+    return Respond(connection, 405, "only GET\n", "text/plain");
+  }
+  if (std::strcmp(url, "/metrics") != 0) {
+    return Respond(connection, 404, "not found; try /metrics\n", "text/plain");
+  }
+  return Respond(connection, 200, registry->Render(), kMetricsContentType);
+}
+
+// libmicrohttpd's diagnostics (a refused connection, a timeout) would print
+// one line per hostile connection; they are dropped.
+void IgnoreLog(void*, const char*, va_list) {}
+
+// host:port -> a bindable address. "" and "0.0.0.0" mean every IPv4 address,
+// "[::]" every IPv6 one; names are resolved.
+absl::StatusOr<sockaddr_storage> ParseListenAddress(
+    const std::string& listen_address, socklen_t* length) {
+  const size_t colon = listen_address.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(listen_address.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "metrics address \"", listen_address, "\" is not host:port"));
+  }
+  std::string host = listen_address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  if (host.empty() || host == "0.0.0.0") return "127.0.0.1";
-  if (host == "::") return "::1";
-  return host;
-}
-
-// Opens and closes one TCP connection to host:port, ignoring failures.
-void Poke(const std::string& host, int port) {
+  if (host.empty()) host = "0.0.0.0";
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
-  addrinfo* addresses = nullptr;
-  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints,
-                  &addresses) != 0) {
-    return;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string port_text = std::to_string(port);
+  if (getaddrinfo(host.c_str(), port_text.c_str(), &hints, &found) != 0 ||
+      found == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics address \"", listen_address,
+                     "\": unknown host \"", host, "\""));
   }
-  if (addresses != nullptr) {
-    const int fd = socket(addresses->ai_family, addresses->ai_socktype,
-                          addresses->ai_protocol);
-    if (fd >= 0) {
-      timeval timeout{.tv_sec = 0, .tv_usec = 200000};
-      setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-      (void)connect(fd, addresses->ai_addr, addresses->ai_addrlen);
-      close(fd);
-    }
-  }
-  freeaddrinfo(addresses);
+  sockaddr_storage address{};
+  std::memcpy(&address, found->ai_addr, found->ai_addrlen);
+  *length = found->ai_addrlen;
+  freeaddrinfo(found);
+  return address;
 }
 
 }  // namespace
 
-class MetricsHttpServer::Handler : public CivetHandler {
- public:
-  explicit Handler(const MetricsRegistry* registry) : registry_(registry) {}
-
-  bool handleGet(CivetServer* server, mg_connection* conn) override {
-    const mg_request_info* request = mg_get_request_info(conn);
-    if (request->local_uri == nullptr ||
-        std::strcmp(request->local_uri, "/metrics") != 0) {
-      mg_send_http_error(conn, 404, "%s", "not found; try /metrics\n");
-      return true;
-    }
-    const std::string body = registry_->Render();
-    mg_printf(conn,
-              "HTTP/1.1 200 OK\r\n"
-              "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-              "Content-Length: %zu\r\n"
-              "Cache-Control: no-store\r\n"
-              "Connection: close\r\n\r\n",
-              body.size());
-    mg_write(conn, body.data(), body.size());
-    return true;
-  }
-
-  bool handlePost(CivetServer* server, mg_connection* conn) override {
-    return MethodNotAllowed(conn);
-  }
-  bool handlePut(CivetServer* server, mg_connection* conn) override {
-    return MethodNotAllowed(conn);
-  }
-  bool handleDelete(CivetServer* server, mg_connection* conn) override {
-    return MethodNotAllowed(conn);
-  }
-
- private:
-  static bool MethodNotAllowed(mg_connection* conn) {
-    mg_send_http_error(conn, 405, "%s", "only GET\n");
-    return true;
-  }
-
-  const MetricsRegistry* const registry_;
-};
-
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
-    const std::string& listen_address, const MetricsRegistry* registry) {
-  const size_t colon = listen_address.rfind(':');
-  if (colon == std::string::npos || colon + 1 == listen_address.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "metrics address \"", listen_address, "\" is not host:port"));
-  }
-  // No document root: civetweb serves only the registered handler.
-  const std::vector<std::string> options = {
-      "listening_ports",    listen_address,  //
-      "num_threads",        "2",             //
-      "request_timeout_ms", "10000",         //
-      "enable_keep_alive",  "no"};
-  std::unique_ptr<MetricsHttpServer> result(new MetricsHttpServer());
-  result->handler_ = std::make_unique<Handler>(registry);
-  try {
-    result->server_ = std::make_unique<CivetServer>(options);
-  } catch (const CivetException& e) {
-    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ",
-                                               listen_address, ": ", e.what()));
-  }
-  // Before the handler is registered nothing but 404s is served.
-  result->server_->addHandler("/metrics", result->handler_.get());
-  result->server_->addHandler("/", result->handler_.get());
-  const std::vector<int> ports = result->server_->getListeningPorts();
-  if (ports.empty() || ports[0] == 0) {
+    const std::string& listen_address, const MetricsRegistry* registry,
+    const MetricsHttpOptions& options) {
+  socklen_t length = 0;
+  absl::StatusOr<sockaddr_storage> address =
+      ParseListenAddress(listen_address, &length);
+  if (!address.ok()) return address.status();
+  const bool ipv6 = address->ss_family == AF_INET6;
+
+  // Bind here rather than in libmicrohttpd so "address in use" is told apart
+  // from other failures, and without SO_REUSEPORT so two servers never
+  // share one port.
+  const int fd = socket(address->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
     return absl::UnavailableError(absl::StrCat(
-        "cannot serve metrics on ", listen_address, ": no port bound"));
+        "cannot serve metrics on ", listen_address, ": ", strerror(errno)));
   }
-  result->port_ = ports[0];
-  result->wake_host_ = ConnectHost(listen_address.substr(0, colon));
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (ipv6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&*address), length) != 0 ||
+      listen(fd, 128) != 0) {
+    const int error = errno;
+    close(fd);
+    if (error == EADDRINUSE) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("metrics address ", listen_address,
+                       " is already in use by another process"));
+    }
+    return absl::UnavailableError(absl::StrCat(
+        "cannot serve metrics on ", listen_address, ": ", strerror(error)));
+  }
+  sockaddr_storage bound{};
+  socklen_t bound_length = sizeof(bound);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_length);
+  const int port =
+      ntohs(ipv6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                 : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+
+  std::unique_ptr<MetricsHttpServer> result(new MetricsHttpServer());
+  result->registry_ = registry;
+  result->port_ = port;
+  const unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                             (ipv6 ? MHD_USE_IPv6 : 0);
+  const auto timeout_seconds = static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(options.idle_timeout)));
+  result->daemon_ = MHD_start_daemon(
+      flags, 0, nullptr, nullptr, &HandleRequest,
+      const_cast<MetricsRegistry*>(registry), MHD_OPTION_LISTEN_SOCKET, fd,
+      MHD_OPTION_THREAD_POOL_SIZE,
+      static_cast<unsigned int>(std::max(1, options.threads)),
+      MHD_OPTION_CONNECTION_LIMIT,
+      static_cast<unsigned int>(std::max(1, options.max_connections)),
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      static_cast<unsigned int>(
+          std::max(1, options.max_connections_per_address)),
+      MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
+      MHD_OPTION_EXTERNAL_LOGGER, &IgnoreLog, nullptr, MHD_OPTION_END);
+  if (result->daemon_ == nullptr) {
+    close(fd);
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", listen_address,
+                     ": the HTTP server did not start"));
+  }
   return result;
 }
 
 MetricsHttpServer::~MetricsHttpServer() {
-  if (server_ == nullptr) return;
-  // civetweb's acceptor polls with a 2 s timeout and notices the stop flag
-  // only when it wakes, so close() alone can stall shutdown (and the pod's
-  // grace period) by 2 s. Connecting to it wakes it at once.
-  std::atomic<bool> closed{false};
-  std::thread waker([this, &closed] {
-    while (!closed.load()) {
-      Poke(wake_host_, port_);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  });
-  server_->close();
-  closed.store(true);
-  waker.join();
+  if (daemon_ == nullptr) return;
+  // Closes the listening socket too (it was handed over at start).
+  MHD_stop_daemon(daemon_);
 }
 
 }  // namespace reel

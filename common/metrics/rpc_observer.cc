@@ -20,7 +20,7 @@ namespace {
 using grpc::experimental::InterceptionHookPoints;
 using grpc::experimental::ServerRpcInfo;
 
-// Longest client-supplied request id kept; longer ones are cut.
+// Longest client-supplied request id kept; longer ones are replaced.
 constexpr size_t kMaxRequestIdBytes = 128;
 
 std::string NewRequestId() {
@@ -68,9 +68,10 @@ class RpcObserver : public grpc::experimental::Interceptor {
       auto* metadata = methods->GetRecvInitialMetadata();
       if (metadata != nullptr) {
         auto it = metadata->find(kRequestIdMetadataKey);
-        if (it != metadata->end() && it->second.size() > 0) {
-          request_id_.assign(it->second.data(),
-                             std::min(it->second.size(), kMaxRequestIdBytes));
+        if (it != metadata->end() &&
+            IsValidRequestId(
+                absl::string_view(it->second.data(), it->second.size()))) {
+          request_id_.assign(it->second.data(), it->second.size());
         }
       }
     }
@@ -83,7 +84,19 @@ class RpcObserver : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
-      if (!finished_) Finish(methods->GetSendStatus().error_code());
+      grpc::Status status = methods->GetSendStatus();
+      if (metrics_->known &&
+          status.error_code() == grpc::StatusCode::UNIMPLEMENTED &&
+          status.error_message().empty()) {
+        // gRPC's own answer when the request bytes do not decode.
+        status = grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            absl::StrCat("request: the message could not be decoded as this "
+                         "method's request type (/",
+                         metrics_->service, "/", metrics_->method, ")"));
+        methods->ModifySendStatus(status);
+      }
+      if (!finished_) Finish(status.error_code());
     }
     methods->Proceed();
   }
@@ -122,8 +135,21 @@ class RpcObserver : public grpc::experimental::Interceptor {
 
 }  // namespace
 
-RpcObserverFactory::RpcObserverFactory(MetricsRegistry* registry)
-    : registry_(registry) {}
+bool IsValidRequestId(absl::string_view id) {
+  if (id.empty() || id.size() > kMaxRequestIdBytes) return false;
+  for (const char c : id) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                         c == ':' || c == '/' || c == '+' || c == '@' ||
+                         c == '-';
+    if (!allowed) return false;
+  }
+  return true;
+}
+
+RpcObserverFactory::RpcObserverFactory(
+    MetricsRegistry* registry, absl::flat_hash_set<std::string> known_methods)
+    : registry_(registry), known_methods_(std::move(known_methods)) {}
 
 grpc::experimental::Interceptor* RpcObserverFactory::CreateServerInterceptor(
     ServerRpcInfo* info) {
@@ -132,35 +158,50 @@ grpc::experimental::Interceptor* RpcObserverFactory::CreateServerInterceptor(
 
 RpcObserverFactory::MethodMetrics* RpcObserverFactory::ForMethod(
     const std::string& full_method, ServerRpcInfo::Type type) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
+  if (!known_methods_.contains(full_method)) {
+    if (unknown_ == nullptr) {
+      unknown_ = NewMethodMetrics("unknown", "unknown", "unknown", false);
+    }
+    return unknown_.get();
+  }
   auto& slot = methods_[full_method];
   if (slot != nullptr) return slot.get();
-  slot = std::make_unique<MethodMetrics>();
-  MethodMetrics& metrics = *slot;
   // "/package.Service/Method"
   absl::string_view name = full_method;
   if (absl::StartsWith(name, "/")) name.remove_prefix(1);
   const size_t slash = name.rfind('/');
-  metrics.service = std::string(name.substr(0, slash));
-  metrics.method = slash == absl::string_view::npos
-                       ? ""
-                       : std::string(name.substr(slash + 1));
-  metrics.type = TypeName(type);
-  metrics.quiet = metrics.service == "grpc.health.v1.Health";
-  const MetricLabels labels = {{"grpc_type", metrics.type},
-                               {"grpc_service", metrics.service},
-                               {"grpc_method", metrics.method}};
-  metrics.started = &registry_->GetCounter(
+  const absl::string_view service = name.substr(0, slash);
+  const absl::string_view method =
+      slash == absl::string_view::npos ? "" : name.substr(slash + 1);
+  slot = NewMethodMetrics(service, method, TypeName(type), true);
+  return slot.get();
+}
+
+std::unique_ptr<RpcObserverFactory::MethodMetrics>
+RpcObserverFactory::NewMethodMetrics(absl::string_view service,
+                                     absl::string_view method,
+                                     absl::string_view type, bool known) {
+  auto metrics = std::make_unique<MethodMetrics>();
+  metrics->service = std::string(service);
+  metrics->method = std::string(method);
+  metrics->type = std::string(type);
+  metrics->known = known;
+  metrics->quiet = metrics->service == "grpc.health.v1.Health";
+  const MetricLabels labels = {{"grpc_type", metrics->type},
+                               {"grpc_service", metrics->service},
+                               {"grpc_method", metrics->method}};
+  metrics->started = &registry_->GetCounter(
       "grpc_server_started_total", "RPCs started on the server.", labels);
-  metrics.latency = &registry_->GetHistogram(
+  metrics->latency = &registry_->GetHistogram(
       "grpc_server_handling_seconds",
       "Time from an RPC's arrival to its status, in seconds.", labels);
-  if (type != ServerRpcInfo::Type::UNARY) {
-    metrics.active_streams = &registry_->GetGauge(
+  if (type != "unary") {
+    metrics->active_streams = &registry_->GetGauge(
         "reel_grpc_server_active_streams", "Streaming RPCs open now.",
-        {{"grpc_service", metrics.service}, {"grpc_method", metrics.method}});
+        {{"grpc_service", metrics->service}, {"grpc_method", metrics->method}});
   }
-  return slot.get();
+  return metrics;
 }
 
 Counter* RpcObserverFactory::Handled(const MethodMetrics& method,

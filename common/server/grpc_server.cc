@@ -8,9 +8,11 @@
 #include <chrono>
 #include <limits>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/metrics/rpc_observer.h"
 #include "common/server/tls_credentials.h"
+#include "google/protobuf/descriptor.h"
 
 namespace reel {
 namespace {
@@ -23,6 +25,28 @@ int ToArgMilliseconds(absl::Duration duration) {
     return std::numeric_limits<int>::max();
   }
   return static_cast<int>(std::max<int64_t>(ms, 0));
+}
+
+// The full paths of every method the server serves: those of the named
+// services (from the generated descriptors linked in), health and reflection.
+absl::flat_hash_set<std::string> KnownMethods(
+    const std::vector<std::string>& service_names) {
+  absl::flat_hash_set<std::string> methods = {
+      "/grpc.health.v1.Health/Check",
+      "/grpc.health.v1.Health/Watch",
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+  };
+  const google::protobuf::DescriptorPool* pool =
+      google::protobuf::DescriptorPool::generated_pool();
+  for (const std::string& name : service_names) {
+    const google::protobuf::ServiceDescriptor* service =
+        pool->FindServiceByName(name);
+    if (service == nullptr) continue;
+    for (int i = 0; i < service->method_count(); ++i) {
+      methods.insert(absl::StrCat("/", name, "/", service->method(i)->name()));
+    }
+  }
+  return methods;
 }
 
 }  // namespace
@@ -39,11 +63,41 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
+  auto metrics = std::make_unique<MetricsRegistry>();
+  // The metrics port first: when it is taken, nothing has been served yet.
+  std::unique_ptr<MetricsHttpServer> metrics_http;
+  if (!options.metrics_listen_address.empty()) {
+    auto http = MetricsHttpServer::Start(options.metrics_listen_address,
+                                         metrics.get(), options.metrics_http);
+    if (!http.ok()) return http.status();
+    metrics_http = *std::move(http);
+  }
+
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen_address, credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(options.max_send_message_bytes);
+  // Own the port: with SO_REUSEPORT a second server would bind it too and
+  // the kernel would split connections between the two.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_concurrent_streams_per_connection);
+  grpc::ResourceQuota quota("reel-server");
+  quota.SetMaxThreads(options.max_sync_threads);
+  quota.Resize(static_cast<size_t>(options.max_memory_bytes));
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             ToArgMilliseconds(options.max_connection_idle));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             ToArgMilliseconds(options.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             ToArgMilliseconds(options.keepalive_timeout));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      ToArgMilliseconds(options.min_client_ping_interval));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
   if (options.max_connection_age != absl::InfiniteDuration()) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
                                ToArgMilliseconds(options.max_connection_age));
@@ -51,37 +105,35 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
         GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
         ToArgMilliseconds(options.max_connection_age_grace));
   }
-  auto metrics = std::make_unique<MetricsRegistry>();
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
-  interceptors.push_back(std::make_unique<RpcObserverFactory>(metrics.get()));
+  interceptors.push_back(std::make_unique<RpcObserverFactory>(
+      metrics.get(), KnownMethods(options.health_service_names)));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (grpc::Service* service : services) builder.RegisterService(service);
 
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen_address,
-                     " (address in use, or not an address of this machine?)"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot listen on ", options.listen_address,
+        ": the address is in use by another process, or is not an address "
+        "of this machine"));
   }
   auto result = std::unique_ptr<GrpcServer>(
-      new GrpcServer(options, std::move(metrics), std::move(server), port));
+      new GrpcServer(options, std::move(metrics), std::move(metrics_http),
+                     std::move(server), port));
   result->SetServing(false);
-  if (!options.metrics_listen_address.empty()) {
-    auto http = MetricsHttpServer::Start(options.metrics_listen_address,
-                                         result->metrics());
-    if (!http.ok()) return http.status();  // ~GrpcServer stops the server.
-    result->metrics_http_ = *std::move(http);
-  }
   return result;
 }
 
 GrpcServer::GrpcServer(GrpcServerOptions options,
                        std::unique_ptr<MetricsRegistry> metrics,
+                       std::unique_ptr<MetricsHttpServer> metrics_http,
                        std::unique_ptr<grpc::Server> server, int port)
     : options_(std::move(options)),
       metrics_(std::move(metrics)),
+      metrics_http_(std::move(metrics_http)),
       server_(std::move(server)),
       port_(port) {}
 
@@ -97,14 +149,14 @@ void GrpcServer::SetServing(bool serving) {
 }
 
 void GrpcServer::AddBeforeDrainHook(std::function<void()> hook) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   before_drain_hooks_.push_back(std::move(hook));
 }
 
 void GrpcServer::Shutdown() {
   std::vector<std::function<void()>> hooks;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     if (shut_down_) return;
     shut_down_ = true;
     hooks.swap(before_drain_hooks_);

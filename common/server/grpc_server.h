@@ -12,6 +12,16 @@
 // refused, and in-flight calls get until `drain_timeout` to finish before the
 // rest are cancelled.
 //
+// The listening port is owned: SO_REUSEPORT is off, so a second server on the
+// same address fails at Start() instead of splitting connections with the
+// first. The metrics port is bound before the gRPC port, so a metrics port in
+// use fails Start() before any call is served.
+//
+// Limits (see GrpcServerOptions): streams per connection, handler threads
+// and memory for all connections (a gRPC resource quota), idle connections
+// closed, keepalive pings sent to find dead peers, and clients that ping more
+// often than allowed sent GOAWAY (ENHANCE_YOUR_CALM "too_many_pings").
+//
 // Every call passes through an RpcObserver (common/metrics/rpc_observer.h):
 // request counts by code, latency histograms, stream gauges into metrics(),
 // an access-log record, and the x-request-id echo. With a non-empty
@@ -29,11 +39,12 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/metrics/metrics.h"
 #include "common/metrics/metrics_http_server.h"
@@ -49,8 +60,10 @@ struct GrpcServerOptions {
   int max_receive_message_bytes = 64 << 20;
   // Largest response message sent.
   int max_send_message_bytes = 64 << 20;
-  // Name reported by the health service for each registered service, besides
-  // the server-wide "" entry.
+  // Full name of each registered service (e.g. "reel.catalog.v1.
+  // CatalogService"): reported by the health service besides the server-wide
+  // "" entry, and the services whose methods get per-method metrics (other
+  // paths share the "unknown" series). Health and reflection are added.
   std::vector<std::string> health_service_names;
   // host:port for the Prometheus /metrics endpoint; "" serves none. Port 0
   // picks a free one (see GrpcServer::metrics_port()).
@@ -61,6 +74,28 @@ struct GrpcServerOptions {
   // After that GOAWAY, how long calls on the old connection may finish before
   // it is closed.
   absl::Duration max_connection_age_grace = absl::Seconds(30);
+  // Most concurrent streams (calls) on one client connection; further calls
+  // wait in the client until one ends.
+  int max_concurrent_streams_per_connection = 100;
+  // Most threads serving synchronous-API calls (ImportFilms) at once; beyond
+  // it such calls end RESOURCE_EXHAUSTED.
+  int max_sync_threads = 64;
+  // Memory gRPC may use for all connections' buffers; beyond it new streams
+  // and reads are refused or slowed (gRPC resource quota).
+  int64_t max_memory_bytes = int64_t{1} << 30;
+  // A connection with no call open for this long is closed (GOAWAY).
+  absl::Duration max_connection_idle = absl::Minutes(30);
+  // The server pings a connection after this long without traffic and closes
+  // it when the ping is not answered within keepalive_timeout: dead peers
+  // (a vanished pod, a cut network) free their streams.
+  absl::Duration keepalive_time = absl::Minutes(1);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // Clients may ping no more often than this (with or without calls open);
+  // more often, twice, and the connection is closed with GOAWAY
+  // ENHANCE_YOUR_CALM ("too_many_pings").
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
+  // Options for the /metrics HTTP server.
+  MetricsHttpOptions metrics_http;
   // Directory holding tls.crt and tls.key (and, to require client
   // certificates, ca.crt); see common/server/tls_credentials.h. "" serves
   // plaintext. Missing or unreadable files: Start() fails with
@@ -102,18 +137,22 @@ class GrpcServer {
  private:
   GrpcServer(GrpcServerOptions options,
              std::unique_ptr<MetricsRegistry> metrics,
+             std::unique_ptr<MetricsHttpServer> metrics_http,
              std::unique_ptr<grpc::Server> server, int port);
 
   const GrpcServerOptions options_;
   // Declared first: outlives the server's interceptors and the HTTP server.
   const std::unique_ptr<MetricsRegistry> metrics_;
+  // Declared before server_, so destroyed after it: scrapes still work
+  // while draining.
+  const std::unique_ptr<MetricsHttpServer> metrics_http_;
   const std::unique_ptr<grpc::Server> server_;
   const int port_;
-  std::unique_ptr<MetricsHttpServer> metrics_http_;  // Set once by Start().
 
-  std::mutex mutex_;
-  std::vector<std::function<void()>> before_drain_hooks_;  // GUARDED_BY(mutex_)
-  bool shut_down_ = false;                                 // GUARDED_BY(mutex_)
+  absl::Mutex mutex_;
+  std::vector<std::function<void()>> before_drain_hooks_
+      ABSL_GUARDED_BY(mutex_);
+  bool shut_down_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace reel

@@ -1,10 +1,15 @@
 #include "common/server/tls_credentials.h"
 
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <system_error>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -38,6 +43,36 @@ absl::StatusOr<std::string> ReadFile(const std::string& dir, const char* name) {
   return contents.str();
 }
 
+// Whether this process is in group `gid` (as the Kubernetes fsGroup that
+// owns a Secret volume's files is).
+bool InGroup(gid_t gid) {
+  if (gid == getegid()) return true;
+  std::vector<gid_t> groups(256);
+  const int count = getgroups(static_cast<int>(groups.size()), groups.data());
+  for (int i = 0; i < count; ++i) {
+    if (groups[i] == gid) return true;
+  }
+  return false;
+}
+
+// A private key others can read is a leak waiting to happen; it still
+// works, so say so once, loudly. Group access is fine only for our own group
+// (a Secret volume with defaultMode 0440 and an fsGroup).
+void WarnIfReadableByOthers(const std::string& dir, const char* name) {
+  const std::string path = JoinPath(dir, name);
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) return;  // ReadFile reports it.
+  const bool world = (info.st_mode & S_IRWXO) != 0;
+  const bool foreign_group =
+      (info.st_mode & S_IRWXG) != 0 && !InGroup(info.st_gid);
+  if (world || foreign_group) {
+    spdlog::warn(
+        "TLS: private key {} is readable by other users (mode {:o}); make "
+        "it 0600 or 0400 (Kubernetes: defaultMode 0440 with an fsGroup)",
+        path, info.st_mode & 07777);
+  }
+}
+
 // tls.crt and tls.key; nullopt when `optional` and neither exists.
 absl::StatusOr<std::optional<grpc::SslServerCredentialsOptions::PemKeyCertPair>>
 ReadKeyCertPair(const std::string& dir, bool optional) {
@@ -48,6 +83,7 @@ ReadKeyCertPair(const std::string& dir, bool optional) {
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadFile(dir, kKeyFile);
   if (!key.ok()) return key.status();
+  WarnIfReadableByOthers(dir, kKeyFile);
   return grpc::SslServerCredentialsOptions::PemKeyCertPair{*std::move(key),
                                                            *std::move(cert)};
 }

@@ -8,6 +8,9 @@
 // Client side: ca.crt verifies the server (absent: the system roots); with
 // tls.crt and tls.key both present they are sent as the client certificate.
 //
+// A tls.key readable by other users (world, or a group the process is not
+// in) is used, with a warning logged.
+//
 // Errors are FAILED_PRECONDITION naming the file that is missing or
 // unreadable (or the directory, when it does not exist).
 #ifndef REEL_COMMON_SERVER_TLS_CREDENTIALS_H_

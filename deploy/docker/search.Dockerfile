@@ -14,7 +14,7 @@ RUN apt-get update -qq \
       build-essential cmake pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
       librocksdb-dev libabsl-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev \
-      libicu-dev libstemmer-dev libcivetweb-dev \
+      libicu-dev libstemmer-dev libmicrohttpd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -33,7 +33,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DREEL_BUILD_TESTS=OFF >/dev
 FROM ${BASE_IMAGE}
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends libgrpc++1.51 libprotobuf32 librocksdb7.8 libspdlog1.10 libabsl20220623 libcivetweb1 zlib1g libicu72 libstemmer0d \
+ && apt-get install -y -qq --no-install-recommends libgrpc++1.51 libprotobuf32 librocksdb7.8 libspdlog1.10 libabsl20220623 libmicrohttpd12 zlib1g libicu72 libstemmer0d \
  && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/* \
  && mkdir -p /var/lib/reel && chown 65532:65532 /var/lib/reel
 COPY --from=build /build/search-service/search-service /usr/local/bin/search-service

@@ -86,8 +86,8 @@ class GrpcObservabilityTest : public ::testing::Test {
                     .ok());
   }
   void TearDown() override {
-    // Stopping includes the metrics server, which must not add civetweb's
-    // 2 s accept-poll timeout to every shutdown.
+    // Stopping includes the metrics server, which must not add seconds of
+    // polling to every shutdown.
     const auto start = std::chrono::steady_clock::now();
     catalog_.reset();
     EXPECT_LT(std::chrono::steady_clock::now() - start,
@@ -223,14 +223,14 @@ TEST_F(GrpcObservabilityTest, RequestIdIsEchoedAndLogged) {
   request.set_name("films/no-such-film");
   GetFilmResponse response;
   grpc::ClientContext context;
-  context.AddMetadata("x-request-id", "req-\"quoted\"-42");
+  context.AddMetadata("x-request-id", "req-42.retry_1");
   EXPECT_EQ(stub_->GetFilm(&context, request, &response).error_code(),
             grpc::StatusCode::NOT_FOUND);
   const auto& echoed = context.GetServerInitialMetadata();
   auto it = echoed.find("x-request-id");
   ASSERT_NE(it, echoed.end());
   EXPECT_EQ(std::string(it->second.data(), it->second.size()),
-            "req-\"quoted\"-42");
+            "req-42.retry_1");
 
   // Without one, the server makes one up and still echoes it.
   grpc::ClientContext anonymous;
@@ -254,7 +254,7 @@ TEST_F(GrpcObservabilityTest, RequestIdIsEchoedAndLogged) {
     if (record["method"] == absl::StrCat("/", kService, "/GetFilm")) {
       saw_get = true;
       EXPECT_EQ(record["code"], "NOT_FOUND");
-      EXPECT_EQ(record["request_id"], "req-\"quoted\"-42");
+      EXPECT_EQ(record["request_id"], "req-42.retry_1");
     } else if (record["method"] == absl::StrCat("/", kService, "/ListFilms")) {
       saw_list = true;
       EXPECT_EQ(record["code"], "OK");
@@ -263,6 +263,32 @@ TEST_F(GrpcObservabilityTest, RequestIdIsEchoedAndLogged) {
   }
   EXPECT_TRUE(saw_get) << log_.str();
   EXPECT_TRUE(saw_list) << log_.str();
+}
+
+TEST_F(GrpcObservabilityTest, ForgedRequestIdIsReplacedNotLogged) {
+  ASSERT_TRUE(
+      InitLogging(
+          {.level = "info",
+           .component = "catalog",
+           .format = "text",
+           .sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log_)})
+          .ok());
+  Start();
+  const std::string forged = "x code=OK peer=ipv4:10.0.0.1:1 request_id=y";
+  GetFilmRequest request;
+  request.set_name("films/no-such-film");
+  GetFilmResponse response;
+  grpc::ClientContext context;
+  context.AddMetadata("x-request-id", forged);
+  EXPECT_EQ(stub_->GetFilm(&context, request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  auto it = context.GetServerInitialMetadata().find("x-request-id");
+  ASSERT_NE(it, context.GetServerInitialMetadata().end());
+  EXPECT_THAT(std::string(it->second.data(), it->second.size()),
+              MatchesRegex("[0-9a-f]{32}"));
+  EXPECT_THAT(log_.str(), HasSubstr("GetFilm NOT_FOUND"));
+  EXPECT_THAT(log_.str(), Not(HasSubstr("code=OK")));
+  EXPECT_THAT(log_.str(), Not(HasSubstr("10.0.0.1")));
 }
 
 TEST_F(GrpcObservabilityTest, OldConnectionsAreSentAway) {
@@ -288,9 +314,11 @@ TEST_F(GrpcObservabilityTest, MetricsPortInUseFailsStart) {
   options.server.metrics_listen_address =
       absl::StrCat("127.0.0.1:", catalog_->server()->metrics_port());
   auto other = CatalogServer::Start(options);
-  EXPECT_EQ(other.status().code(), absl::StatusCode::kUnavailable)
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition)
       << other.status();
-  EXPECT_THAT(other.status().message(), HasSubstr("metrics"));
+  EXPECT_THAT(other.status().message(),
+              HasSubstr("metrics address 127.0.0.1:"));
+  EXPECT_THAT(other.status().message(), HasSubstr("already in use"));
 }
 
 }  // namespace

@@ -3,10 +3,12 @@
 #include "common/logging/logging.h"
 
 #include <gmock/gmock.h>
+#include <google/protobuf/stubs/logging.h>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -80,6 +82,29 @@ TEST_F(JsonLoggingTest, RpcRecordCarriesAccessFields) {
 
 TEST(LoggingTest, RejectsUnknownFormat) {
   EXPECT_FALSE(InitLogging({.format = "xml"}).ok());
+}
+
+}  // namespace
+}  // namespace reel
+
+namespace reel {
+namespace {
+
+TEST(LoggingTest, ProtobufDiagnosticsAreRateLimited) {
+  std::ostringstream captured;
+  ASSERT_TRUE(
+      InitLogging(
+          {.level = "info",
+           .component = "test",
+           .sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)})
+          .ok());
+  // What any client can trigger once per request with bad bytes.
+  for (int i = 0; i < 50; ++i) GOOGLE_LOG(ERROR) << "bad request " << i;
+  const std::string log = captured.str();
+  EXPECT_THAT(log, ::testing::HasSubstr("protobuf: bad request 0"));
+  EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr("bad request 1 ")));
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+  ASSERT_TRUE(InitLogging({.level = "info", .component = "test"}).ok());
 }
 
 }  // namespace

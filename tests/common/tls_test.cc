@@ -8,12 +8,14 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "catalog-service/server/catalog_server.h"
+#include "common/logging/logging.h"
 #include "common/server/tls_credentials.h"
 #include "search-service/feed/catalog_follower.h"
 #include "search-service/feed/index_store.h"
@@ -38,6 +41,7 @@ using ::reel::catalog::v1::CreateFilmResponse;
 using ::reel::catalog::v1::GetFilmRequest;
 using ::reel::catalog::v1::GetFilmResponse;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 void RunShell(const std::string& command) {
   ASSERT_EQ(std::system((command + " 2>/dev/null >/dev/null").c_str()), 0)
@@ -199,6 +203,33 @@ TEST_F(TlsTest, WithCaOnTheServerOnlyClientsWithACertificateGetThrough) {
   grpc::Status status = CreateAndGet(*authenticated, "red-shoes");
   EXPECT_TRUE(status.ok()) << status.error_code() << " "
                            << status.error_message();
+}
+
+TEST_F(TlsTest, KeyReadableByOthersIsUsedWithAWarning) {
+  std::ostringstream captured;
+  ASSERT_TRUE(
+      InitLogging(
+          {.level = "info",
+           .component = "test",
+           .sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)})
+          .ok());
+  const std::string dir =
+      TlsDir("server-tls", {"server/tls.crt", "server/tls.key"});
+  fs::permissions(dir + "/tls.key", fs::perms::owner_read |
+                                        fs::perms::owner_write |
+                                        fs::perms::others_read);
+  ASSERT_TRUE(StartServer(dir).ok());
+  EXPECT_THAT(captured.str(), HasSubstr("readable by other users"));
+  EXPECT_THAT(captured.str(), HasSubstr("tls.key"));
+  catalog_.reset();
+
+  // 0600: no warning.
+  captured.str("");
+  fs::permissions(dir + "/tls.key",
+                  fs::perms::owner_read | fs::perms::owner_write);
+  ASSERT_TRUE(StartServer(dir).ok());
+  EXPECT_THAT(captured.str(), Not(HasSubstr("readable by other users")));
+  ASSERT_TRUE(InitLogging({.level = "info", .component = "test"}).ok());
 }
 
 TEST_F(TlsTest, MissingKeyFailsStartNamingIt) {
