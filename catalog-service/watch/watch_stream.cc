@@ -1,8 +1,6 @@
 #include "catalog-service/watch/watch_stream.h"
 
-#include <spdlog/spdlog.h>
-
-#include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -13,81 +11,91 @@ namespace reel::catalog {
 
 using ::reel::catalog::v1::Film;
 using ::reel::catalog::v1::FilmEvent;
+using ::reel::catalog::v1::WatchFilmsResponse;
 
-WatchStream::WatchStream(WatchHub* hub, int64_t start_revision)
-    : hub_(hub), cursor_(start_revision) {
-  if (start_revision == 0) {
-    snapshot_ = hub_->store_->TakeSnapshot();
-  }
+WatchStream::WatchStream(WatchHub* hub, grpc::CallbackServerContext* context,
+                         int64_t start_revision)
+    : hub_(hub), context_(context), cursor_(start_revision) {
+  // A RocksDB snapshot is a sequence number: it pins no memtable or block
+  // (each batch reads through a short-lived iterator), only keeps
+  // overwritten versions from being compacted away while the stream lives,
+  // which the stall timeout bounds.
+  if (start_revision == 0) snapshot_ = hub_->store_->TakeSnapshot();
+  absl::MutexLock lock(&hub_->mutex_);
+  last_sent_ = absl::Now();
 }
 
-void WatchStream::Pump(absl::Time now) {
-  grpc::Status finish_status;
-  switch (Decide(now, &finish_status)) {
-    case Action::kWrite:
-      StartWrite(&next_);
-      break;
-    case Action::kFinish:
-      Finish(finish_status);
-      break;
-    case Action::kNone:
-      break;
-  }
-}
-
-void WatchStream::End(const grpc::Status& status) {
+void WatchStream::Build() {
+  std::optional<grpc::Status> finish;
+  bool progress_due = false;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (finished_) return;
-    finished_ = true;
-    snapshot_.reset();
-    if (writing_) {
-      // A write is (about to be) in flight: finish once it completes, so
-      // Finish never races ahead of StartWrite.
-      deferred_finish_ = status;
-      return;
+    absl::MutexLock lock(&hub_->mutex_);
+    if (state_ != State::kQueued) return;  // Finished while queued.
+    if (pending_finish_.has_value()) {
+      state_ = State::kFinished;
+      finish = std::move(pending_finish_);
+    } else {
+      state_ = State::kBuilding;
+      progress_due =
+          absl::Now() - last_sent_ >= hub_->options_.progress_interval;
     }
   }
-  Finish(status);
-}
-
-WatchStream::Action WatchStream::Decide(absl::Time now,
-                                        grpc::Status* finish_status) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (finished_) return Action::kNone;
-  if (writing_) {
-    if (now - write_started_ < hub_->options_.stall_timeout) {
-      return Action::kNone;
+  if (finish.has_value()) {
+    Finish(*finish);
+    return;
+  }
+  absl::StatusOr<bool> has_message = BuildNext(progress_due);
+  bool write = false;
+  {
+    absl::MutexLock lock(&hub_->mutex_);
+    if (pending_finish_.has_value()) {
+      state_ = State::kFinished;
+      finish = std::move(pending_finish_);
+    } else if (!has_message.ok()) {
+      state_ = State::kFinished;
+      finish = ToGrpcStatus(has_message.status());
+    } else if (!*has_message) {
+      next_.reset();
+      if (hub_->store_->revision() > cursor_) {
+        hub_->EnqueueLocked(this);  // A commit landed while we read.
+      } else {
+        state_ = State::kIdle;
+        hub_->idle_.insert(this);
+      }
+    } else {
+      state_ = State::kWriting;
+      handed_ = false;
+      last_sent_ = absl::Now();
+      in_flight_bytes_ = static_cast<int64_t>(next_->ByteSizeLong());
+      hub_->buffered_bytes_.fetch_add(in_flight_bytes_);
+      write = true;
     }
-    finished_ = true;
-    hub_->stalled_streams_.fetch_add(1);
-    *finish_status = grpc::Status(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        absl::StrCat("watch stream ended: the client left a message unread "
-                     "for more than ",
-                     absl::FormatDuration(hub_->options_.stall_timeout),
-                     "; resume with start_revision = the last revision "
-                     "received"));
-    snapshot_.reset();
-    return Action::kFinish;
   }
-  absl::StatusOr<bool> has_message = BuildNext(now);
-  if (!has_message.ok()) {
-    finished_ = true;
-    snapshot_.reset();
-    *finish_status = ToGrpcStatus(has_message.status());
-    return Action::kFinish;
+  if (finish.has_value()) {
+    Finish(*finish);
+    return;
   }
-  if (!*has_message) return Action::kNone;
-  writing_ = true;
-  write_started_ = now;
-  last_sent_ = now;
-  return Action::kWrite;
+  if (!write) return;
+  StartWrite(next_.get());
+  {
+    absl::MutexLock lock(&hub_->mutex_);
+    // The write may have completed already (then state_ moved on).
+    if (state_ != State::kWriting) return;
+    handed_ = true;
+    // The stall clock starts when gRPC has the message, not when we began
+    // building it.
+    write_started_ = absl::Now();
+    if (!pending_finish_.has_value()) return;
+    state_ = State::kFinished;
+    finished_at_ = write_started_;
+    finish = std::move(pending_finish_);
+  }
+  Finish(*finish);  // Follows the write in flight.
 }
 
-absl::StatusOr<bool> WatchStream::BuildNext(absl::Time now) {
+absl::StatusOr<bool> WatchStream::BuildNext(bool progress_due) {
   const WatchOptions& options = hub_->options_;
-  next_.Clear();
+  auto message = std::make_unique<WatchFilmsResponse>();
   if (snapshot_ != nullptr) {
     std::vector<Film> films;
     bool done = false;
@@ -96,21 +104,22 @@ absl::StatusOr<bool> WatchStream::BuildNext(absl::Time now) {
                              options.max_bytes_per_message, &films, &done);
     if (!status.ok()) return status;
     for (Film& film : films) {
-      FilmEvent* event = next_.add_events();
+      FilmEvent* event = message->add_events();
       event->set_type(FilmEvent::EVENT_TYPE_SNAPSHOT);
       event->set_revision(film.revision());
       event->set_name(film.name());
       *event->mutable_film() = std::move(film);
     }
     if (!films.empty()) {
-      snapshot_after_id_ = next_.events().rbegin()->name().substr(6);
+      snapshot_after_id_ = message->events().rbegin()->name().substr(6);
     }
     if (done) {
       cursor_ = snapshot_->revision();
-      next_.set_revision(cursor_);
-      next_.set_snapshot_complete(true);
+      message->set_revision(cursor_);
+      message->set_snapshot_complete(true);
       snapshot_.reset();
     }
+    next_ = std::move(message);
     return true;
   }
   std::vector<FilmEvent> events;
@@ -119,33 +128,73 @@ absl::StatusOr<bool> WatchStream::BuildNext(absl::Time now) {
                                 options.max_bytes_per_message, &events);
   if (!status.ok()) return status;
   if (events.empty()) {
-    if (now - last_sent_ < options.progress_interval) return false;
-    next_.set_revision(cursor_);  // Progress: nothing after cursor_ yet.
+    if (!progress_due) return false;
+    message->set_revision(cursor_);  // Progress: nothing after cursor_ yet.
+    next_ = std::move(message);
     return true;
   }
   cursor_ = events.back().revision();
-  for (FilmEvent& event : events) *next_.add_events() = std::move(event);
-  next_.set_revision(cursor_);
+  for (FilmEvent& event : events) *message->add_events() = std::move(event);
+  message->set_revision(cursor_);
+  next_ = std::move(message);
   return true;
 }
 
-void WatchStream::OnWriteDone(bool ok) {
-  std::optional<grpc::Status> deferred;
+void WatchStream::End(const grpc::Status& status) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    writing_ = false;
-    deferred.swap(deferred_finish_);
+    absl::MutexLock lock(&hub_->mutex_);
+    if (state_ == State::kFinished || pending_finish_.has_value()) return;
+    switch (state_) {
+      case State::kQueued:
+      case State::kBuilding:
+        pending_finish_ = status;  // The builder finishes.
+        return;
+      case State::kWriting:
+        if (!handed_) {
+          pending_finish_ = status;  // Finish must not overtake StartWrite.
+          return;
+        }
+        break;  // Finish now; the status follows the write in flight.
+      case State::kIdle:
+        hub_->idle_.erase(this);
+        break;
+      case State::kFinished:
+        return;
+    }
+    state_ = State::kFinished;
+    finished_at_ = absl::Now();
   }
-  if (deferred.has_value()) {
-    Finish(*deferred);
-    return;
+  Finish(status);
+}
+
+void WatchStream::Cancel() {
+  absl::MutexLock lock(&context_mutex_);
+  if (context_alive_) context_->TryCancel();
+}
+
+void WatchStream::OnWriteDone(bool ok) {
+  std::optional<grpc::Status> finish;
+  std::unique_ptr<WatchFilmsResponse> written;
+  {
+    absl::MutexLock lock(&hub_->mutex_);
+    hub_->buffered_bytes_.fetch_sub(in_flight_bytes_);
+    in_flight_bytes_ = 0;
+    written = std::move(next_);             // Freed outside the lock.
+    if (state_ != State::kWriting) return;  // Already finished.
+    if (pending_finish_.has_value()) {
+      finish = std::move(pending_finish_);
+    } else if (!ok) {
+      // The client went away; Finish must still be called, exactly once.
+      finish =
+          grpc::Status(grpc::StatusCode::CANCELLED, "watch client went away");
+    } else {
+      hub_->EnqueueLocked(this);
+      return;
+    }
+    state_ = State::kFinished;
+    finished_at_ = absl::Now();
   }
-  if (!ok) {
-    // The client went away; Finish must still be called, exactly once.
-    End(grpc::Status(grpc::StatusCode::CANCELLED, "watch client went away"));
-    return;
-  }
-  Pump(absl::Now());
+  Finish(*finish);
 }
 
 void WatchStream::OnCancel() {
@@ -154,7 +203,13 @@ void WatchStream::OnCancel() {
 
 void WatchStream::OnDone() {
   hub_->Unregister(this);
-  delete this;
+  {
+    absl::MutexLock lock(&context_mutex_);
+    context_alive_ = false;
+  }
+  // No builder runs now: builds start only from kQueued, never after Finish.
+  snapshot_.reset();
+  Unref();
 }
 
 }  // namespace reel::catalog
