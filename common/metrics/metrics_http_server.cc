@@ -30,21 +30,32 @@ MHD_Result Respond(MHD_Connection* connection, unsigned int code,
   return result;
 }
 
-MHD_Result HandleRequest(void* registry_arg, MHD_Connection* connection,
+MHD_Result HandleRequest(void* server_arg, MHD_Connection* connection,
                          const char* url, const char* method,
                          const char* /*version*/, const char* /*upload_data*/,
                          size_t* upload_data_size, void** /*state*/) {
-  const auto* registry = static_cast<const MetricsRegistry*>(registry_arg);
+  const auto* server = static_cast<const MetricsHttpServer*>(server_arg);
   if (std::strcmp(method, "GET") != 0 && std::strcmp(method, "HEAD") != 0) {
     // Answered before any body is read; libmicrohttpd then closes the
     // connection instead of reading the rest.
     *upload_data_size = 0;
     return Respond(connection, 405, "only GET\n", "text/plain");
   }
-  if (std::strcmp(url, "/metrics") != 0) {
-    return Respond(connection, 404, "not found; try /metrics\n", "text/plain");
+  if (std::strcmp(url, "/healthz") == 0) {
+    return Respond(connection, 200, "ok\n", "text/plain");
   }
-  return Respond(connection, 200, registry->Render(), kMetricsContentType);
+  if (std::strcmp(url, "/readyz") == 0) {
+    return server->ready()
+               ? Respond(connection, 200, "ready\n", "text/plain")
+               : Respond(connection, 503, "not ready\n", "text/plain");
+  }
+  if (std::strcmp(url, "/metrics") != 0) {
+    return Respond(connection, 404,
+                   "not found; try /metrics, /healthz or /readyz\n",
+                   "text/plain");
+  }
+  return Respond(connection, 200, server->registry()->Render(),
+                 kMetricsContentType);
 }
 
 // libmicrohttpd's diagnostics (a refused connection, a timeout) would print
@@ -135,9 +146,8 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   const auto timeout_seconds = static_cast<unsigned int>(
       std::max<int64_t>(1, absl::ToInt64Seconds(options.idle_timeout)));
   result->daemon_ = MHD_start_daemon(
-      flags, 0, nullptr, nullptr, &HandleRequest,
-      const_cast<MetricsRegistry*>(registry), MHD_OPTION_LISTEN_SOCKET, fd,
-      MHD_OPTION_THREAD_POOL_SIZE,
+      flags, 0, nullptr, nullptr, &HandleRequest, result.get(),
+      MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE,
       static_cast<unsigned int>(std::max(1, options.threads)),
       MHD_OPTION_CONNECTION_LIMIT,
       static_cast<unsigned int>(std::max(1, options.max_connections)),

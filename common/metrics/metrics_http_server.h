@@ -1,5 +1,8 @@
 // MetricsHttpServer: serves a MetricsRegistry at GET /metrics over plain HTTP
-// (GNU libmicrohttpd), on its own port apart from gRPC, for Prometheus.
+// (GNU libmicrohttpd), on its own port apart from gRPC, for Prometheus, and
+// the probes a kubelet can use whatever the gRPC port's TLS set-up:
+//   GET /healthz  200 "ok" while the process serves HTTP at all (liveness);
+//   GET /readyz   200 "ready" once SetReady(true), else 503 (readiness).
 //
 // Start() binds `listen_address` ("host:port"; port 0 picks a free one, see
 // port()) and serves until the object is destroyed. Other paths answer 404,
@@ -15,6 +18,7 @@
 #ifndef REEL_COMMON_METRICS_METRICS_HTTP_SERVER_H_
 #define REEL_COMMON_METRICS_METRICS_HTTP_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -52,9 +56,15 @@ class MetricsHttpServer {
   // The port actually bound.
   int port() const { return port_; }
 
+  // What /readyz answers (false until called).
+  void SetReady(bool ready) { ready_.store(ready); }
+  bool ready() const { return ready_.load(); }
+  const MetricsRegistry* registry() const { return registry_; }
+
  private:
   MetricsHttpServer() = default;
 
+  std::atomic<bool> ready_{false};
   const MetricsRegistry* registry_ = nullptr;
   MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;

@@ -2,6 +2,8 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -30,12 +32,15 @@ int ToArgMilliseconds(absl::Duration duration) {
 // The full paths of every method the server serves: those of the named
 // services (from the generated descriptors linked in), health and reflection.
 absl::flat_hash_set<std::string> KnownMethods(
-    const std::vector<std::string>& service_names) {
+    const std::vector<std::string>& service_names, bool enable_reflection) {
   absl::flat_hash_set<std::string> methods = {
       "/grpc.health.v1.Health/Check",
       "/grpc.health.v1.Health/Watch",
-      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
   };
+  if (enable_reflection) {
+    methods.insert(
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
+  }
   const google::protobuf::DescriptorPool* pool =
       google::protobuf::DescriptorPool::generated_pool();
   for (const std::string& name : service_names) {
@@ -48,6 +53,22 @@ absl::flat_hash_set<std::string> KnownMethods(
   }
   return methods;
 }
+
+// Removes the reflection plugin, which InitProtoReflectionServerBuilderPlugin
+// registers for every server of the process, from one server.
+class WithoutReflection : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    plugins->erase(
+        std::remove_if(plugins->begin(), plugins->end(),
+                       [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+                         return p->name() == "proto_server_reflection";
+                       }),
+        plugins->end());
+  }
+};
 
 }  // namespace
 
@@ -74,6 +95,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   }
 
   grpc::ServerBuilder builder;
+  if (!options.enable_reflection) {
+    builder.SetOption(std::make_unique<WithoutReflection>());
+  }
   int port = 0;
   builder.AddListeningPort(options.listen_address, credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
@@ -109,7 +133,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(std::make_unique<RpcObserverFactory>(
-      metrics.get(), KnownMethods(options.health_service_names)));
+      metrics.get(),
+      KnownMethods(options.health_service_names, options.enable_reflection)));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (grpc::Service* service : services) builder.RegisterService(service);
 
@@ -140,6 +165,7 @@ GrpcServer::GrpcServer(GrpcServerOptions options,
 GrpcServer::~GrpcServer() { Shutdown(); }
 
 void GrpcServer::SetServing(bool serving) {
+  if (metrics_http_ != nullptr) metrics_http_->SetReady(serving);
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
   health->SetServingStatus(serving);  // Every registered name, "" included.

@@ -1,10 +1,10 @@
 // GrpcServer: the start-up and shutdown sequence both Reel services share.
 //
 // Start() builds a gRPC server on `listen_address` (port 0 picks a free
-// port) with the standard health service (grpc.health.v1) and server
-// reflection, registers the given services and starts serving. Health starts
-// NOT_SERVING: the caller marks it SERVING once its state is ready (e.g.
-// RocksDB open, first snapshot applied).
+// port) with the standard health service (grpc.health.v1) and, unless turned
+// off, server reflection, registers the given services and starts serving.
+// Health starts NOT_SERVING: the caller marks it SERVING once its state is
+// ready (e.g. RocksDB open, first snapshot applied).
 //
 // Shutdown() is the graceful stop: health goes NOT_SERVING so balancers stop
 // routing, the `before_drain` hooks run (services end their long-lived
@@ -94,6 +94,9 @@ struct GrpcServerOptions {
   // more often, twice, and the connection is closed with GOAWAY
   // ENHANCE_YOUR_CALM ("too_many_pings").
   absl::Duration min_client_ping_interval = absl::Seconds(10);
+  // Serve gRPC server reflection (grpc.reflection.v1alpha), which lists every
+  // method and message to any caller that reaches the port.
+  bool enable_reflection = true;
   // Options for the /metrics HTTP server.
   MetricsHttpOptions metrics_http;
   // Directory holding tls.crt and tls.key (and, to require client
@@ -121,7 +124,8 @@ class GrpcServer {
   // The registry served at /metrics; services add their own gauges here.
   MetricsRegistry* metrics() const { return metrics_.get(); }
 
-  // Reports SERVING or NOT_SERVING for "" and every health_service_names.
+  // Reports SERVING or NOT_SERVING for "" and every health_service_names, and
+  // the same on the metrics port's /readyz.
   void SetServing(bool serving);
 
   // Registers a hook that Shutdown() runs after health goes NOT_SERVING and

@@ -23,6 +23,9 @@ ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
 ABSL_FLAG(absl::Duration, min_client_ping_interval, absl::Seconds(10),
           "Clients may send keepalive pings no more often than this; a client "
           "that does is sent GOAWAY (too_many_pings).");
+ABSL_FLAG(bool, reflection, true,
+          "Serve gRPC server reflection (lists every method and message to "
+          "any caller); --noreflection turns it off.");
 ABSL_FLAG(int, metrics_max_connections, 256,
           "Most open connections to the /metrics port.");
 ABSL_FLAG(int, metrics_max_connections_per_address, 32,
@@ -43,6 +46,7 @@ void ApplyServerLimitFlags(GrpcServerOptions* options) {
   options->keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
   options->min_client_ping_interval =
       absl::GetFlag(FLAGS_min_client_ping_interval);
+  options->enable_reflection = absl::GetFlag(FLAGS_reflection);
   options->metrics_http.max_connections =
       absl::GetFlag(FLAGS_metrics_max_connections);
   options->metrics_http.max_connections_per_address =

@@ -1,0 +1,132 @@
+// GrpcServer on its own (no Reel service): the plaintext probes on the
+// metrics port follow SetServing, and reflection can be turned off.
+#include "common/server/grpc_server.h"
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "reel/catalog/v1/catalog.grpc.pb.h"
+
+namespace reel {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// The whole response to GET `path` on 127.0.0.1:port.
+std::string HttpGet(int port, const std::string& path) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+      0) {
+    close(fd);
+    return "";
+  }
+  const std::string request = absl::StrCat(
+      "GET ", path, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  if (write(fd, request.data(), request.size()) < 0) {
+    close(fd);
+    return "";
+  }
+  std::string response;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
+  close(fd);
+  return response;
+}
+
+// A service with no method implemented: gRPC serves nothing (not even
+// health) on a server without one.
+reel::catalog::v1::CatalogService::CallbackService* EmptyService() {
+  static auto* service =
+      new reel::catalog::v1::CatalogService::CallbackService();
+  return service;
+}
+
+std::unique_ptr<GrpcServer> StartServer(bool reflection) {
+  GrpcServerOptions options;
+  options.metrics_listen_address = "127.0.0.1:0";
+  options.enable_reflection = reflection;
+  options.drain_timeout = absl::Milliseconds(200);
+  auto server = GrpcServer::Start(options, {EmptyService()});
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? *std::move(server) : nullptr;
+}
+
+// Lists services over reflection; the call's status.
+grpc::Status ListServicesByReflection(int port) {
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+  grpc::CompletionQueue queue;
+  auto call = stub.PrepareCall(
+      &context,
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &queue);
+  void* tag;
+  bool ok;
+  call->StartCall(reinterpret_cast<void*>(1));
+  queue.Next(&tag, &ok);
+  // ServerReflectionRequest{list_services: ""}: field 7, empty string.
+  grpc::Slice slice(std::string("\x3a\x00", 2));
+  grpc::ByteBuffer request(&slice, 1);
+  call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+  queue.Next(&tag, &ok);
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(3));
+  queue.Next(&tag, &ok);
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(4));
+  while (queue.Next(&tag, &ok) && tag != reinterpret_cast<void*>(4)) {
+  }
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+TEST(GrpcServerTest, ReadyzFollowsServingAndHealthzIsAlwaysUp) {
+  auto server = StartServer(/*reflection=*/true);
+  ASSERT_NE(server, nullptr);
+  const int port = server->metrics_port();
+  EXPECT_THAT(HttpGet(port, "/healthz"), StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(HttpGet(port, "/readyz"), StartsWith("HTTP/1.1 503"));
+  server->SetServing(true);
+  EXPECT_THAT(HttpGet(port, "/readyz"), StartsWith("HTTP/1.1 200"));
+  server->SetServing(false);
+  EXPECT_THAT(HttpGet(port, "/readyz"), StartsWith("HTTP/1.1 503"));
+  EXPECT_THAT(HttpGet(port, "/healthz"), StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(HttpGet(port, "/nothing"), StartsWith("HTTP/1.1 404"));
+}
+
+TEST(GrpcServerTest, ReflectionIsServedUnlessTurnedOff) {
+  auto with = StartServer(/*reflection=*/true);
+  ASSERT_NE(with, nullptr);
+  EXPECT_TRUE(ListServicesByReflection(with->port()).ok());
+
+  auto without = StartServer(/*reflection=*/false);
+  ASSERT_NE(without, nullptr);
+  EXPECT_EQ(ListServicesByReflection(without->port()).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  // The first server, started before, still has it.
+  EXPECT_TRUE(ListServicesByReflection(with->port()).ok());
+}
+
+}  // namespace
+}  // namespace reel
