@@ -1,6 +1,7 @@
 // catalog-service: serves reel.catalog.v1.CatalogService from a RocksDB
 // database. Flags become option structs here and nowhere else.
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <iostream>
 
@@ -111,6 +112,8 @@ int Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The catalog's files (database, logs) are for its own user alone.
+  umask(077);
   // Before any thread starts, so only WaitForTerminationSignal sees them.
   reel::BlockTerminationSignals();
   reel::DisableMutexDeadlockDetection();

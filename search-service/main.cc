@@ -3,6 +3,7 @@
 // and nowhere else.
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <iostream>
@@ -227,6 +228,7 @@ int Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  umask(077);  // The index's data dir and files: owner only.
   // Before any thread starts, so only WaitForTerminationSignal sees them.
   reel::BlockTerminationSignals();
   reel::DisableMutexDeadlockDetection();

@@ -37,6 +37,7 @@ using ::reel::catalog::v1::FilmEvent;
 using ::reel::catalog::v1::WatchFilmsResponse;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using namespace std::chrono_literals;
 
@@ -88,6 +89,52 @@ TEST_F(CatalogE2eTest, HealthIsServingAfterStart) {
       IsOkAndHolds(1));
   EXPECT_THAT(CheckHealth(catalog_->channel(), "no.such.Service", 10s),
               StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+}
+
+// --- Data dir -------------------------------------------------------------
+
+TEST_F(CatalogE2eTest, DataDirAndItsFilesAreForTheOwnerOnly) {
+  // The test runs with whatever umask it was given (typically 022); the
+  // catalog must not depend on it.
+  Film stored;
+  grpc::Status created =
+      CreateFilm(*stub_, "private", TestFilm("Private"), &stored);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  stub_.reset();
+  ASSERT_OK(catalog_->Stop());
+  namespace fs = std::filesystem;
+  const fs::path data = temp_.Join("data");
+  EXPECT_EQ(fs::status(data).permissions() & fs::perms::all,
+            fs::perms::owner_all);
+  int files = 0;
+  for (const fs::directory_entry& entry :
+       fs::recursive_directory_iterator(data)) {
+    const fs::perms perms = entry.status().permissions();
+    const fs::perms shared =
+        perms & (fs::perms::group_all | fs::perms::others_all);
+    EXPECT_EQ(shared, fs::perms::none)
+        << entry.path() << " is readable or writable by others";
+    ++files;
+  }
+  EXPECT_GT(files, 3);  // CURRENT, LOCK, a WAL, a MANIFEST, ...
+}
+
+TEST_F(CatalogE2eTest, SecondCatalogOnTheSameDataDirSaysItIsInUse) {
+  const std::string data = temp_.Join("data");
+  ASSERT_OK_AND_ASSIGN(
+      auto second,
+      ChildProcess::Start(CatalogServicePath(),
+                          {"--listen=127.0.0.1:0", "--data_dir=" + data},
+                          {.capture_stderr = true}));
+  ASSERT_OK_AND_ASSIGN(ExitStatus exit, second->Wait(kWaitTimeout));
+  EXPECT_TRUE(exit.exited() && exit.exit_code() == 1) << exit.ToString();
+  const std::string expected =
+      absl::StrCat("data dir ", data, " is in use by another process (lock ",
+                   "file ", data, "/LOCK)");
+  EXPECT_THAT(second->stderr_text(), HasSubstr(expected));
+  EXPECT_THAT(second->stderr_text(), Not(HasSubstr("IO error")));
+  // The first catalog still serves.
+  EXPECT_THAT(CheckHealth(catalog_->channel(), "", 10s), IsOkAndHolds(1));
 }
 
 // --- Import with reelctl --------------------------------------------------
