@@ -30,6 +30,45 @@ absl::Status LineError(const PageLine& line, absl::string_view what) {
       absl::StrCat("line ", line.number, ": ", what));
 }
 
+// Offset of the first byte of `text` that does not start a well-formed UTF-8
+// sequence (RFC 3629: no overlongs, surrogates or code points past
+// U+10FFFF), or npos. Film text travels in proto3 strings, which must be
+// UTF-8: a page in another encoding would import as a film no peer can read.
+size_t FirstInvalidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = [&](size_t k) {
+      return static_cast<unsigned char>(text[k]);
+    };
+    const unsigned char lead = byte(i);
+    size_t length;
+    unsigned char min = 0x80, max = 0xBF;  // Bounds of the second byte.
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) min = 0xA0;  // Overlong.
+      if (lead == 0xED) max = 0x9F;  // Surrogates.
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) min = 0x90;  // Overlong.
+      if (lead == 0xF4) max = 0x8F;  // Past U+10FFFF.
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    if (byte(i + 1) < min || byte(i + 1) > max) return i;
+    for (size_t k = 2; k < length; ++k) {
+      if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return i;
+    }
+    i += length;
+  }
+  return absl::string_view::npos;
+}
+
 // "Name: line" -> {character "Name", text "line"}; anything else is the
 // text alone. A colon deep inside a sentence does not make a speaker.
 void ParseQuote(absl::string_view line, v1::Quote* quote) {
@@ -113,6 +152,12 @@ absl::Status ParseScenes(const Lines& lines, v1::Film* film) {
 absl::StatusOr<v1::Film> ParseFilmPage(absl::string_view text) {
   Lines lines;
   for (const PageLine& line : SplitPageLines(text)) {
+    if (const size_t bad = FirstInvalidUtf8(line.text);
+        bad != absl::string_view::npos) {
+      return LineError(line, absl::StrCat("byte ", bad + 1,
+                                          " of the line is not UTF-8; save "
+                                          "the page as UTF-8"));
+    }
     if (!IsSiteChrome(line.text)) lines.push_back(line);
   }
   if (lines.empty()) {

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -207,6 +209,34 @@ TEST(FilmPageParserTest, ContextBeforeAnySceneIsAnErrorNamingTheLine) {
                             "Context: orphan\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("line 3: \"Context:\"")));
+}
+
+// Found by tests/fuzz/film_page_parser_fuzzer: a page that is not UTF-8
+// (a Latin-1 save, a stray byte) parsed into a film whose strings no proto3
+// peer can parse, so the import failed far from the page. It is now an error
+// naming the line and byte.
+TEST(FilmPageParserTest, TextThatIsNotUtf8IsAnErrorNamingTheLine) {
+  EXPECT_THAT(ParseFilmPage("Film\nA synopsis.\nEventually Vi\xFF\xFF"
+                            "cky\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("line 3: byte 14 of the line is not UTF-8")));
+  EXPECT_THAT(ParseFilmPage("Caf\xE9\n"),  // Latin-1 e-acute.
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("line 1: byte 4 ")));
+  // Overlong, surrogate and past-U+10FFFF sequences are not UTF-8 either.
+  for (const char* bad : {"\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80",
+                          "\xF4\x90\x80\x80", "\xE2\x82"}) {
+    EXPECT_THAT(ParseFilmPage(absl::StrCat("Film ", bad, " x\n")),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("line 1: byte 6 ")))
+        << absl::CHexEscape(bad);
+  }
+  // Every script, and a no-break space before a line end, still parses.
+  absl::StatusOr<v1::Film> film = ParseFilmPage(
+      "Caf\xC3\xA9 \xE6\x9D\xB1\xE4\xBA\xAC \xF0\x9F\x8E\xAC\xC2\xA0\n"
+      "voil\xC3\xA0\n");
+  ASSERT_TRUE(film.ok()) << film.status();
+  EXPECT_EQ(film->synopsis(), "voil\xC3\xA0");
 }
 
 }  // namespace
