@@ -134,6 +134,14 @@ absl::StatusOr<CorpusRecord> ParseCorpusRecord(absl::string_view line) {
   } catch (const Json::parse_error& error) {
     return absl::InvalidArgumentError(absl::StrCat(
         "invalid JSON at byte ", error.byte, ": ", ParseErrorReason(error)));
+  } catch (const Json::exception& error) {
+    // Not a syntax error, e.g. a number too large for a double (1E932):
+    // still the line's fault, and never a reason to end the import.
+    absl::string_view what = error.what();
+    if (const size_t end = what.find("] "); end != what.npos) {
+      what.remove_prefix(end + 2);
+    }
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", what));
   }
   if (!object.is_object()) {
     return absl::InvalidArgumentError(

@@ -124,5 +124,18 @@ TEST(CorpusRecordParserTest, BadJsonIsInvalidArgument) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid JSON")));
 }
 
+// Found by tests/fuzz/corpus_record_parser_fuzzer: a number too large for a
+// double made nlohmann throw out_of_range, which escaped the parser and
+// ended the whole import (std::terminate) instead of rejecting one line.
+TEST(CorpusRecordParserTest, NumberTooLargeIsInvalidArgument) {
+  EXPECT_THAT(ParseCorpusRecord(R"({"id": "a", "title": "A", "year": 1E932})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("invalid JSON: number overflow parsing "
+                                 "'1E932'")));
+  EXPECT_THAT(ParseCorpusRecord(R"({"id": "a", "title": "A", "x": -1e400})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("invalid JSON: number overflow")));
+}
+
 }  // namespace
 }  // namespace reel::catalog
