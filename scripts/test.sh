@@ -10,5 +10,6 @@ scripts/install-deps.sh
 scripts/build.sh -DREEL_BUILD_TESTS=ON
 scripts/lint-proto.sh
 ctest --test-dir "${REEL_BUILD_DIR:-build}" --output-on-failure -j"$(nproc)"
+scripts/test-fuzz.sh  # clang-14 libFuzzer smoke run, build-fuzz/ (tests/fuzz/README.md)
 scripts/test-deploy.sh
 scripts/test-clients.sh
