@@ -137,6 +137,77 @@ TEST_F(CatalogE2eTest, SecondCatalogOnTheSameDataDirSaysItIsInUse) {
   EXPECT_THAT(CheckHealth(catalog_->channel(), "", 10s), IsOkAndHolds(1));
 }
 
+// --- Import limits ----------------------------------------------------------
+
+int ThreadCount(pid_t pid) {
+  int threads = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(
+           absl::StrCat("/proc/", pid, "/task"))) {
+    ++threads;
+  }
+  return threads;
+}
+
+TEST_F(CatalogE2eTest, IdleImportsHoldNoThreadsAndAreEndedByTheLimits) {
+  constexpr int kImports = 20;
+  stub_.reset();
+  catalog_.reset();
+  ASSERT_OK_AND_ASSIGN(
+      catalog_,
+      StartCatalog({absl::StrCat("--max_concurrent_imports=", kImports),
+                    "--import_idle_timeout=3s"}));
+  stub_ = catalog_->NewStub();
+  ASSERT_TRUE(CreateFilm(*stub_, "warm-up", TestFilm("Warm up"), nullptr).ok());
+  const int threads_before = ThreadCount(catalog_->process().pid());
+
+  struct Import {
+    grpc::ClientContext context;
+    catalog::v1::ImportFilmsResponse response;
+    std::unique_ptr<grpc::ClientWriter<catalog::v1::ImportFilmsRequest>> writer;
+  };
+  std::vector<std::unique_ptr<Import>> imports;
+  for (int i = 0; i < kImports; ++i) {
+    auto import = std::make_unique<Import>();
+    SetDeadline(&import->context);
+    import->writer = stub_->ImportFilms(&import->context, &import->response);
+    catalog::v1::ImportFilmsRequest request;
+    Film* film = request.add_films();
+    *film = TestFilm(absl::StrCat("Idle ", i));
+    film->set_name(absl::StrCat("films/idle-", i));
+    // Written and acknowledged by the transport; the server reads it and
+    // then waits for more that never comes.
+    ASSERT_TRUE(import->writer->Write(request));
+    imports.push_back(std::move(import));
+  }
+  // One past the limit is refused at once, while the others are still open
+  // (they are ended only after 3 s without a message).
+  {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    catalog::v1::ImportFilmsResponse response;
+    auto extra = stub_->ImportFilms(&context, &response);
+    extra->WritesDone();
+    const grpc::Status status = extra->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr("--max_concurrent_imports"));
+  }
+  const int threads_during = ThreadCount(catalog_->process().pid());
+  std::cerr << "catalog threads: " << threads_before << " before, "
+            << threads_during << " with " << kImports << " idle imports\n";
+  // The sync API held one thread per open import (25 -> 45 for 20).
+  EXPECT_LT(threads_during - threads_before, kImports / 2);
+
+  for (int i = 0; i < kImports; ++i) {
+    const grpc::Status status = imports[i]->writer->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr("import idle"));
+    EXPECT_THAT(status.error_message(), HasSubstr("1 films were imported"));
+    EXPECT_OK(GetFilm(*stub_, absl::StrCat("films/idle-", i)).status());
+  }
+}
+
 // --- Import with reelctl --------------------------------------------------
 
 TEST_F(CatalogE2eTest, ReelctlImportsSmallCorpus) {
