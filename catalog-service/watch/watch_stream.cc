@@ -46,6 +46,7 @@ void WatchStream::Build() {
   }
   absl::StatusOr<bool> has_message = BuildNext(progress_due);
   bool write = false;
+  uint64_t write_number = 0;
   {
     absl::MutexLock lock(&hub_->mutex_);
     if (pending_finish_.has_value()) {
@@ -68,6 +69,7 @@ void WatchStream::Build() {
       last_sent_ = absl::Now();
       in_flight_bytes_ = static_cast<int64_t>(next_->ByteSizeLong());
       hub_->buffered_bytes_.fetch_add(in_flight_bytes_);
+      write_number = ++writes_;
       write = true;
     }
   }
@@ -79,8 +81,9 @@ void WatchStream::Build() {
   StartWrite(next_.get());
   {
     absl::MutexLock lock(&hub_->mutex_);
-    // The write may have completed already (then state_ moved on).
-    if (state_ != State::kWriting) return;
+    // The write may have completed already (then state_ moved on, maybe to
+    // a later write).
+    if (state_ != State::kWriting || writes_ != write_number) return;
     handed_ = true;
     // The stall clock starts when gRPC has the message, not when we began
     // building it.

@@ -73,6 +73,7 @@ class WatchStream
   State state_ ABSL_GUARDED_BY(hub_->mutex_) = State::kQueued;
   // The message in flight has been handed to gRPC (StartWrite returned).
   bool handed_ ABSL_GUARDED_BY(hub_->mutex_) = false;
+  uint64_t writes_ ABSL_GUARDED_BY(hub_->mutex_) = 0;  // Writes started.
   // Status to finish with once the build or hand-off in progress ends.
   std::optional<grpc::Status> pending_finish_ ABSL_GUARDED_BY(hub_->mutex_);
   bool stalled_ ABSL_GUARDED_BY(hub_->mutex_) = false;
