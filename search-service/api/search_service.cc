@@ -3,9 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <mutex>
+#include <atomic>
+#include <thread>
+#include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/status/grpc_status.h"
 #include "search-service/api/highlighter.h"
@@ -30,21 +35,53 @@ absl::Duration WaitMargin(absl::Duration remaining) {
 // The pointer a pending min_revision waiter calls back through; cleared when
 // the call ends first, so a late callback finds nothing to do.
 struct WaitHandle {
-  std::mutex mutex;
-  class SearchReactor* reactor = nullptr;
+  absl::Mutex mutex;
+  class SearchReactor* reactor ABSL_GUARDED_BY(mutex) = nullptr;
 };
+
+}  // namespace
+
+// Tracks the open SearchScenes streams; its thread ends those whose client
+// left a message unread for the stall timeout, and cancels those that do
+// not read up to their status within another stall timeout.
+class SearchStreamWatchdog {
+ public:
+  explicit SearchStreamWatchdog(absl::Duration stall_timeout);
+  ~SearchStreamWatchdog();
+
+  void Add(SearchReactor* reactor);
+  void Remove(SearchReactor* reactor);
+  size_t active() const;
+
+  const absl::Duration stall_timeout;
+  std::atomic<uint64_t> stalled{0};
+  std::atomic<int64_t> buffered_bytes{0};
+
+ private:
+  void Run();
+
+  mutable absl::Mutex mutex_;
+  absl::CondVar wakeup_;
+  absl::flat_hash_set<SearchReactor*> streams_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  std::thread thread_;
+};
+
+namespace {
 
 class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
  public:
   SearchReactor(const LiveIndex* index,
                 std::shared_ptr<const text::Analyzer> analyzer,
-                const SearchApiOptions& options,
+                const SearchApiOptions& options, SearchStreamWatchdog* watchdog,
                 grpc::CallbackServerContext* context,
                 const SearchScenesRequest* request)
       : index_(index),
         analyzer_(std::move(analyzer)),
         options_(options),
+        watchdog_(watchdog),
         context_(context) {
+    watchdog_->Add(this);
     absl::StatusOr<ValidatedSearch> search = ValidateSearchRequest(
         *request, *analyzer_, options_.default_max_results,
         options_.max_results_limit);
@@ -76,7 +113,7 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
     index_->NotifyWhenApplied(
         wanted, deadline,
         [wait = wait_, wanted, index = index_](WaitOutcome outcome) {
-          std::lock_guard<std::mutex> lock(wait->mutex);
+          absl::MutexLock lock(&wait->mutex);
           if (wait->reactor == nullptr) return;  // The call already ended.
           SearchReactor* reactor = wait->reactor;
           wait->reactor = nullptr;
@@ -104,6 +141,11 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   }
 
   void OnWriteDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mutex_);
+      watchdog_->buffered_bytes.fetch_sub(in_flight_bytes_);
+      in_flight_bytes_ = 0;
+    }
     if (!ok) {
       FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
       return;
@@ -113,7 +155,7 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
 
   void OnCancel() override {
     if (wait_ != nullptr) {
-      std::lock_guard<std::mutex> lock(wait_->mutex);
+      absl::MutexLock lock(&wait_->mutex);
       wait_->reactor = nullptr;
     }
     cancelled_.store(true);
@@ -121,13 +163,61 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
     // none is, finish here.
     bool idle;
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       idle = !writing_;
     }
     if (idle) FinishOnce(grpc::Status::CANCELLED);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    watchdog_->Remove(this);
+    {
+      absl::MutexLock lock(&mutex_);
+      // A last write (StartWriteAndFinish) gets no OnWriteDone.
+      watchdog_->buffered_bytes.fetch_sub(in_flight_bytes_);
+      in_flight_bytes_ = 0;
+    }
+    Unref();  // gRPC's reference.
+  }
+
+  // Called by the watchdog (with the reactor registered, so alive): ends
+  // the call when its message has been with gRPC unread for the stall
+  // timeout (the status follows the unread data), and cancels it when even
+  // that status is not taken within another stall timeout.
+  void CheckStall(absl::Time now) {
+    const absl::Duration stall = watchdog_->stall_timeout;
+    enum class Action { kNone, kFinish, kCancel } action = Action::kNone;
+    {
+      absl::MutexLock lock(&mutex_);
+      if (!writing_ || !handed_ || cancel_sent_) return;
+      if (!finished_) {
+        if (now - write_started_ < stall) return;
+        finished_ = true;
+        stalled_at_ = now;
+        action = Action::kFinish;
+      } else {
+        // Finished by us at stalled_at_, or by the last write's own Finish
+        // (then unread for twice the timeout).
+        const absl::Time cut_off = stalled_at_ != absl::InfinitePast()
+                                       ? stalled_at_ + stall
+                                       : write_started_ + 2 * stall;
+        if (now < cut_off) return;
+        cancel_sent_ = true;
+        action = Action::kCancel;
+      }
+    }
+    if (action == Action::kFinish) {
+      watchdog_->stalled.fetch_add(1);
+      Finish(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("search stream ended: the client left a message "
+                       "unread for more than ",
+                       absl::FormatDuration(stall),
+                       "; read results as they come or lower max_results")));
+    } else {
+      context_->TryCancel();
+    }
+  }
 
  private:
   void RunSearch() {
@@ -145,9 +235,11 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   // finished, OnDone may delete this reactor at any moment.
   void WriteNext() {
     enum class Action { kNone, kWrite, kWriteAndFinish, kCancel } action;
+    uint64_t write_number = 0;
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       writing_ = false;
+      handed_ = false;
       if (finished_) return;
       message_.Clear();
       const size_t total = result_.hits.size();
@@ -167,7 +259,6 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
                    *analyzer_, message_.add_hits(), &highlights_);
         }
         if (next_hit_ < total) {
-          writing_ = true;
           action = Action::kWrite;
         } else {
           // The summary rides on the last batch: one message fewer.
@@ -176,14 +267,26 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
           finished_ = true;
           action = Action::kWriteAndFinish;
         }
+        writing_ = true;
+        write_number = ++writes_;
+        in_flight_bytes_ = static_cast<int64_t>(message_.ByteSizeLong());
+        watchdog_->buffered_bytes.fetch_add(in_flight_bytes_);
       }
     }
+    // The write may complete, and the call end, before Handed: the
+    // reference keeps this reactor until then.
     switch (action) {
       case Action::kWrite:
+        Ref();
         StartWrite(&message_);
+        Handed(write_number);
+        Unref();
         break;
       case Action::kWriteAndFinish:
+        Ref();
         StartWriteAndFinish(&message_, grpc::WriteOptions(), grpc::Status::OK);
+        Handed(write_number);
+        Unref();
         break;
       case Action::kCancel:
         Finish(grpc::Status::CANCELLED);
@@ -193,9 +296,23 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
     }
   }
 
+  // Starts the stall clock of write `write_number` once gRPC has it, unless
+  // it already completed. The caller holds a reference.
+  void Handed(uint64_t write_number) {
+    absl::MutexLock lock(&mutex_);
+    if (!writing_ || writes_ != write_number) return;
+    handed_ = true;
+    write_started_ = absl::Now();
+  }
+
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
   void FinishOnce(const grpc::Status& status) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       if (finished_) return;
       finished_ = true;
     }
@@ -205,22 +322,73 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   const LiveIndex* const index_;
   const std::shared_ptr<const text::Analyzer> analyzer_;
   const SearchApiOptions& options_;
+  SearchStreamWatchdog* const watchdog_;
   grpc::CallbackServerContext* const context_;
   ValidatedSearch search_;
   std::shared_ptr<WaitHandle> wait_;
   std::atomic<bool> cancelled_{false};
+  std::atomic<int> refs_{1};  // gRPC's until OnDone, and WriteNext's.
 
-  std::mutex mutex_;
-  bool writing_ = false;   // GUARDED_BY(mutex_)
-  bool finished_ = false;  // GUARDED_BY(mutex_)
+  absl::Mutex mutex_;
+  bool writing_ ABSL_GUARDED_BY(mutex_) = false;
+  // The write in flight has been handed to gRPC, at write_started_.
+  bool handed_ ABSL_GUARDED_BY(mutex_) = false;
+  uint64_t writes_ ABSL_GUARDED_BY(mutex_) = 0;
+  absl::Time write_started_ ABSL_GUARDED_BY(mutex_);
+  absl::Time stalled_at_ ABSL_GUARDED_BY(mutex_) = absl::InfinitePast();
+  bool cancel_sent_ ABSL_GUARDED_BY(mutex_) = false;
+  int64_t in_flight_bytes_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool finished_ ABSL_GUARDED_BY(mutex_) = false;
   SearchResult result_;
-  size_t next_hit_ = 0;        // GUARDED_BY(mutex_)
-  HighlightCache highlights_;  // GUARDED_BY(mutex_)
+  size_t next_hit_ ABSL_GUARDED_BY(mutex_) = 0;
+  HighlightCache highlights_ ABSL_GUARDED_BY(mutex_);
   reel::search::v1::SearchSummary summary_;
-  SearchScenesResponse message_;  // GUARDED_BY(mutex_); the one in flight.
+  // The one message in flight.
+  SearchScenesResponse message_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace
+
+SearchStreamWatchdog::SearchStreamWatchdog(absl::Duration stall_timeout)
+    : stall_timeout(stall_timeout), thread_([this] { Run(); }) {}
+
+SearchStreamWatchdog::~SearchStreamWatchdog() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+    wakeup_.Signal();
+  }
+  thread_.join();
+}
+
+void SearchStreamWatchdog::Add(SearchReactor* reactor) {
+  absl::MutexLock lock(&mutex_);
+  streams_.insert(reactor);
+}
+
+void SearchStreamWatchdog::Remove(SearchReactor* reactor) {
+  absl::MutexLock lock(&mutex_);
+  streams_.erase(reactor);
+}
+
+size_t SearchStreamWatchdog::active() const {
+  absl::MutexLock lock(&mutex_);
+  return streams_.size();
+}
+
+void SearchStreamWatchdog::Run() {
+  const absl::Duration tick =
+      std::clamp(stall_timeout / 4, absl::Milliseconds(5), absl::Seconds(1));
+  absl::MutexLock lock(&mutex_);
+  while (!stopping_) {
+    wakeup_.WaitWithTimeout(&mutex_, tick);
+    if (stopping_) break;
+    const absl::Time now = absl::Now();
+    // Under mutex_: a registered reactor cannot reach OnDone's Remove, so
+    // it stays alive; Finish and TryCancel never run OnDone inline.
+    for (SearchReactor* reactor : streams_) reactor->CheckStall(now);
+  }
+}
 
 SearchServiceImpl::SearchServiceImpl(
     const LiveIndex* index, std::shared_ptr<const text::Analyzer> analyzer,
@@ -228,11 +396,26 @@ SearchServiceImpl::SearchServiceImpl(
     : index_(index),
       analyzer_(std::move(analyzer)),
       status_filler_(std::move(status_filler)),
-      options_(options) {}
+      options_(options),
+      watchdog_(std::make_unique<SearchStreamWatchdog>(options.stall_timeout)) {
+}
+
+SearchServiceImpl::~SearchServiceImpl() = default;
+
+size_t SearchServiceImpl::active_streams() const { return watchdog_->active(); }
+
+uint64_t SearchServiceImpl::stalled_streams() const {
+  return watchdog_->stalled.load();
+}
+
+int64_t SearchServiceImpl::buffered_bytes() const {
+  return watchdog_->buffered_bytes.load();
+}
 
 grpc::ServerWriteReactor<SearchScenesResponse>* SearchServiceImpl::SearchScenes(
     grpc::CallbackServerContext* context, const SearchScenesRequest* request) {
-  return new SearchReactor(index_, analyzer_, options_, context, request);
+  return new SearchReactor(index_, analyzer_, options_, watchdog_.get(),
+                           context, request);
 }
 
 grpc::ServerUnaryReactor* SearchServiceImpl::GetIndexStatus(

@@ -8,7 +8,9 @@
 // The last message carries the summary with the last batch. A result of at
 // most `single_message_hits` goes out whole in one message: building a few
 // more hits costs less than another message. Cancellation stops the stream
-// at the next batch.
+// at the next batch. A stream whose message the client leaves unread for
+// `stall_timeout` is ended with RESOURCE_EXHAUSTED (the status follows the
+// unread data) and cancelled if even that is not read within as long again.
 #ifndef REEL_SEARCH_SERVICE_API_SEARCH_SERVICE_H_
 #define REEL_SEARCH_SERVICE_API_SEARCH_SERVICE_H_
 
@@ -35,7 +37,11 @@ struct SearchApiOptions {
   int batch_hits = 50;
   // Longest wait for min_revision when the call has no deadline.
   absl::Duration max_revision_wait = absl::Seconds(30);
+  // A stream whose client leaves a message unread this long is ended.
+  absl::Duration stall_timeout = absl::Seconds(30);
 };
+
+class SearchStreamWatchdog;
 
 class SearchServiceImpl final
     : public reel::search::v1::SearchService::CallbackService {
@@ -48,6 +54,14 @@ class SearchServiceImpl final
   SearchServiceImpl(const LiveIndex* index,
                     std::shared_ptr<const text::Analyzer> analyzer,
                     StatusFiller status_filler, SearchApiOptions options = {});
+  ~SearchServiceImpl() override;
+
+  // SearchScenes calls not yet ended; of all calls, those ended because the
+  // client stopped reading; bytes of messages handed to gRPC and not yet
+  // written (at most one per stream).
+  size_t active_streams() const;
+  uint64_t stalled_streams() const;
+  int64_t buffered_bytes() const;
 
   grpc::ServerWriteReactor<reel::search::v1::SearchScenesResponse>*
   SearchScenes(grpc::CallbackServerContext* context,
@@ -63,6 +77,7 @@ class SearchServiceImpl final
   const std::shared_ptr<const text::Analyzer> analyzer_;
   const StatusFiller status_filler_;
   const SearchApiOptions options_;
+  std::unique_ptr<SearchStreamWatchdog> watchdog_;
 };
 
 }  // namespace reel::search

@@ -6,7 +6,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -46,14 +51,18 @@ int CodePoints(const std::string& text, size_t bytes) {
 
 class SearchServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { StartWith({}); }
+
+  void StartWith(SearchApiOptions options) {
     std::shared_ptr<const text::Analyzer> analyzer =
         text::Analyzer::Create().value();
     index_ = std::make_unique<LiveIndex>(analyzer);
     service_ = std::make_unique<SearchServiceImpl>(
-        index_.get(), analyzer, [](v1::GetIndexStatusResponse* response) {
+        index_.get(), analyzer,
+        [](v1::GetIndexStatusResponse* response) {
           response->set_catalog_revision(1234);
-        });
+        },
+        options);
     auto server = GrpcServer::Start({}, {service_.get()});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -417,6 +426,116 @@ TEST_F(SearchServiceTest, GetIndexStatusReportsTheIndex) {
   EXPECT_GT(response.memory_bytes(), 0);
   EXPECT_TRUE(response.ready());
   EXPECT_EQ(response.catalog_revision(), 1234);  // From the filler.
+}
+
+// Clients that open SearchScenes streams and never read them, over
+// connections with small windows (no BDP probing), so the server's writes
+// stall as soon as the client's buffers are full.
+class StalledSearchTest : public SearchServiceTest {
+ protected:
+  static constexpr absl::Duration kStall = absl::Seconds(1);
+  static constexpr int kStreams = 30;
+
+  void SetUp() override {
+    SearchApiOptions options;
+    options.stall_timeout = kStall;
+    StartWith(options);
+    LoadCorpus();
+  }
+
+  void TearDown() override {
+    for (auto& context : contexts_) context->TryCancel();
+    readers_.clear();
+    contexts_.clear();
+  }
+
+  static SearchScenesRequest BigRequest() {
+    SearchScenesRequest request;
+    request.set_query("the");
+    request.set_max_results(1000);
+    return request;
+  }
+
+  void OpenUnreadStreams() {
+    for (int c = 0; c < 3; ++c) {
+      grpc::ChannelArguments args;
+      args.SetInt("reel.test.connection", c);
+      args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+      args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 << 10);
+      stubs_.push_back(SearchService::NewStub(
+          grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                    grpc::InsecureChannelCredentials(), args)));
+    }
+    for (int i = 0; i < kStreams; ++i) {
+      contexts_.push_back(std::make_unique<grpc::ClientContext>());
+      contexts_.back()->set_deadline(std::chrono::system_clock::now() +
+                                     std::chrono::seconds(60));
+      readers_.push_back(stubs_[i % stubs_.size()]->SearchScenes(
+          contexts_.back().get(), BigRequest()));
+    }
+  }
+
+  static bool WaitFor(const std::function<bool()>& done,
+                      absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (!done()) {
+      if (absl::Now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+  std::vector<std::unique_ptr<SearchService::Stub>> stubs_;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts_;
+  std::vector<std::unique_ptr<grpc::ClientReader<SearchScenesResponse>>>
+      readers_;
+};
+
+TEST_F(StalledSearchTest, EveryUnreadStreamEndsWithResourceExhausted) {
+  // A reader gets the whole result: it is larger than a client's window.
+  Stream whole = Search(BigRequest());
+  ASSERT_TRUE(whole.status.ok()) << whole.status.error_message();
+  ASSERT_GT(whole.hits().size(), 300u);
+
+  OpenUnreadStreams();
+  ASSERT_TRUE(WaitFor([&] { return service_->stalled_streams() == kStreams; },
+                      kStall * 10))
+      << service_->stalled_streams() << " of " << kStreams;
+  for (auto& reader : readers_) {
+    SearchScenesResponse message;
+    size_t hits = 0;
+    while (reader->Read(&message)) hits += message.hits_size();
+    grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr("unread"));
+    EXPECT_LT(hits, whole.hits().size());
+  }
+}
+
+TEST_F(StalledSearchTest, NeverReadStreamsAreReleasedAndHoldOneBatchEach) {
+  Stream whole = Search(BigRequest());
+  ASSERT_TRUE(whole.status.ok()) << whole.status.error_message();
+  size_t largest = 0;
+  for (const SearchScenesResponse& message : whole.messages) {
+    largest = std::max(largest, message.ByteSizeLong());
+  }
+  OpenUnreadStreams();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return service_->active_streams() == kStreams &&
+               service_->buffered_bytes() > 0;
+      },
+      absl::Seconds(10)));
+  // While stalled, each stream holds only the batch in flight.
+  EXPECT_LE(service_->buffered_bytes(),
+            static_cast<int64_t>(kStreams * largest));
+  // Nobody reads, so even the status cannot be delivered: the server still
+  // lets go of every call within twice the stall timeout (plus ticks).
+  EXPECT_TRUE(
+      WaitFor([&] { return service_->active_streams() == 0; }, kStall * 10))
+      << service_->active_streams() << " streams still open";
+  EXPECT_EQ(service_->buffered_bytes(), 0);
 }
 
 }  // namespace
