@@ -29,7 +29,14 @@ ABSL_FLAG(absl::Duration, watch_progress_interval, absl::Seconds(5),
           "how often idle WatchFilms streams get a progress message");
 ABSL_FLAG(absl::Duration, watch_stall_timeout, absl::Seconds(30),
           "end a WatchFilms stream whose client leaves a message unread this "
-          "long (RESOURCE_EXHAUSTED)");
+          "long (RESOURCE_EXHAUSTED); one that does not read up to that "
+          "status within as long again is cancelled");
+ABSL_FLAG(int64_t, watch_max_message_bytes, 64 << 10,
+          "most bytes of events in one WatchFilms message (at least one "
+          "event); a stream holds about twice this however slow its client");
+ABSL_FLAG(int, watch_build_threads, 1,
+          "threads that build WatchFilms messages (never gRPC's or the "
+          "writers' threads)");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(20),
           "on SIGTERM, how long in-flight calls may finish before they are "
           "cancelled");
@@ -74,6 +81,9 @@ int Run() {
   options.watch.progress_interval =
       absl::GetFlag(FLAGS_watch_progress_interval);
   options.watch.stall_timeout = absl::GetFlag(FLAGS_watch_stall_timeout);
+  options.watch.max_bytes_per_message =
+      static_cast<size_t>(absl::GetFlag(FLAGS_watch_max_message_bytes));
+  options.watch.build_threads = absl::GetFlag(FLAGS_watch_build_threads);
   options.api.max_concurrent_imports =
       absl::GetFlag(FLAGS_max_concurrent_imports);
   options.api.import_idle_timeout = absl::GetFlag(FLAGS_import_idle_timeout);

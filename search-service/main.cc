@@ -53,6 +53,10 @@ ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
           "send clients GOAWAY once a connection is this old so they "
           "reconnect and spread over new replicas (calls in flight get "
           "--drain_timeout to finish); 0 never does");
+ABSL_FLAG(absl::Duration, search_stall_timeout, absl::Seconds(30),
+          "end a SearchScenes stream whose client leaves a message unread "
+          "this long (RESOURCE_EXHAUSTED); one that does not read up to that "
+          "status within as long again is cancelled");
 
 namespace {
 
@@ -152,6 +156,8 @@ int Run() {
   };
   CatalogFollower follower(follower_options, &index, store->get());
 
+  SearchApiOptions api_options;
+  api_options.stall_timeout = absl::GetFlag(FLAGS_search_stall_timeout);
   SearchServiceImpl service(
       &index, shared_analyzer,
       [&follower, &store](reel::search::v1::GetIndexStatusResponse* response) {
@@ -173,7 +179,8 @@ int Run() {
           *response->mutable_last_applied_time() =
               to_proto(status.last_applied_time);
         }
-      });
+      },
+      api_options);
 
   GrpcServerOptions server_options;
   server_options.listen_address = absl::GetFlag(FLAGS_listen);
