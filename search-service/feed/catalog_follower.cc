@@ -71,7 +71,7 @@ absl::Status CatalogFollower::Start() {
   }
   if (!channel_status_.ok()) return channel_status_;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     if (started_) {
       return absl::FailedPreconditionError("catalog follower: already started");
     }
@@ -84,7 +84,7 @@ absl::Status CatalogFollower::Start() {
     applied_revision_ = state->revision;
     must_snapshot_ = false;
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       status_.resumed_from_revision = state->revision;
       status_.catalog_revision_seen = state->revision;
       status_.last_applied_time = absl::Now();
@@ -94,7 +94,7 @@ absl::Status CatalogFollower::Start() {
     MarkReady();
   }
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     started_ = true;
   }
   thread_ = std::thread(&CatalogFollower::Run, this);
@@ -103,16 +103,16 @@ absl::Status CatalogFollower::Start() {
 
 void CatalogFollower::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    // Setting stopping_ under the lock wakes SleepUnlessStopped's Await.
+    absl::MutexLock lock(&mutex_);
     stopping_ = true;
     if (context_ != nullptr) context_->TryCancel();
   }
-  wakeup_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 FollowerStatus CatalogFollower::status() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   return status_;
 }
 
@@ -160,7 +160,7 @@ void CatalogFollower::Run() {
 absl::Status CatalogFollower::Follow(int64_t start_revision, bool* received) {
   grpc::ClientContext context;  // No deadline: the stream never ends.
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     if (stopping_) return absl::OkStatus();
     context_ = &context;
   }
@@ -188,7 +188,7 @@ absl::Status CatalogFollower::Follow(int64_t start_revision, bool* received) {
   }
   grpc::Status finish = reader->Finish();
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     context_ = nullptr;
   }
   std::vector<Film>().swap(snapshot_films_);  // Drop a partial snapshot.
@@ -206,7 +206,7 @@ absl::Status CatalogFollower::OnMessage(WatchFilmsResponse& message,
                                         bool* snapshotting) {
   const int64_t revision = message.revision();
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     status_.catalog_revision_seen =
         std::max(status_.catalog_revision_seen, revision);
   }
@@ -242,7 +242,7 @@ absl::Status CatalogFollower::OnMessage(WatchFilmsResponse& message,
   if (!stored.ok()) return stored;
   index_->Apply(events, revision);
   applied_revision_ = revision;
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   status_.last_applied_time = absl::Now();
   return absl::OkStatus();
 }
@@ -259,7 +259,7 @@ absl::Status CatalogFollower::FinishSnapshot(int64_t revision) {
   applied_revision_ = revision;
   must_snapshot_ = false;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     ++status_.snapshots_loaded;
     status_.last_applied_time = absl::Now();
     status_.state = reel::search::v1::CONNECTION_STATE_FOLLOWING;
@@ -269,13 +269,13 @@ absl::Status CatalogFollower::FinishSnapshot(int64_t revision) {
 }
 
 void CatalogFollower::SetState(ConnectionState state) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   status_.state = state;
 }
 
 void CatalogFollower::RecordError(const absl::Status& status) {
   if (status.ok()) return;
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   status_.last_error = status.ToString();
   status_.last_error_time = absl::Now();
 }
@@ -287,14 +287,13 @@ void CatalogFollower::MarkReady() {
 }
 
 bool CatalogFollower::SleepUnlessStopped(absl::Duration duration) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  wakeup_.wait_for(lock, absl::ToChronoNanoseconds(duration),
-                   [this] { return stopping_; });
+  absl::MutexLock lock(&mutex_);
+  mutex_.AwaitWithTimeout(absl::Condition(&stopping_), duration);
   return !stopping_;
 }
 
 bool CatalogFollower::stopping() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   return stopping_;
 }
 

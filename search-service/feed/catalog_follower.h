@@ -27,17 +27,17 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "reel/catalog/v1/catalog.grpc.pb.h"
 #include "reel/search/v1/search.pb.h"
@@ -146,12 +146,11 @@ class CatalogFollower {
   bool ready_fired_ = false;
   absl::BitGen random_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable wakeup_;
-  FollowerStatus status_;                   // GUARDED_BY(mutex_)
-  grpc::ClientContext* context_ = nullptr;  // GUARDED_BY(mutex_)
-  bool started_ = false;                    // GUARDED_BY(mutex_)
-  bool stopping_ = false;                   // GUARDED_BY(mutex_)
+  mutable absl::Mutex mutex_;
+  FollowerStatus status_ ABSL_GUARDED_BY(mutex_);
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mutex_) = nullptr;
+  bool started_ ABSL_GUARDED_BY(mutex_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 

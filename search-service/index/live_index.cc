@@ -19,7 +19,7 @@ LiveIndex::LiveIndex(std::shared_ptr<const text::Analyzer> analyzer)
 void LiveIndex::Apply(const std::vector<FilmEvent>& events, int64_t revision) {
   std::unique_ptr<SceneIndex> compacted;
   {
-    std::unique_lock<std::shared_mutex> lock(mutex_);
+    absl::WriterMutexLock lock(&mutex_);
     for (const FilmEvent& event : events) {
       if (event.type() == FilmEvent::EVENT_TYPE_DELETED) {
         index_->RemoveFilm(event.name());
@@ -34,13 +34,13 @@ void LiveIndex::Apply(const std::vector<FilmEvent>& events, int64_t revision) {
   // Rebuilding reads the index under a shared lock, so searches go on; this
   // thread is the only writer, so nothing changes meanwhile.
   {
-    std::shared_lock<std::shared_mutex> lock(mutex_);
+    absl::ReaderMutexLock lock(&mutex_);
     if (index_->dead_fraction() > kCompactionThreshold) {
       compacted = index_->Compact();
     }
   }
   if (compacted != nullptr) {
-    std::unique_lock<std::shared_mutex> lock(mutex_);
+    absl::WriterMutexLock lock(&mutex_);
     index_ = std::move(compacted);
     spdlog::info("search index compacted at revision {}", revision_);
   }
@@ -51,7 +51,7 @@ void LiveIndex::Replace(const std::vector<Film>& films, int64_t revision) {
   for (const Film& film : films) fresh->UpsertFilm(film);
   fresh->ShrinkToFit();
   {
-    std::unique_lock<std::shared_mutex> lock(mutex_);
+    absl::WriterMutexLock lock(&mutex_);
     index_ = std::move(fresh);
     revision_ = revision;
     ready_ = true;
@@ -62,18 +62,18 @@ void LiveIndex::Replace(const std::vector<Film>& films, int64_t revision) {
 SearchResult LiveIndex::Search(const ParsedQuery& query,
                                const SearchOptions& options,
                                int64_t* revision) const {
-  std::shared_lock<std::shared_mutex> lock(mutex_);
+  absl::ReaderMutexLock lock(&mutex_);
   if (revision != nullptr) *revision = revision_;
   return index_->Search(query, options);
 }
 
 int64_t LiveIndex::applied_revision() const {
-  std::shared_lock<std::shared_mutex> lock(mutex_);
+  absl::ReaderMutexLock lock(&mutex_);
   return revision_;
 }
 
 bool LiveIndex::ready() const {
-  std::shared_lock<std::shared_mutex> lock(mutex_);
+  absl::ReaderMutexLock lock(&mutex_);
   return ready_;
 }
 
@@ -83,7 +83,7 @@ void LiveIndex::NotifyWhenApplied(int64_t revision, absl::Time deadline,
 }
 
 IndexStats LiveIndex::stats() const {
-  std::shared_lock<std::shared_mutex> lock(mutex_);
+  absl::ReaderMutexLock lock(&mutex_);
   return index_->stats();
 }
 

@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "reel/catalog/v1/catalog.pb.h"
 #include "search-service/index/revision_waiters.h"
@@ -63,10 +63,12 @@ class LiveIndex {
 
  private:
   std::shared_ptr<const text::Analyzer> analyzer_;
-  mutable std::shared_mutex mutex_;
-  std::unique_ptr<SceneIndex> index_;  // GUARDED_BY(mutex_)
-  int64_t revision_ = 0;               // GUARDED_BY(mutex_)
-  bool ready_ = false;                 // GUARDED_BY(mutex_)
+  // Searches hold it shared; Apply, Replace and the compaction swap hold it
+  // exclusively.
+  mutable absl::Mutex mutex_;
+  std::unique_ptr<SceneIndex> index_ ABSL_GUARDED_BY(mutex_);
+  int64_t revision_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool ready_ ABSL_GUARDED_BY(mutex_) = false;
 
   mutable RevisionWaiters waiters_;
 };

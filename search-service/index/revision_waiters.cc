@@ -1,5 +1,6 @@
 #include "search-service/index/revision_waiters.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace reel::search {
@@ -14,11 +15,11 @@ RevisionWaiters::~RevisionWaiters() {
 void RevisionWaiters::Shutdown() {
   std::map<uint64_t, Waiter> pending;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     stopping_ = true;
     pending.swap(waiters_);
+    wakeup_.SignalAll();
   }
-  wakeup_.notify_all();
   for (auto& [id, waiter] : pending) waiter.done(WaitOutcome::kShutdown);
 }
 
@@ -26,7 +27,7 @@ void RevisionWaiters::Add(int64_t revision, int64_t current,
                           absl::Time deadline, Callback done) {
   WaitOutcome outcome;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     current = std::max(current, revision_);
     if (current >= revision) {
       outcome = WaitOutcome::kReached;
@@ -34,7 +35,7 @@ void RevisionWaiters::Add(int64_t revision, int64_t current,
       outcome = WaitOutcome::kShutdown;
     } else {
       waiters_.emplace(next_id_++, Waiter{revision, deadline, std::move(done)});
-      wakeup_.notify_all();
+      wakeup_.SignalAll();
       return;
     }
   }
@@ -42,14 +43,14 @@ void RevisionWaiters::Add(int64_t revision, int64_t current,
 }
 
 size_t RevisionWaiters::pending() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   return waiters_.size();
 }
 
 void RevisionWaiters::Advance(int64_t revision) {
   std::vector<Callback> reached;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     revision_ = std::max(revision_, revision);
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       if (it->second.revision <= revision_) {
@@ -64,17 +65,13 @@ void RevisionWaiters::Advance(int64_t revision) {
 }
 
 void RevisionWaiters::TimerLoop() {
-  std::unique_lock<std::mutex> lock(mutex_);
+  mutex_.Lock();
   while (!stopping_) {
     absl::Time next = absl::InfiniteFuture();
     for (const auto& [id, waiter] : waiters_)
       next = std::min(next, waiter.deadline);
-    if (next == absl::InfiniteFuture()) {
-      wakeup_.wait(lock);
-    } else {
-      wakeup_.wait_for(lock, absl::ToChronoNanoseconds(std::max(
-                                 absl::ZeroDuration(), next - absl::Now())));
-    }
+    // An infinite deadline waits for a signal alone.
+    wakeup_.WaitWithDeadline(&mutex_, next);
     const absl::Time now = absl::Now();
     std::vector<Callback> expired;
     for (auto it = waiters_.begin(); it != waiters_.end();) {
@@ -85,10 +82,11 @@ void RevisionWaiters::TimerLoop() {
         ++it;
       }
     }
-    lock.unlock();
+    mutex_.Unlock();  // Callbacks may call back into Add().
     for (auto& done : expired) done(WaitOutcome::kDeadline);
-    lock.lock();
+    mutex_.Lock();
   }
+  mutex_.Unlock();
 }
 
 }  // namespace reel::search

@@ -6,14 +6,14 @@
 #ifndef REEL_SEARCH_SERVICE_INDEX_REVISION_WAITERS_H_
 #define REEL_SEARCH_SERVICE_INDEX_REVISION_WAITERS_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -50,12 +50,12 @@ class RevisionWaiters {
   };
   void TimerLoop();
 
-  mutable std::mutex mutex_;
-  std::condition_variable wakeup_;
-  uint64_t next_id_ = 0;
-  std::map<uint64_t, Waiter> waiters_;  // GUARDED_BY(mutex_)
-  int64_t revision_ = 0;                // GUARDED_BY(mutex_)
-  bool stopping_ = false;               // GUARDED_BY(mutex_)
+  mutable absl::Mutex mutex_;
+  absl::CondVar wakeup_;  // A waiter was added, or stopping_ was set.
+  uint64_t next_id_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::map<uint64_t, Waiter> waiters_ ABSL_GUARDED_BY(mutex_);
+  int64_t revision_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::thread timer_;
 };
 

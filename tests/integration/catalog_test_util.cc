@@ -137,7 +137,7 @@ WatchClient::~WatchClient() {
 }
 
 void WatchClient::Cancel() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   if (context_ != nullptr) context_->TryCancel();
 }
 
@@ -145,7 +145,7 @@ void WatchClient::Run(std::shared_ptr<grpc::Channel> channel,
                       int64_t start_revision) {
   grpc::ClientContext* context;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    absl::MutexLock lock(&mutex_);
     context = context_.get();
   }
   grpc::Status status;
@@ -157,26 +157,28 @@ void WatchClient::Run(std::shared_ptr<grpc::Channel> channel,
         stub->WatchFilms(context, request);
     WatchFilmsResponse message;
     while (reader->Read(&message)) {
-      std::lock_guard<std::mutex> lock(mutex_);
+      absl::MutexLock lock(&mutex_);
       messages_.push_back(std::move(message));
       message.Clear();
-      changed_.notify_all();
+      changed_.SignalAll();
     }
     status = reader->Finish();
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   // Lets the channel go before anyone learns that the call ended.
   context_.reset();
   status_ = std::move(status);
-  changed_.notify_all();
+  changed_.SignalAll();
 }
 
 bool WatchClient::WaitUntil(const std::function<bool(const Messages&)>& done,
                             std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return changed_.wait_for(lock, timeout, [&] {
-    return done(messages_) || status_.has_value();
-  }) && done(messages_);
+  const absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
+  absl::MutexLock lock(&mutex_);
+  while (!done(messages_) && !status_.has_value()) {
+    if (changed_.WaitWithDeadline(&mutex_, deadline)) break;  // Timed out.
+  }
+  return done(messages_);
 }
 
 bool WatchClient::WaitForSnapshot(std::chrono::milliseconds timeout) {
@@ -201,18 +203,21 @@ bool WatchClient::WaitForRevision(int64_t revision,
 
 std::optional<grpc::Status> WatchClient::WaitForEnd(
     std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait_for(lock, timeout, [&] { return status_.has_value(); });
+  const absl::Time deadline = absl::Now() + absl::FromChrono(timeout);
+  absl::MutexLock lock(&mutex_);
+  while (!status_.has_value()) {
+    if (changed_.WaitWithDeadline(&mutex_, deadline)) break;  // Timed out.
+  }
   return status_;
 }
 
 WatchClient::Messages WatchClient::messages() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   return messages_;
 }
 
 std::vector<FilmEvent> WatchClient::Events() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   std::vector<FilmEvent> events;
   for (const WatchFilmsResponse& message : messages_) {
     events.insert(events.end(), message.events().begin(),
@@ -222,12 +227,12 @@ std::vector<FilmEvent> WatchClient::Events() const {
 }
 
 int64_t WatchClient::last_revision() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   return messages_.empty() ? 0 : messages_.back().revision();
 }
 
 std::string WatchClient::Describe() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   size_t events = 0;
   std::string revisions;
   for (const WatchFilmsResponse& message : messages_) {

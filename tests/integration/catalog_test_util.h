@@ -7,17 +7,18 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "reel/catalog/v1/catalog.grpc.pb.h"
 
 namespace reel::testing {
@@ -101,13 +102,13 @@ class WatchClient {
  private:
   void Run(std::shared_ptr<grpc::Channel> channel, int64_t start_revision);
 
-  mutable std::mutex mutex_;
+  mutable absl::Mutex mutex_;
   // The call's context while it runs; destroyed when the call ends, since it
   // holds the channel (and so the connection) open.
-  std::unique_ptr<grpc::ClientContext> context_;  // GUARDED_BY(mutex_)
-  std::condition_variable changed_;
-  Messages messages_;                   // GUARDED_BY(mutex_)
-  std::optional<grpc::Status> status_;  // GUARDED_BY(mutex_): once ended.
+  std::unique_ptr<grpc::ClientContext> context_ ABSL_GUARDED_BY(mutex_);
+  absl::CondVar changed_;  // A message arrived, or the stream ended.
+  Messages messages_ ABSL_GUARDED_BY(mutex_);
+  std::optional<grpc::Status> status_ ABSL_GUARDED_BY(mutex_);  // Once ended.
   std::thread thread_;
 };
 
