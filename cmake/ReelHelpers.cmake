@@ -15,6 +15,7 @@ function(reel_cc_test)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
+  math(EXPR ARG_TIMEOUT "${ARG_TIMEOUT} * ${REEL_TEST_TIMEOUT_SCALE}")
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} reel_testing
                                             GTest::gmock GTest::gtest_main)
