@@ -11,5 +11,6 @@ scripts/build.sh -DREEL_BUILD_TESTS=ON
 scripts/lint-proto.sh
 ctest --test-dir "${REEL_BUILD_DIR:-build}" --output-on-failure -j"$(nproc)"
 scripts/test-fuzz.sh  # clang-14 libFuzzer smoke run, build-fuzz/ (tests/fuzz/README.md)
+scripts/test-sanitizers.sh  # clang-14: ASan+UBSan over ctest, TSan on the concurrent tests
 scripts/test-deploy.sh
 scripts/test-clients.sh
