@@ -768,6 +768,29 @@ TEST_F(CatalogServiceTest, WatchRejectsBadAndCompactedStarts) {
   EXPECT_EQ(watch_status(6).error_code(), grpc::StatusCode::CANCELLED);
 }
 
+TEST_F(CatalogServiceTest, RestartedCatalogTrimsHistoryBeyondRetentionAtStart) {
+  for (int i = 0; i < 10; ++i) {
+    MustCreate(absl::StrCat("f", i), MakeFilm(absl::StrCat("F", i)));
+  }
+  // Restarted with the retention already exceeded and a maintenance timer
+  // that does not fire during the test: only the start itself can trim.
+  catalog_.reset();
+  Start(/*retention=*/4, [](CatalogServerOptions* options) {
+    options->store.maintenance_interval = absl::Hours(1);
+  });
+  EXPECT_EQ(store_->compacted_through(), 6);
+  grpc::ClientContext context;
+  context.set_deadline(In(5000));
+  WatchFilmsRequest request;
+  request.set_start_revision(5);
+  auto reader = stub_->WatchFilms(&context, request);
+  WatchFilmsResponse response;
+  EXPECT_FALSE(reader->Read(&response));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(status.error_message(), HasSubstr("from start_revision 6"));
+}
+
 TEST_F(CatalogServiceTest, SlowWatcherIsCutOffWithoutBlockingOthers) {
   // No BDP probing: the stalled client's receive window stays small.
   grpc::ChannelArguments args;
