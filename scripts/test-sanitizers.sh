@@ -56,7 +56,13 @@ run_tsan() {
   cmake --build build-tsan -j"$JOBS" --target "${targets[@]}"
   echo "tsan: built ${#targets[@]} tests in $((SECONDS - start)) s"
   # Each test's TIMEOUT is scaled up in sanitizer trees (ReelHelpers.cmake).
-  ctest --test-dir build-tsan --output-on-failure -j"$JOBS" -R "$TSAN_TESTS"
+  # Two cases are left out here, both timer tests rather than memory tests:
+  # they read many cut-off streams one after another and expect each final
+  # status to still be waiting, but the server cancels a stream whose status
+  # is not taken within its stall timeout, which TSan's 5-15x slowdown
+  # exceeds. They run in the plain and ASan trees.
+  GTEST_FILTER="-CatalogServiceTest.SlowWatcherIsCutOffWithoutBlockingOthers:StalledSearchTest.EveryUnreadStreamEndsWithResourceExhausted" \
+    ctest --test-dir build-tsan --output-on-failure -j"$JOBS" -R "$TSAN_TESTS"
   echo "tsan: build and tests took $((SECONDS - start)) s"
 }
 
