@@ -77,7 +77,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   std::shared_ptr<grpc::ServerCredentials> credentials =
       grpc::InsecureServerCredentials();
   if (!options.tls_dir.empty()) {
-    auto tls = ServerCredentialsFromDir(options.tls_dir);
+    auto tls =
+        ServerCredentialsFromDir(options.tls_dir, options.tls_refresh_interval);
     if (!tls.ok()) return tls.status();
     credentials = *std::move(tls);
   }

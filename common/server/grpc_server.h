@@ -77,8 +77,8 @@ struct GrpcServerOptions {
   // Most concurrent streams (calls) on one client connection; further calls
   // wait in the client until one ends.
   int max_concurrent_streams_per_connection = 100;
-  // Most threads serving synchronous-API calls (ImportFilms) at once; beyond
-  // it such calls end RESOURCE_EXHAUSTED.
+  // Most threads serving synchronous-API calls (server reflection) at once;
+  // beyond it such calls end RESOURCE_EXHAUSTED.
   int max_sync_threads = 64;
   // Memory gRPC may use for all connections' buffers; beyond it new streams
   // and reads are refused or slowed (gRPC resource quota).
@@ -104,6 +104,8 @@ struct GrpcServerOptions {
   // plaintext. Missing or unreadable files: Start() fails with
   // FAILED_PRECONDITION naming the file.
   std::string tls_dir;
+  // How often the files in tls_dir are checked for a rotated certificate.
+  absl::Duration tls_refresh_interval = absl::Minutes(1);
 };
 
 class GrpcServer {

@@ -9,8 +9,8 @@ ABSL_FLAG(int, max_streams_per_connection, 100,
           "Most concurrent calls on one client connection; further calls wait "
           "in the client until one ends.");
 ABSL_FLAG(int, max_sync_threads, 64,
-          "Most threads serving synchronous-API calls (ImportFilms) at once; "
-          "beyond it such calls end RESOURCE_EXHAUSTED.");
+          "Most threads serving synchronous-API calls (server reflection) at "
+          "once; beyond it such calls end RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int64_t, max_server_memory_bytes, int64_t{1} << 30,
           "Memory gRPC may use for all connections' buffers (resource quota); "
           "beyond it new calls are refused with RESOURCE_EXHAUSTED.");
@@ -23,6 +23,9 @@ ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
 ABSL_FLAG(absl::Duration, min_client_ping_interval, absl::Seconds(10),
           "Clients may send keepalive pings no more often than this; a client "
           "that does is sent GOAWAY (too_many_pings).");
+ABSL_FLAG(absl::Duration, tls_refresh_interval, absl::Minutes(1),
+          "How often --tls_dir is checked for rotated certificates (new "
+          "connections use them; open ones keep theirs).");
 ABSL_FLAG(bool, reflection, true,
           "Serve gRPC server reflection (lists every method and message to "
           "any caller); --noreflection turns it off.");
@@ -47,6 +50,7 @@ void ApplyServerLimitFlags(GrpcServerOptions* options) {
   options->min_client_ping_interval =
       absl::GetFlag(FLAGS_min_client_ping_interval);
   options->enable_reflection = absl::GetFlag(FLAGS_reflection);
+  options->tls_refresh_interval = absl::GetFlag(FLAGS_tls_refresh_interval);
   options->metrics_http.max_connections =
       absl::GetFlag(FLAGS_metrics_max_connections);
   options->metrics_http.max_connections_per_address =

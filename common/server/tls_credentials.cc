@@ -1,9 +1,12 @@
 #include "common/server/tls_credentials.h"
 
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -12,6 +15,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/server/certificate_mirror.h"
 
 namespace reel {
 namespace {
@@ -88,45 +93,77 @@ ReadKeyCertPair(const std::string& dir, bool optional) {
                                                            *std::move(cert)};
 }
 
+unsigned int RefreshSeconds(absl::Duration interval) {
+  return static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(interval)));
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>>
-ServerCredentialsFromDir(const std::string& dir) {
+ServerCredentialsFromDir(const std::string& dir,
+                         absl::Duration refresh_interval) {
+  // Read once here so a missing or unreadable file fails start with a
+  // message naming it; the provider then re-reads the files on its own.
   auto pair = ReadKeyCertPair(dir, /*optional=*/false);
   if (!pair.ok()) return pair.status();
-  grpc::SslServerCredentialsOptions options;
-  options.pem_key_cert_pairs.push_back(**std::move(pair));
-  if (Exists(dir, kCaFile)) {
+  const bool mutual = Exists(dir, kCaFile);
+  if (mutual) {
     absl::StatusOr<std::string> ca = ReadFile(dir, kCaFile);
     if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *std::move(ca);
-    options.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
-  return grpc::SslServerCredentials(options);
+  auto mirror = CertificateMirror::ForDirectory(dir, refresh_interval);
+  if (!mirror.ok()) return mirror.status();
+  auto provider =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          (*mirror)->Path(kKeyFile), (*mirror)->Path(kCertFile),
+          mutual ? (*mirror)->Path(kCaFile) : "",
+          RefreshSeconds(refresh_interval));
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (mutual) {
+    options.watch_root_certs();
+    options.set_cert_request_type(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  } else {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
-ChannelCredentialsFromDir(const std::string& dir) {
+ChannelCredentialsFromDir(const std::string& dir,
+                          absl::Duration refresh_interval) {
   if (dir.empty()) return grpc::InsecureChannelCredentials();
   std::error_code error;
   if (!std::filesystem::is_directory(dir, error)) {
     return absl::FailedPreconditionError(
         absl::StrCat("TLS: ", dir, " is not a directory"));
   }
-  grpc::SslCredentialsOptions options;
-  if (Exists(dir, kCaFile)) {
+  const bool has_ca = Exists(dir, kCaFile);
+  if (has_ca) {
     absl::StatusOr<std::string> ca = ReadFile(dir, kCaFile);
     if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *std::move(ca);
   }
   auto pair = ReadKeyCertPair(dir, /*optional=*/true);
   if (!pair.ok()) return pair.status();
-  if (pair->has_value()) {
-    options.pem_private_key = (*pair)->private_key;
-    options.pem_cert_chain = (*pair)->cert_chain;
+  const bool has_identity = pair->has_value();
+  if (!has_ca && !has_identity) {
+    return grpc::SslCredentials(grpc::SslCredentialsOptions());  // System CAs.
   }
-  return grpc::SslCredentials(options);
+  auto mirror = CertificateMirror::ForDirectory(dir, refresh_interval);
+  if (!mirror.ok()) return mirror.status();
+  auto provider =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          has_identity ? (*mirror)->Path(kKeyFile) : "",
+          has_identity ? (*mirror)->Path(kCertFile) : "",
+          has_ca ? (*mirror)->Path(kCaFile) : "",
+          RefreshSeconds(refresh_interval));
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(provider);
+  if (has_ca) options.watch_root_certs();
+  if (has_identity) options.watch_identity_key_cert_pairs();
+  return grpc::experimental::TlsCredentials(options);
 }
 
 }  // namespace reel

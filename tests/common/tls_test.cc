@@ -111,6 +111,7 @@ class TlsTest : public ::testing::Test {
     options.store.maintenance_interval = absl::ZeroDuration();
     options.server.drain_timeout = absl::Seconds(2);
     options.server.tls_dir = tls_dir;
+    options.server.tls_refresh_interval = absl::Seconds(1);
     auto catalog = CatalogServer::Start(options);
     if (!catalog.ok()) return catalog.status();
     catalog_ = *std::move(catalog);
@@ -230,6 +231,85 @@ TEST_F(TlsTest, KeyReadableByOthersIsUsedWithAWarning) {
   ASSERT_TRUE(StartServer(dir).ok());
   EXPECT_THAT(captured.str(), Not(HasSubstr("readable by other users")));
   ASSERT_TRUE(InitLogging({.level = "info", .component = "test"}).ok());
+}
+
+// The common name of the certificate the server presented on a new
+// connection, after one call through it ("" when the call failed).
+std::string ServerCommonName(int port, const std::string& client_dir,
+                             int connection) {
+  auto credentials = ChannelCredentialsFromDir(client_dir);
+  EXPECT_TRUE(credentials.ok()) << credentials.status();
+  grpc::ChannelArguments args;
+  args.SetInt("reel.test.connection", connection);  // Never share one.
+  auto stub = CatalogService::NewStub(grpc::CreateCustomChannel(
+      absl::StrCat("127.0.0.1:", port), *credentials, args));
+  GetFilmRequest request;
+  request.set_name("films/none");
+  GetFilmResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+  if (stub->GetFilm(&context, request, &response).error_code() !=
+      grpc::StatusCode::NOT_FOUND) {
+    return "";
+  }
+  auto names = context.auth_context()->FindPropertyValues("x509_common_name");
+  return names.empty() ? "" : std::string(names[0].data(), names[0].size());
+}
+
+TEST_F(TlsTest, RotatedCertificatesAreUsedWithoutARestart) {
+  MakeLeaf("server2",
+           "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+           "extendedKeyUsage=serverAuth\n");
+  const std::string dir =
+      TlsDir("server-tls", {"server/tls.crt", "server/tls.key", "ca/ca.crt"});
+  ASSERT_TRUE(StartServer(dir).ok());
+  const std::string client =
+      TlsDir("client-tls", {"ca/ca.crt", "client/tls.crt", "client/tls.key"});
+  // A connection opened before the rotation.
+  auto old_stub = Stub(client);
+  ASSERT_TRUE(CreateAndGet(*old_stub, "before").ok());
+  int connection = 0;
+  EXPECT_EQ(ServerCommonName(catalog_->port(), client, ++connection), "server");
+
+  // Rotate: each file replaced whole, as a Secret update does.
+  for (const char* file : {"tls.key", "tls.crt"}) {
+    fs::copy_file(pki_->Join(absl::StrCat("server2/", file)),
+                  dir + "/" + file + ".new",
+                  fs::copy_options::overwrite_existing);
+    fs::rename(dir + "/" + file + ".new", dir + "/" + file);
+  }
+  std::string name;
+  for (int i = 0; i < 100 && name != "server2"; ++i) {
+    name = ServerCommonName(catalog_->port(), client, ++connection);
+    if (name != "server2") absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(name, "server2");
+  // Calls on the old connection keep working.
+  EXPECT_TRUE(CreateAndGet(*old_stub, "after").ok());
+
+  // A broken certificate is logged and the last good pair kept.
+  {
+    std::ofstream broken(dir + "/tls.crt.new");
+    broken << "-----BEGIN CERTIFICATE-----\nnot a certificate\n";
+  }
+  fs::rename(dir + "/tls.crt.new", dir + "/tls.crt");
+  absl::SleepFor(absl::Milliseconds(2500));  // Past two refreshes.
+  EXPECT_EQ(ServerCommonName(catalog_->port(), client, ++connection),
+            "server2");
+}
+
+TEST_F(TlsTest, ServerCertificateForAnotherHostIsRefused) {
+  MakeLeaf("elsewhere",
+           "subjectAltName=DNS:elsewhere.example\n"
+           "extendedKeyUsage=serverAuth\n");
+  ASSERT_TRUE(StartServer(TlsDir("server-tls",
+                                 {"elsewhere/tls.crt", "elsewhere/tls.key"}))
+                  .ok());
+  auto stub = Stub(TlsDir("client-tls", {"ca/ca.crt"}));
+  grpc::Status status = CreateAndGet(*stub, "red-shoes");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << status.error_message();
 }
 
 TEST_F(TlsTest, MissingKeyFailsStartNamingIt) {
