@@ -9,6 +9,7 @@ PACKAGES=(
   librocksdb-dev libabsl-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev
   libicu-dev libstemmer-dev libmicrohttpd-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libfuse3-dev fuse3
   clang-14 libclang-rt-14-dev
   nodejs npm
   python3-grpcio python3-protobuf python3-pytest golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev

@@ -1,5 +1,6 @@
 #include "catalog-service/store/film_store.h"
 
+#include <fcntl.h>
 #include <google/protobuf/util/time_util.h>
 #include <pthread.h>
 #include <rocksdb/cache.h>
@@ -7,8 +8,11 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <system_error>
@@ -87,6 +91,31 @@ absl::StatusOr<int64_t> ReadCounter(rocksdb::DB* db,
   REEL_RETURN_IF_ERROR(
       FromRocksDbStatus(status, absl::StrCat("reading ", key)));
   return keys::DecodeRevision(value);
+}
+
+// fsync of a directory, making the entries in it durable.
+absl::Status SyncDirectory(const std::string& dir) {
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) != 0) {
+    const int error = errno;
+    if (fd >= 0) close(fd);
+    return absl::UnavailableError(
+        absl::StrCat("cannot sync directory ", dir, ": ", strerror(error)));
+  }
+  close(fd);
+  return absl::OkStatus();
+}
+
+// A failed write as the API reports it: a full disk is RESOURCE_EXHAUSTED
+// (docs/api.md), the rest as FromRocksDbStatus maps them.
+absl::Status WriteError(const rocksdb::Status& status,
+                        absl::string_view context) {
+  if (status.IsNoSpace()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        context, ": the data dir's disk is full (", status.ToString(),
+        "); writes succeed again once space is freed"));
+  }
+  return FromRocksDbStatus(status, context);
 }
 
 }  // namespace
@@ -334,6 +363,14 @@ absl::StatusOr<std::unique_ptr<FilmStore>> FilmStore::Open(
   // alone (files inside follow the process umask; main() sets 077).
   std::error_code error;
   if (!std::filesystem::exists(options.path, error)) {
+    // The directories about to be created, deepest first.
+    std::vector<std::filesystem::path> created;
+    for (std::filesystem::path dir = std::filesystem::absolute(options.path);
+         !dir.empty() && dir != dir.root_path() &&
+         !std::filesystem::exists(dir, error);
+         dir = dir.parent_path()) {
+      created.push_back(dir);
+    }
     std::filesystem::create_directories(options.path, error);
     if (!error) {
       std::filesystem::permissions(
@@ -343,6 +380,11 @@ absl::StatusOr<std::unique_ptr<FilmStore>> FilmStore::Open(
     if (error) {
       return absl::UnavailableError(absl::StrCat(
           "data dir ", options.path, " cannot be created: ", error.message()));
+    }
+    // A new directory's entry is durable only once its parent is fsync'ed;
+    // without this a power cut can take the whole new database with it.
+    for (const std::filesystem::path& dir : created) {
+      REEL_RETURN_IF_ERROR(SyncDirectory(dir.parent_path().string()));
     }
   }
   rocksdb::DBOptions db_options;
@@ -837,8 +879,12 @@ absl::Status FilmStore::CommitGroup(const std::vector<Writer*>& group) {
                        keys::EncodeRevision(revision));
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.sync_writes;
-  REEL_RETURN_IF_ERROR(FromRocksDbStatus(
-      db_->Write(write_options, applier.batch()), "committing writes"));
+  // A write that fails for lack of space leaves RocksDB refusing writes; it
+  // resumes on its own once its space check (every few seconds) finds room.
+  // A manual DB::Resume() here would race that recovery, and with the disk
+  // still full Debian's RocksDB aborts on an assertion.
+  REEL_RETURN_IF_ERROR(WriteError(db_->Write(write_options, applier.batch()),
+                                  "committing writes"));
   revision_.store(revision, std::memory_order_release);
   if (commit_listener_) commit_listener_(revision);
   return absl::OkStatus();

@@ -79,6 +79,22 @@ struct EntryChange {
   }
 };
 
+const char* KindName(EntryChange::Kind kind) {
+  switch (kind) {
+    case EntryChange::Kind::kCreated:
+      return "create";
+    case EntryChange::Kind::kMadeDir:
+      return "mkdir";
+    case EntryChange::Kind::kUnlinked:
+      return "unlink";
+    case EntryChange::Kind::kRemovedDir:
+      return "rmdir";
+    case EntryChange::Kind::kRenamed:
+      return "rename";
+  }
+  return "?";
+}
+
 std::string Parent(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
@@ -200,6 +216,9 @@ class FaultFs {
     std::error_code error;
     for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
       const std::string path = backing_ + it->path;
+      fprintf(stderr, "faultfs: power cut undoes %s %s%s%s\n",
+              KindName(it->kind), it->path.c_str(),
+              it->to.empty() ? "" : " -> ", it->to.c_str());
       switch (it->kind) {
         case EntryChange::Kind::kCreated:
           unlink(path.c_str());
@@ -648,5 +667,6 @@ int main(int argc, char** argv) {
   fuse_unmount(fuse);
   fuse_destroy(fuse);
   fuse_opt_free_args(&args);
-  return rc == 0 ? 0 : 1;
+  // A signal ends the loop with that signal's number: a clean unmount.
+  return rc < 0 ? 1 : 0;
 }
