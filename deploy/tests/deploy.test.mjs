@@ -73,7 +73,7 @@ const mutations = {
   "drain raised in the ConfigMap but not the grace": [(o) => { o.find((x) => x.kind === "ConfigMap" && x.metadata.name.startsWith("reel-search-config")).data.drain_timeout = "60s"; }, /drain 60s/],
   "no preStop": [(o) => { delete search(o).spec.template.spec.containers[0].lifecycle; }, /no preStop/],
   "named port in a grpc probe": [(o) => { catalog(o).spec.template.spec.containers[0].readinessProbe.grpc.port = "grpc"; }, /numeric containerPort/],
-  "http readiness instead of grpc": [(o) => { search(o).spec.template.spec.containers[0].readinessProbe = { tcpSocket: { port: 50052 } }; }, /native grpc probe/],
+  "tcpSocket readiness instead of grpc": [(o) => { search(o).spec.template.spec.containers[0].readinessProbe = { tcpSocket: { port: 50052 } }; }, /probes only a TCP port/],
   "liveness probe on the database": [(o) => { catalog(o).spec.template.spec.containers[0].livenessProbe = { grpc: { port: 50051 } }; }, /livenessProbe/],
   "two catalog replicas": [(o) => { catalog(o).spec.replicas = 2; }, /replicas must be 1/],
   "catalog PDB minAvailable": [(o) => { const p = find(o, "PodDisruptionBudget", "reel-catalog"); delete p.spec.maxUnavailable; p.spec.minAvailable = 1; }, /maxUnavailable: 1/],
@@ -123,9 +123,9 @@ test("prod + components/tls: schema, typed and policy checks pass; Secrets mount
   assert.deepEqual(await typeErrors(objs, "prod-tls"), []);
   assert.deepEqual(check(objs), []);
   const expected = {
-    catalog: [catalog(objs), { "/etc/reel/tls": "reel-catalog-tls" }, ["--tls_dir=/etc/reel/tls"], 50051],
+    catalog: [catalog(objs), { "/etc/reel/tls": "reel-catalog-tls" }, ["--tls_dir=/etc/reel/tls"], 9090],
     search: [search(objs), { "/etc/reel/tls": "reel-search-tls", "/etc/reel/catalog-tls": "reel-catalog-tls" },
-      ["--tls_dir=/etc/reel/tls", "--catalog_tls_dir=/etc/reel/catalog-tls"], 50052],
+      ["--tls_dir=/etc/reel/tls", "--catalog_tls_dir=/etc/reel/catalog-tls"], 9091],
   };
   for (const [name, [w, mounts, args, port]] of Object.entries(expected)) {
     const pod = w.spec.template.spec;
@@ -141,8 +141,9 @@ test("prod + components/tls: schema, typed and policy checks pass; Secrets mount
       assert.ok(secrets.includes(secret), `${name}: ${mountPath} is not from Secret ${secret}`);
     }
     for (const kind of ["startupProbe", "readinessProbe"]) {
-      assert.deepEqual(c[kind].tcpSocket, { port }, `${name}: ${kind}`);
+      assert.deepEqual(c[kind].httpGet, { path: "/readyz", port }, `${name}: ${kind}`);
       assert.equal(c[kind].grpc, undefined, `${name}: ${kind} still grpc (the kubelet cannot probe TLS)`);
+      assert.ok(c.args.some((a) => a.startsWith("--metrics_listen=")), `${name}: /readyz needs --metrics_listen`);
     }
   }
   // Search never gets the catalog's private key.
@@ -151,8 +152,26 @@ test("prod + components/tls: schema, typed and policy checks pass; Secrets mount
   assert.deepEqual(fromCatalog.secret.items.map((i) => i.key), ["ca.crt"]);
 });
 
-test("policy check still rejects tcpSocket probes without TLS", () => {
-  const objs = prod();
-  catalog(objs).spec.template.spec.containers[0].startupProbe = { tcpSocket: { port: 50051 } };
-  assert.ok(check(objs).some((x) => /startupProbe must be a native grpc probe/.test(x)));
+test("no overlay, with or without components/tls, probes only a TCP port", () => {
+  for (const [name, render] of [["prod", prod], ["prod + tls", renderProdWithTls]]) {
+    for (const w of [catalog(render()), search(render())]) {
+      for (const kind of ["startupProbe", "readinessProbe", "livenessProbe"]) {
+        assert.equal(w.spec.template.spec.containers[0][kind]?.tcpSocket, undefined, `${name}: ${w.metadata.name} ${kind}`);
+      }
+    }
+  }
+  for (const render of [prod, renderProdWithTls]) {
+    const objs = render();
+    catalog(objs).spec.template.spec.containers[0].startupProbe = { tcpSocket: { port: 50051 } };
+    assert.ok(check(objs).some((x) => /startupProbe probes only a TCP port/.test(x)));
+  }
+});
+
+test("policy check rejects an httpGet probe without TLS, or on another path", () => {
+  let objs = prod();
+  catalog(objs).spec.template.spec.containers[0].readinessProbe = { httpGet: { path: "/readyz", port: 9090 } };
+  assert.ok(check(objs).some((x) => /readinessProbe must be a native grpc probe/.test(x)));
+  objs = renderProdWithTls();
+  catalog(objs).spec.template.spec.containers[0].readinessProbe = { httpGet: { path: "/metrics", port: 9090 } };
+  assert.ok(check(objs).some((x) => /readinessProbe must be a native grpc probe or, with TLS, httpGet/.test(x)));
 });

@@ -74,14 +74,18 @@ export function check(objects) {
 
       // Probes: native gRPC on a declared numeric port; startup for slow starts.
       // The kubelet's grpc probe speaks plaintext only, so a container serving
-      // TLS (--tls_dir, components/tls) may use tcpSocket probes instead.
+      // TLS (--tls_dir, components/tls) probes GET /readyz on its plaintext
+      // metrics port instead. A tcpSocket probe only proves a port is bound
+      // (a search replica would be Ready before its first snapshot): never.
       const servesTls = (c.args ?? []).some((a) => a.startsWith("--tls_dir="));
       for (const kind of ["readinessProbe", "startupProbe"]) {
         const p = c[kind];
         if (!p) { add(w, `${where}: no ${kind}`); continue; }
-        const probe = p.grpc ?? (servesTls ? p.tcpSocket : undefined);
-        if (!probe) add(w, `${where}: ${kind} must be a native grpc probe${servesTls ? " or, with TLS, tcpSocket" : ""}`);
-        else if (!Number.isInteger(probe.port) || !ports.has(probe.port)) add(w, `${where}: ${kind} ${p.grpc ? "grpc" : "tcpSocket"} port must be a numeric containerPort`);
+        if (p.tcpSocket) { add(w, `${where}: ${kind} probes only a TCP port (use grpc, or with TLS httpGet /readyz)`); continue; }
+        const http = servesTls && p.httpGet?.path === "/readyz" ? p.httpGet : undefined;
+        const probe = p.grpc ?? http;
+        if (!probe) add(w, `${where}: ${kind} must be a native grpc probe${servesTls ? " or, with TLS, httpGet /readyz on the metrics port" : ""}`);
+        else if (!Number.isInteger(probe.port) || !ports.has(probe.port)) add(w, `${where}: ${kind} ${p.grpc ? "grpc" : "httpGet"} port must be a numeric containerPort`);
       }
       if (w.kind === "StatefulSet" && c.livenessProbe) add(w, `${where}: a livenessProbe could kill the database mid-recovery`);
 
