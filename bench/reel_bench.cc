@@ -10,6 +10,11 @@
 //   reel_bench --mode=freshness --catalog=... --search=... [--clients=2]
 //              [--write_rate=200] [--seconds=10]
 //   reel_bench --mode=status  --search=HOST:PORT
+//   reel_bench --mode=watch_abuse --catalog=HOST:PORT [--clients=8]
+//              [--abusers=300] [--seconds=10] [--server_pid=PID]
+//   reel_bench --mode=search_abuse --search=HOST:PORT [--clients=8]
+//              [--abusers=300] [--abuse_max_results=1000] [--seconds=10]
+//              [--server_pid=PID]
 //
 // --json_out=FILE also writes the figures as JSON (scripts/bench.sh).
 //
@@ -25,12 +30,21 @@
 // CreateFilm acknowledgement, until SearchScenes returns its scene (asking
 // with min_revision = the write's revision, so the search service answers as
 // soon as its index has applied it).
+// watch_abuse: --clients writers create films for --seconds with no
+// watcher, then again with --abusers WatchFilms streams from revision 0
+// (snapshots) that are never read; prints both write figures and the
+// server's resident memory (--server_pid, from /proc) before and after.
+// search_abuse: the same for --clients searchers (--queries) with and
+// without --abusers SearchScenes streams of --abuse_max_results hits that
+// are never read.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,6 +79,20 @@ ABSL_FLAG(int, payload_bytes, 64, "echo: bytes sent and returned per call");
 ABSL_FLAG(double, write_rate, 200,
           "freshness: background CreateFilm calls per second, in all");
 ABSL_FLAG(std::string, json_out, "", "also write the results here as JSON");
+ABSL_FLAG(int, abusers, 300,
+          "watch_abuse/search_abuse: streams opened and never read");
+ABSL_FLAG(int, abuse_max_results, 1000,
+          "search_abuse: max_results of the unread searches");
+ABSL_FLAG(double, abuse_settle_seconds, 5,
+          "watch_abuse/search_abuse: wait this long after opening the unread "
+          "streams before measuring (their first messages fill the windows)");
+ABSL_FLAG(bool, abuse_bdp, true,
+          "watch_abuse/search_abuse: let the unread streams' connections "
+          "grow their windows by BDP probing (gRPC's default); false keeps "
+          "them at 64 KiB, as a client whose buffers are full");
+ABSL_FLAG(int, server_pid, 0,
+          "watch_abuse/search_abuse: the server's pid, to report its "
+          "resident memory (0: not reported)");
 
 namespace reel::bench {
 namespace {
@@ -289,6 +317,213 @@ int RunFreshness() {
   return probe_errors == 0 ? 0 : 1;
 }
 
+// Resident memory of process `pid` in MB (VmRSS), 0 when unknown.
+double ResidentMb(int pid) {
+  if (pid <= 0) return 0;
+  FILE* file = std::fopen(absl::StrCat("/proc/", pid, "/status").c_str(), "r");
+  if (file == nullptr) return 0;
+  char line[256];
+  double kb = 0;
+  while (std::fgets(line, sizeof(line), file) != nullptr) {
+    if (std::sscanf(line, "VmRSS: %lf kB", &kb) == 1) break;
+  }
+  std::fclose(file);
+  return kb / 1024;
+}
+
+struct LoadFigures {
+  double qps = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  int64_t errors = 0;
+  nlohmann::json ToJson() const {
+    return {{"qps", qps},
+            {"p50_ms", p50_ms},
+            {"p99_ms", p99_ms},
+            {"errors", errors}};
+  }
+};
+
+// --clients threads, each with its own channel, calling `call` (which gets
+// the stubs, client and sequence number) one at a time for --seconds.
+LoadFigures RunLoad(const std::function<grpc::Status(
+                        catalog_v1::CatalogService::Stub&,
+                        search_v1::SearchService::Stub&, int, int64_t)>& call) {
+  const int clients = absl::GetFlag(FLAGS_clients);
+  const auto stop_at =
+      Clock::now() +
+      std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration<double>(absl::GetFlag(FLAGS_seconds)));
+  std::vector<Samples> samples(clients);
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      auto catalog = catalog_v1::CatalogService::NewStub(
+          Channel(absl::GetFlag(FLAGS_catalog)));
+      auto search = search_v1::SearchService::NewStub(
+          Channel(absl::GetFlag(FLAGS_search)));
+      for (int64_t i = 0; Clock::now() < stop_at; ++i) {
+        const auto t0 = Clock::now();
+        if (grpc::Status status = call(*catalog, *search, c, i); !status.ok()) {
+          if (samples[c].errors++ == 0 && c == 0) {
+            std::fprintf(stderr, "client 0, first error: %d %s\n",
+                         status.error_code(), status.error_message().c_str());
+          }
+          continue;
+        }
+        samples[c].latency_us.push_back(
+            std::chrono::duration<double, std::micro>(Clock::now() - t0)
+                .count());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const double elapsed =
+      std::chrono::duration<double>(Clock::now() - start).count();
+  Samples all;
+  for (const Samples& s : samples) {
+    all.latency_us.insert(all.latency_us.end(), s.latency_us.begin(),
+                          s.latency_us.end());
+    all.errors += s.errors;
+  }
+  LoadFigures figures;
+  figures.qps = all.latency_us.size() / elapsed;
+  figures.p50_ms = Percentile(all.latency_us, 0.50) / 1000;
+  figures.p99_ms = Percentile(all.latency_us, 0.99) / 1000;
+  figures.errors = all.errors;
+  return figures;
+}
+
+// Streams opened and never read: each holds whatever the server manages to
+// push into its windows. Cancelled when destroyed.
+struct UnreadStreams {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<
+      std::unique_ptr<grpc::ClientReader<catalog_v1::WatchFilmsResponse>>>
+      watches;
+  std::vector<
+      std::unique_ptr<grpc::ClientReader<search_v1::SearchScenesResponse>>>
+      searches;
+  ~UnreadStreams() {
+    for (auto& context : contexts) context->TryCancel();
+  }
+};
+
+// One abuse run: the load alone, then with the unread streams open.
+int RunAbuse(bool watch) {
+  const std::string run_id =
+      absl::StrCat(std::chrono::system_clock::now().time_since_epoch().count());
+  std::vector<std::string> queries =
+      absl::StrSplit(absl::GetFlag(FLAGS_queries), ';', absl::SkipEmpty());
+  int phase = 0;  // Film ids differ between the two runs.
+  auto call = [&](catalog_v1::CatalogService::Stub& catalog,
+                  search_v1::SearchService::Stub& search, int c,
+                  int64_t i) -> grpc::Status {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+    if (watch) {
+      catalog_v1::CreateFilmRequest request;
+      request.set_film_id(
+          absl::StrCat("abuse-", run_id, "-", phase, "-", c, "-", i));
+      request.mutable_film()->set_title("Benchmark film");
+      auto* scene = request.mutable_film()->add_scenes();
+      scene->set_scene_id("s1");
+      scene->set_title("A scene");
+      scene->set_description("A short scene written by the benchmark.");
+      catalog_v1::CreateFilmResponse response;
+      return catalog.CreateFilm(&context, request, &response);
+    }
+    search_v1::SearchScenesRequest request;
+    request.set_query(queries[(i * 7 + c) % queries.size()]);
+    request.set_max_results(absl::GetFlag(FLAGS_top));
+    auto reader = search.SearchScenes(&context, request);
+    search_v1::SearchScenesResponse response;
+    while (reader->Read(&response)) {
+    }
+    return reader->Finish();
+  };
+  const int pid = absl::GetFlag(FLAGS_server_pid);
+  const double rss_start = ResidentMb(pid);
+  const LoadFigures quiet = RunLoad(call);
+  const double rss_quiet = ResidentMb(pid);
+
+  const int abusers = absl::GetFlag(FLAGS_abusers);
+  UnreadStreams unread;
+  for (int i = 0; i < 8; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("reel.bench.channel", rand());
+    if (!absl::GetFlag(FLAGS_abuse_bdp)) {
+      args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    }
+    unread.channels.push_back(grpc::CreateCustomChannel(
+        absl::GetFlag(watch ? FLAGS_catalog : FLAGS_search),
+        grpc::InsecureChannelCredentials(), args));
+  }
+  for (int i = 0; i < abusers; ++i) {
+    unread.contexts.push_back(std::make_unique<grpc::ClientContext>());
+    grpc::ClientContext* context = unread.contexts.back().get();
+    auto& channel = unread.channels[i % unread.channels.size()];
+    if (watch) {
+      catalog_v1::WatchFilmsRequest request;
+      request.set_start_revision(0);
+      unread.watches.push_back(
+          catalog_v1::CatalogService::NewStub(channel)->WatchFilms(context,
+                                                                   request));
+    } else {
+      search_v1::SearchScenesRequest request;
+      request.set_query(queries[i % queries.size()]);
+      request.set_max_results(absl::GetFlag(FLAGS_abuse_max_results));
+      unread.searches.push_back(
+          search_v1::SearchService::NewStub(channel)->SearchScenes(context,
+                                                                   request));
+    }
+  }
+  const auto opened = Clock::now();
+  std::this_thread::sleep_for(
+      std::chrono::duration<double>(absl::GetFlag(FLAGS_abuse_settle_seconds)));
+  phase = 1;
+  const LoadFigures abused = RunLoad(call);
+  const double open_seconds =
+      std::chrono::duration<double>(Clock::now() - opened).count();
+  const double rss_abused = ResidentMb(pid);
+
+  const char* what = watch ? "writes (CreateFilm)" : "searches";
+  std::printf("mode=%s clients=%d abusers=%d seconds=%.1f bdp=%d\n",
+              absl::GetFlag(FLAGS_mode).c_str(), absl::GetFlag(FLAGS_clients),
+              abusers, absl::GetFlag(FLAGS_seconds),
+              absl::GetFlag(FLAGS_abuse_bdp) ? 1 : 0);
+  std::printf(
+      "%s alone:        %.0f calls/s, p50 %.2f ms, p99 %.2f ms, "
+      "errors %lld\n",
+      what, quiet.qps, quiet.p50_ms, quiet.p99_ms,
+      static_cast<long long>(quiet.errors));
+  std::printf(
+      "%s with unread:  %.0f calls/s, p50 %.2f ms, p99 %.2f ms, "
+      "errors %lld (%.0f%% of alone)\n",
+      what, abused.qps, abused.p50_ms, abused.p99_ms,
+      static_cast<long long>(abused.errors),
+      quiet.qps > 0 ? 100 * abused.qps / quiet.qps : 0);
+  if (pid > 0) {
+    std::printf(
+        "server RSS: %.0f MB at start, %.0f MB after the quiet run, "
+        "%.0f MB after %.0f s with %d unread streams (+%.0f MB)\n",
+        rss_start, rss_quiet, rss_abused, open_seconds, abusers,
+        rss_abused - rss_quiet);
+  }
+  WriteJson({{"mode", absl::GetFlag(FLAGS_mode)},
+             {"clients", absl::GetFlag(FLAGS_clients)},
+             {"abusers", abusers},
+             {"abuse_bdp", absl::GetFlag(FLAGS_abuse_bdp)},
+             {"alone", quiet.ToJson()},
+             {"with_unread", abused.ToJson()},
+             {"rss_mb_quiet", rss_quiet},
+             {"rss_mb_with_unread", rss_abused}});
+  return 0;
+}
+
 int Run() {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   const int clients = absl::GetFlag(FLAGS_clients);
@@ -311,6 +546,8 @@ int Run() {
     return PrintIndexStatus();
   } else if (mode == "freshness") {
     return RunFreshness();
+  } else if (mode == "watch_abuse" || mode == "search_abuse") {
+    return RunAbuse(mode == "watch_abuse");
   } else if (mode != "create" && mode != "search" && mode != "echo" &&
              mode != "listfilms") {
     std::fprintf(stderr, "unknown --mode=%s\n", mode.c_str());
