@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <limits>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/authz/policy_authorizer.h"
 #include "common/metrics/rpc_observer.h"
 #include "common/server/tls_credentials.h"
 #include "google/protobuf/descriptor.h"
@@ -70,6 +72,39 @@ class WithoutReflection : public grpc::ServerBuilderOption {
   }
 };
 
+// Whether `options` serve mutual TLS (a CA to verify client certificates).
+bool ServesMutualTls(const GrpcServerOptions& options) {
+  std::error_code error;
+  return !options.tls_dir.empty() &&
+         std::filesystem::exists(
+             std::filesystem::path(options.tls_dir) / "ca.crt", error);
+}
+
+// Checks the authorization set-up before anything is bound; says in one
+// line when calls will not be authorised.
+absl::Status CheckAuthorization(const GrpcServerOptions& options) {
+  const bool mutual_tls = ServesMutualTls(options);
+  if (options.require_authz &&
+      (!mutual_tls || options.authz_policy_file.empty())) {
+    return absl::FailedPreconditionError(
+        "--require_authz: start refused without mutual TLS (--tls_dir with "
+        "ca.crt) and an authorization policy (--authz_policy)");
+  }
+  if (!options.authz_policy_file.empty() && !mutual_tls) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--authz_policy ", options.authz_policy_file,
+        ": authorization matches client certificates, so it needs mutual "
+        "TLS (--tls_dir with ca.crt)"));
+  }
+  if (options.authz_policy_file.empty()) {
+    spdlog::warn(
+        "authorization: off ({}): every caller that reaches the port may "
+        "call every method",
+        mutual_tls ? "mutual TLS without --authz_policy" : "no mutual TLS");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
@@ -82,6 +117,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     if (!tls.ok()) return tls.status();
     credentials = *std::move(tls);
   }
+  if (absl::Status authz = CheckAuthorization(options); !authz.ok()) {
+    return authz;
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -93,6 +131,21 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
                                          metrics.get(), options.metrics_http);
     if (!http.ok()) return http.status();
     metrics_http = *std::move(http);
+  }
+
+  const absl::flat_hash_set<std::string> known_methods =
+      KnownMethods(options.health_service_names, options.enable_reflection);
+  std::shared_ptr<PolicyAuthorizer> authorizer;
+  if (!options.authz_policy_file.empty()) {
+    auto started = PolicyAuthorizer::Start(options.authz_policy_file,
+                                           options.authz_refresh_interval,
+                                           metrics.get(), known_methods);
+    if (!started.ok()) return started.status();
+    authorizer = *std::move(started);
+    credentials->SetAuthMetadataProcessor(authorizer);
+    spdlog::info("authorization: policy {} (re-read every {} when it changes)",
+                 options.authz_policy_file,
+                 absl::FormatDuration(options.authz_refresh_interval));
   }
 
   grpc::ServerBuilder builder;
@@ -133,9 +186,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
-  interceptors.push_back(std::make_unique<RpcObserverFactory>(
-      metrics.get(),
-      KnownMethods(options.health_service_names, options.enable_reflection)));
+  interceptors.push_back(
+      std::make_unique<RpcObserverFactory>(metrics.get(), known_methods));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   for (grpc::Service* service : services) builder.RegisterService(service);
 
@@ -149,6 +201,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   auto result = std::unique_ptr<GrpcServer>(
       new GrpcServer(options, std::move(metrics), std::move(metrics_http),
                      std::move(server), port));
+  result->authorizer_ = std::move(authorizer);
   result->SetServing(false);
   return result;
 }

@@ -99,6 +99,17 @@ struct GrpcServerOptions {
   bool enable_reflection = true;
   // Options for the /metrics HTTP server.
   MetricsHttpOptions metrics_http;
+  // An authorization policy (JSON, see common/authz/authz_policy.h and
+  // docs/security.md) matching the mutual-TLS client identity and the method
+  // path; re-read every authz_refresh_interval when it changes (a broken
+  // edit is logged and the last good policy kept). Needs mutual TLS (tls_dir
+  // with ca.crt): Start() fails with FAILED_PRECONDITION otherwise, and when
+  // the file is missing or not a valid policy. "": no authorization (every
+  // caller may call every method; logged at start).
+  std::string authz_policy_file;
+  absl::Duration authz_refresh_interval = absl::Seconds(5);
+  // Refuse to start (FAILED_PRECONDITION) without mutual TLS and a policy.
+  bool require_authz = false;
   // Directory holding tls.crt and tls.key (and, to require client
   // certificates, ca.crt); see common/server/tls_credentials.h. "" serves
   // plaintext. Missing or unreadable files: Start() fails with
@@ -154,6 +165,8 @@ class GrpcServer {
   const std::unique_ptr<MetricsHttpServer> metrics_http_;
   const std::unique_ptr<grpc::Server> server_;
   const int port_;
+  // Kept for the credentials' lifetime (gRPC holds it too).
+  std::shared_ptr<grpc::AuthMetadataProcessor> authorizer_;
 
   absl::Mutex mutex_;
   std::vector<std::function<void()>> before_drain_hooks_

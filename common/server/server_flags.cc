@@ -1,6 +1,7 @@
 #include "common/server/server_flags.h"
 
 #include <cstdint>
+#include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
@@ -26,6 +27,14 @@ ABSL_FLAG(absl::Duration, min_client_ping_interval, absl::Seconds(10),
 ABSL_FLAG(absl::Duration, tls_refresh_interval, absl::Minutes(1),
           "How often --tls_dir is checked for rotated certificates (new "
           "connections use them; open ones keep theirs).");
+ABSL_FLAG(std::string, authz_policy, "",
+          "Authorization policy (JSON; docs/security.md) matching mutual-TLS "
+          "client identities to methods; re-read when it changes. Needs "
+          "--tls_dir with ca.crt. Empty: every caller may call every method.");
+ABSL_FLAG(absl::Duration, authz_refresh_interval, absl::Seconds(5),
+          "How often --authz_policy is checked for changes.");
+ABSL_FLAG(bool, require_authz, false,
+          "Refuse to start without mutual TLS and --authz_policy.");
 ABSL_FLAG(bool, reflection, true,
           "Serve gRPC server reflection (lists every method and message to "
           "any caller); --noreflection turns it off.");
@@ -50,6 +59,9 @@ void ApplyServerLimitFlags(GrpcServerOptions* options) {
   options->min_client_ping_interval =
       absl::GetFlag(FLAGS_min_client_ping_interval);
   options->enable_reflection = absl::GetFlag(FLAGS_reflection);
+  options->authz_policy_file = absl::GetFlag(FLAGS_authz_policy);
+  options->authz_refresh_interval = absl::GetFlag(FLAGS_authz_refresh_interval);
+  options->require_authz = absl::GetFlag(FLAGS_require_authz);
   options->tls_refresh_interval = absl::GetFlag(FLAGS_tls_refresh_interval);
   options->metrics_http.max_connections =
       absl::GetFlag(FLAGS_metrics_max_connections);
