@@ -8,11 +8,12 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/logging/logging.h"
@@ -84,14 +85,14 @@ void AddSearchMetrics(reel::MetricsRegistry* metrics,
       });
   // One stats() walk per scrape serves the four index gauges.
   struct StatsCache {
-    std::mutex mutex;
-    absl::Time taken = absl::InfinitePast();
-    reel::search::IndexStats stats;
+    absl::Mutex mutex;
+    absl::Time taken ABSL_GUARDED_BY(mutex) = absl::InfinitePast();
+    reel::search::IndexStats stats ABSL_GUARDED_BY(mutex);
   };
   auto cache = std::make_shared<StatsCache>();
   auto stat = [index, cache](int64_t reel::search::IndexStats::*field) {
     return [index, cache, field] {
-      std::lock_guard<std::mutex> lock(cache->mutex);
+      absl::MutexLock lock(&cache->mutex);
       if (absl::Now() - cache->taken > absl::Seconds(1)) {
         cache->stats = index->stats();
         cache->taken = absl::Now();
@@ -146,10 +147,10 @@ int Run() {
   follower_options.catalog_tls_dir = absl::GetFlag(FLAGS_catalog_tls_dir);
   follower_options.max_backoff = absl::GetFlag(FLAGS_reconnect_max_backoff);
   GrpcServer* server_for_health = nullptr;
-  std::mutex health_mutex;
+  absl::Mutex health_mutex;  // Guards index_ready and server_for_health.
   bool index_ready = false;
   follower_options.on_ready = [&] {
-    std::lock_guard<std::mutex> lock(health_mutex);
+    absl::MutexLock lock(&health_mutex);
     index_ready = true;
     if (server_for_health != nullptr) server_for_health->SetServing(true);
     spdlog::info("index ready at revision {}", index.applied_revision());
@@ -205,7 +206,7 @@ int Run() {
   (*server)->AddBeforeDrainHook([&index] { index.CancelWaits(); });
   {
     // Health is NOT_SERVING until the index holds a state.
-    std::lock_guard<std::mutex> lock(health_mutex);
+    absl::MutexLock lock(&health_mutex);
     server_for_health = server->get();
     if (index_ready) server_for_health->SetServing(true);
   }

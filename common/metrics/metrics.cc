@@ -164,7 +164,7 @@ MetricsRegistry::Series& MetricsRegistry::FindOrAdd(
 Counter& MetricsRegistry::GetCounter(const std::string& name,
                                      const std::string& help,
                                      const MetricLabels& labels) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   Series& series = FindOrAdd(name, help, Type::kCounter, labels);
   if (series.callback != nullptr) {
     Die(absl::StrCat("counter ", name, " already has a callback"));
@@ -176,7 +176,7 @@ Counter& MetricsRegistry::GetCounter(const std::string& name,
 Gauge& MetricsRegistry::GetGauge(const std::string& name,
                                  const std::string& help,
                                  const MetricLabels& labels) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   Series& series = FindOrAdd(name, help, Type::kGauge, labels);
   if (series.callback != nullptr) {
     Die(absl::StrCat("gauge ", name, " already has a callback"));
@@ -189,7 +189,7 @@ Histogram& MetricsRegistry::GetHistogram(const std::string& name,
                                          const std::string& help,
                                          const MetricLabels& labels,
                                          std::vector<double> bounds) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   Series& series = FindOrAdd(name, help, Type::kHistogram, labels);
   if (series.histogram == nullptr) {
     if (bounds.empty()) {
@@ -205,7 +205,7 @@ void MetricsRegistry::AddCallbackGauge(const std::string& name,
                                        const std::string& help,
                                        const MetricLabels& labels,
                                        std::function<double()> read) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   Series& series = FindOrAdd(name, help, Type::kGauge, labels);
   if (series.gauge != nullptr) {
     Die(absl::StrCat("gauge ", name, " already has a value"));
@@ -217,7 +217,7 @@ void MetricsRegistry::AddCallbackCounter(const std::string& name,
                                          const std::string& help,
                                          const MetricLabels& labels,
                                          std::function<double()> read) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   Series& series = FindOrAdd(name, help, Type::kCounter, labels);
   if (series.counter != nullptr) {
     Die(absl::StrCat("counter ", name, " already has a value"));
@@ -226,7 +226,7 @@ void MetricsRegistry::AddCallbackCounter(const std::string& name,
 }
 
 std::string MetricsRegistry::Render() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  absl::MutexLock lock(&mutex_);
   std::string out;
   for (const auto& [name, family] : families_) {
     const char* type = family.type == Type::kCounter ? "counter"

@@ -23,11 +23,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 
 namespace reel {
@@ -128,10 +129,11 @@ class MetricsRegistry {
 
   // The series for name+labels, creating family and series as needed.
   Series& FindOrAdd(const std::string& name, const std::string& help, Type type,
-                    const MetricLabels& labels);
+                    const MetricLabels& labels)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
-  mutable std::mutex mutex_;
-  std::map<std::string, Family> families_;  // GUARDED_BY(mutex_)
+  mutable absl::Mutex mutex_;
+  std::map<std::string, Family> families_ ABSL_GUARDED_BY(mutex_);
 };
 
 // Formats a sample value the way Prometheus parses it: integers without a
