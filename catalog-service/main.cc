@@ -34,6 +34,10 @@ ABSL_FLAG(absl::Duration, watch_stall_timeout, absl::Seconds(30),
 ABSL_FLAG(int64_t, watch_max_message_bytes, 64 << 10,
           "most bytes of events in one WatchFilms message (at least one "
           "event); a stream holds about twice this however slow its client");
+ABSL_FLAG(int64_t, watch_max_bytes_per_second, int64_t{64} << 20,
+          "Bytes of WatchFilms messages sent per second over all streams (0: "
+          "no cap), so streams that never read cannot turn snapshot sending "
+          "into a load that starves writers.");
 ABSL_FLAG(int, watch_build_threads, 1,
           "threads that build WatchFilms messages (never gRPC's or the "
           "writers' threads)");
@@ -84,6 +88,8 @@ int Run() {
   options.watch.max_bytes_per_message =
       static_cast<size_t>(absl::GetFlag(FLAGS_watch_max_message_bytes));
   options.watch.build_threads = absl::GetFlag(FLAGS_watch_build_threads);
+  options.watch.max_bytes_per_second =
+      absl::GetFlag(FLAGS_watch_max_bytes_per_second);
   options.api.max_concurrent_imports =
       absl::GetFlag(FLAGS_max_concurrent_imports);
   options.api.import_idle_timeout = absl::GetFlag(FLAGS_import_idle_timeout);

@@ -136,9 +136,30 @@ void WatchHub::BuildLoop() {
       stream = queue_.front();
       queue_.pop_front();
     }
-    stream->Build();  // One message: streams take turns.
+    const int64_t bytes = stream->Build();  // One message: streams take turns.
     stream->Unref();
+    Spend(bytes);
   }
+}
+
+void WatchHub::Spend(int64_t bytes) {
+  const int64_t rate = options_.max_bytes_per_second;
+  if (rate <= 0 || bytes <= 0) return;
+  absl::Duration wait;
+  {
+    absl::MutexLock lock(&budget_mutex_);
+    const absl::Time now = absl::Now();
+    // At most one second of burst.
+    budget_bytes_ = std::min<double>(
+        rate, budget_bytes_ + absl::ToDoubleSeconds(now - budget_refilled_) *
+                                  static_cast<double>(rate));
+    budget_refilled_ = now;
+    budget_bytes_ -= static_cast<double>(bytes);
+    if (budget_bytes_ >= 0) return;
+    wait = absl::Seconds(-budget_bytes_ / static_cast<double>(rate));
+  }
+  // Only this builder waits; the hub thread keeps checking stalls.
+  absl::SleepFor(std::min(wait, absl::Seconds(1)));
 }
 
 void WatchHub::Run() {

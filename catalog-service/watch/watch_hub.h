@@ -48,6 +48,12 @@ struct WatchOptions {
   size_t max_bytes_per_message = 64 << 10;
   // Threads that build messages (read RocksDB, encode).
   int build_threads = 1;
+  // Bytes of watch messages handed to gRPC per second, over all streams
+  // (0: no cap). Clients that never read but keep widening their receive
+  // windows (HTTP/2 BDP probing) would otherwise turn snapshot encoding and
+  // sending into a CPU load that starves writers; past the cap, streams wait
+  // their turn and a snapshot simply takes longer.
+  int64_t max_bytes_per_second = int64_t{64} << 20;
 };
 
 class WatchStream;
@@ -91,6 +97,8 @@ class WatchHub {
   void Unregister(WatchStream* stream);
   void Run();
   void BuildLoop();
+  // Charges `bytes` to the send budget, sleeping while it is overdrawn.
+  void Spend(int64_t bytes);
 
   FilmStore* const store_;
   const WatchOptions options_;
@@ -109,6 +117,10 @@ class WatchHub {
   std::atomic<uint64_t> cancelled_streams_{0};
   std::atomic<int64_t> buffered_bytes_{0};
   std::vector<std::thread> builders_;
+  // Token bucket for max_bytes_per_second, shared by the builders.
+  absl::Mutex budget_mutex_;
+  double budget_bytes_ ABSL_GUARDED_BY(budget_mutex_) = 0;
+  absl::Time budget_refilled_ ABSL_GUARDED_BY(budget_mutex_) = absl::Now();
   std::thread thread_;
 };
 

@@ -25,12 +25,12 @@ WatchStream::WatchStream(WatchHub* hub, grpc::CallbackServerContext* context,
   last_sent_ = absl::Now();
 }
 
-void WatchStream::Build() {
+int64_t WatchStream::Build() {
   std::optional<grpc::Status> finish;
   bool progress_due = false;
   {
     absl::MutexLock lock(&hub_->mutex_);
-    if (state_ != State::kQueued) return;  // Finished while queued.
+    if (state_ != State::kQueued) return 0;  // Finished while queued.
     if (pending_finish_.has_value()) {
       state_ = State::kFinished;
       finish = std::move(pending_finish_);
@@ -42,11 +42,12 @@ void WatchStream::Build() {
   }
   if (finish.has_value()) {
     Finish(*finish);
-    return;
+    return 0;
   }
   absl::StatusOr<bool> has_message = BuildNext(progress_due);
   bool write = false;
   uint64_t write_number = 0;
+  int64_t bytes = 0;
   {
     absl::MutexLock lock(&hub_->mutex_);
     if (pending_finish_.has_value()) {
@@ -68,6 +69,7 @@ void WatchStream::Build() {
       handed_ = false;
       last_sent_ = absl::Now();
       in_flight_bytes_ = static_cast<int64_t>(next_->ByteSizeLong());
+      bytes = in_flight_bytes_;
       hub_->buffered_bytes_.fetch_add(in_flight_bytes_);
       write_number = ++writes_;
       write = true;
@@ -75,25 +77,26 @@ void WatchStream::Build() {
   }
   if (finish.has_value()) {
     Finish(*finish);
-    return;
+    return 0;
   }
-  if (!write) return;
+  if (!write) return 0;
   StartWrite(next_.get());
   {
     absl::MutexLock lock(&hub_->mutex_);
     // The write may have completed already (then state_ moved on, maybe to
     // a later write).
-    if (state_ != State::kWriting || writes_ != write_number) return;
+    if (state_ != State::kWriting || writes_ != write_number) return bytes;
     handed_ = true;
     // The stall clock starts when gRPC has the message, not when we began
     // building it.
     write_started_ = absl::Now();
-    if (!pending_finish_.has_value()) return;
+    if (!pending_finish_.has_value()) return bytes;
     state_ = State::kFinished;
     finished_at_ = write_started_;
     finish = std::move(pending_finish_);
   }
   Finish(*finish);  // Follows the write in flight.
+  return bytes;
 }
 
 absl::StatusOr<bool> WatchStream::BuildNext(bool progress_due) {

@@ -58,7 +58,8 @@ class WatchStream
 
   // Builder thread: builds the next message and starts its write, or goes
   // idle, or finishes. The caller holds a reference.
-  void Build();
+  // Returns the bytes handed to gRPC (0 when nothing was written).
+  int64_t Build();
   // Fills next_ with the next message; false when there is nothing to send.
   absl::StatusOr<bool> BuildNext(bool progress_due);
   // Ends the stream with `status` (once; later calls do nothing).
