@@ -534,6 +534,24 @@ std::string EngineName(const std::string& e) {
   return e;
 }
 
+// Sections of the old report that scripts/bench.sh does not produce (hand-run
+// benchmarks), marked by a "## " heading that contains "(hand-run)": kept, in
+// order, at the end of the new report instead of being lost.
+std::string HandRunSections(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return "";
+  std::string kept, line;
+  bool keeping = false;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "## ")) {
+      keeping = absl::StrContains(line, "(hand-run)");
+      if (keeping) kept += "\n";
+    }
+    if (keeping) absl::StrAppend(&kept, line, "\n");
+  }
+  return kept;
+}
+
 std::string Markdown(const json& results, const std::vector<Target>& targets) {
   std::string md;
   auto line = [&](const std::string& text = "") {
@@ -976,7 +994,9 @@ int Run() {
     fs::create_directories(results_path.parent_path());
   }
   std::ofstream(results_path) << results.dump(1) << "\n";
-  std::ofstream(absl::GetFlag(FLAGS_markdown)) << Markdown(results, targets);
+  const std::string markdown_path = absl::GetFlag(FLAGS_markdown);
+  const std::string kept = HandRunSections(markdown_path);
+  std::ofstream(markdown_path) << Markdown(results, targets) << kept;
   for (const Target& t : targets) {
     std::printf("%-70s %-8s %-30s %s\n", t.name.c_str(), t.bar.c_str(),
                 t.measured.c_str(),
