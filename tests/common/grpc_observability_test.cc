@@ -3,14 +3,10 @@
 // code, latency histograms, stream gauges and catalog figures; x-request-id
 // is echoed (or generated) and lands in the JSON access log; an aged
 // connection is sent away.
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <spdlog/sinks/ostream_sink.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <memory>
@@ -22,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "catalog-service/server/catalog_server.h"
 #include "common/logging/logging.h"
+#include "tests/testing/http_client.h"
 #include "tests/testing/temp_dir.h"
 
 namespace reel::catalog {
@@ -34,38 +31,12 @@ using ::reel::catalog::v1::ListFilmsRequest;
 using ::reel::catalog::v1::ListFilmsResponse;
 using ::reel::catalog::v1::WatchFilmsRequest;
 using ::reel::catalog::v1::WatchFilmsResponse;
+using ::reel::testing::HttpGet;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::Not;
 
 constexpr char kService[] = "reel.catalog.v1.CatalogService";
-
-// The whole HTTP/1.1 response to `GET path` on 127.0.0.1:port.
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  EXPECT_GE(fd, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-      0) {
-    close(fd);
-    ADD_FAILURE() << "cannot connect to port " << port;
-    return "";
-  }
-  const std::string request =
-      absl::StrCat("GET ", path,
-                   " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-  EXPECT_EQ(write(fd, request.data(), request.size()),
-            static_cast<ssize_t>(request.size()));
-  std::string response;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
-  close(fd);
-  return response;
-}
 
 std::string Handled(const std::string& method, const std::string& code,
                     int count) {
@@ -120,8 +91,7 @@ class GrpcObservabilityTest : public ::testing::Test {
     EXPECT_THAT(response, ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
     EXPECT_THAT(response, HasSubstr("Content-Type: text/plain; version=0.0.4; "
                                     "charset=utf-8\r\n"));
-    const size_t body = response.find("\r\n\r\n");
-    return body == std::string::npos ? "" : response.substr(body + 4);
+    return reel::testing::HttpBody(response);
   }
 
   std::ostringstream log_;

@@ -2,52 +2,24 @@
 // metrics port follow SetServing, and reflection can be turned off.
 #include "common/server/grpc_server.h"
 
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "reel/catalog/v1/catalog.grpc.pb.h"
+#include "tests/testing/http_client.h"
 
 namespace reel {
 namespace {
 
+using ::reel::testing::HttpGet;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-// The whole response to GET `path` on 127.0.0.1:port.
-std::string HttpGet(int port, const std::string& path) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-      0) {
-    close(fd);
-    return "";
-  }
-  const std::string request = absl::StrCat(
-      "GET ", path, " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  if (write(fd, request.data(), request.size()) < 0) {
-    close(fd);
-    return "";
-  }
-  std::string response;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
-  close(fd);
-  return response;
-}
 
 // A service with no method implemented: gRPC serves nothing (not even
 // health) on a server without one.

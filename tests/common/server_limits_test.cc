@@ -2,14 +2,11 @@
 // tried as a hostile or careless client would: made-up method names,
 // undecodable requests, idle HTTP connections, too many streams on one
 // connection, pings too often, a second server on a taken port.
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -21,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "catalog-service/server/catalog_server.h"
+#include "tests/testing/http_client.h"
 #include "tests/testing/temp_dir.h"
 
 namespace reel::catalog {
@@ -34,30 +32,8 @@ using ::reel::catalog::v1::WatchFilmsResponse;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using Clock = std::chrono::steady_clock;
-
-// A TCP connection to 127.0.0.1:port from `source` (any 127/8 address), or
-// -1 when it cannot be made.
-int Connect(int port, const char* source = "127.0.0.1") {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  inet_pton(AF_INET, source, &local.sin_addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
-    close(fd);
-    return -1;
-  }
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-      0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
+using ::reel::testing::ConnectLoopback;
+using ::reel::testing::HttpGet;
 
 // Whether the server closed `fd` within `wait` (read returns 0 or an error).
 bool ClosedByServer(int fd, std::chrono::milliseconds wait) {
@@ -65,25 +41,6 @@ bool ClosedByServer(int fd, std::chrono::milliseconds wait) {
   if (poll(&entry, 1, static_cast<int>(wait.count())) <= 0) return false;
   char byte;
   return read(fd, &byte, 1) <= 0;
-}
-
-// The whole HTTP response to GET /metrics, sent from 127.0.0.1.
-std::string Scrape(int port) {
-  const int fd = Connect(port);
-  if (fd < 0) return "";
-  const std::string request =
-      "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  if (write(fd, request.data(), request.size()) !=
-      static_cast<ssize_t>(request.size())) {
-    close(fd);
-    return "";
-  }
-  std::string response;
-  char buffer[8192];
-  ssize_t n;
-  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, n);
-  close(fd);
-  return response;
 }
 
 class ServerLimitsTest : public ::testing::Test {
@@ -136,7 +93,8 @@ class ServerLimitsTest : public ::testing::Test {
 
 TEST_F(ServerLimitsTest, MadeUpMethodsShareOneSeries) {
   Start();
-  const size_t before = Scrape(catalog_->server()->metrics_port()).size();
+  const size_t before =
+      HttpGet(catalog_->server()->metrics_port(), "/metrics").size();
   grpc::GenericStub generic(channel_);
   constexpr int kProbes = 300;
   for (int i = 0; i < kProbes; ++i) {
@@ -144,7 +102,8 @@ TEST_F(ServerLimitsTest, MadeUpMethodsShareOneSeries) {
         RawCall(generic, absl::StrCat("/probe.S", i, "/M", i), "");
     ASSERT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   }
-  const std::string metrics = Scrape(catalog_->server()->metrics_port());
+  const std::string metrics =
+      HttpGet(catalog_->server()->metrics_port(), "/metrics");
   EXPECT_THAT(metrics, Not(HasSubstr("probe.S")));
   EXPECT_THAT(metrics, HasSubstr(absl::StrCat(
                            "grpc_server_started_total{grpc_type=\"unknown\","
@@ -179,20 +138,20 @@ TEST_F(ServerLimitsTest, IdleHttpConnectionsDoNotDelayAScrape) {
   // Two half-open connections from the scraper's own address: connected,
   // nothing sent.
   std::vector<int> idle;
-  for (int i = 0; i < 2; ++i) idle.push_back(Connect(port));
+  for (int i = 0; i < 2; ++i) idle.push_back(ConnectLoopback(port));
   auto start = Clock::now();
-  EXPECT_THAT(Scrape(port), HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_THAT(HttpGet(port, "/metrics"), HasSubstr("HTTP/1.1 200 OK"));
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
 
   // 300 more from another address: beyond the per-address bound (32 by
   // default) they are closed at once, and the scrape is still served.
   int accepted = 0;
   for (int i = 0; i < 300; ++i) {
-    const int fd = Connect(port, "127.0.0.2");
+    const int fd = ConnectLoopback(port, "127.0.0.2");
     if (fd >= 0) idle.push_back(fd);
   }
   start = Clock::now();
-  EXPECT_THAT(Scrape(port), HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_THAT(HttpGet(port, "/metrics"), HasSubstr("HTTP/1.1 200 OK"));
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
   for (size_t i = 2; i < idle.size(); ++i) {
     if (!ClosedByServer(idle[i], std::chrono::milliseconds(0))) ++accepted;
@@ -205,7 +164,7 @@ TEST_F(ServerLimitsTest, IdleHttpConnectionsAreClosedAfterTheTimeout) {
   Start([](CatalogServerOptions& options) {
     options.server.metrics_http.idle_timeout = absl::Seconds(1);
   });
-  const int fd = Connect(catalog_->server()->metrics_port());
+  const int fd = ConnectLoopback(catalog_->server()->metrics_port());
   ASSERT_GE(fd, 0);
   EXPECT_FALSE(ClosedByServer(fd, std::chrono::milliseconds(300)));
   EXPECT_TRUE(ClosedByServer(fd, std::chrono::seconds(5)));
