@@ -27,6 +27,7 @@ export CC=clang-14 CXX=clang++-14
 # leaks too (on by default on x86_64 Linux); a TSan report makes the test
 # exit 66 when it ends (TSan's default exitcode), so it fails.
 export ASAN_OPTIONS="check_initialization_order=1"
+export LSAN_OPTIONS="suppressions=$PWD/cmake/lsan-suppressions.txt"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="second_deadlock_stack=1:suppressions=$PWD/cmake/tsan-suppressions.txt"
 

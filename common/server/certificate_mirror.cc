@@ -1,6 +1,7 @@
 #include "common/server/certificate_mirror.h"
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -119,6 +120,10 @@ absl::StatusOr<CertificateMirror*> CertificateMirror::ForDirectory(
   // Destroyed at exit: threads stopped, private copies removed.
   static auto* const registry =
       new std::map<std::string, std::unique_ptr<CertificateMirror>>();
+  // OpenSSL first, so its own exit handler runs after ours: the mirrors'
+  // threads (and their OpenSSL thread state) end before OpenSSL cleans up.
+  static const bool openssl_ready = OPENSSL_init_crypto(0, nullptr) == 1;
+  (void)openssl_ready;
   static const int cleanup = std::atexit([] {
     absl::MutexLock lock(&registry_mutex);
     registry->clear();
@@ -225,6 +230,11 @@ absl::Status CertificateMirror::Sync() {
 }
 
 void CertificateMirror::Run() {
+  RunUntilStopped();
+  OPENSSL_thread_stop();  // Frees this thread's OpenSSL error state.
+}
+
+void CertificateMirror::RunUntilStopped() {
   absl::MutexLock lock(&mutex_);
   while (!mutex_.AwaitWithTimeout(absl::Condition(&stopping_), interval_)) {
     mutex_.Unlock();

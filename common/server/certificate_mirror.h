@@ -53,6 +53,7 @@ class CertificateMirror {
   // Copies the source when it changed and is valid.
   absl::Status Sync();
   void Run();
+  void RunUntilStopped();
 
   const std::string source_dir_;
   const std::string root_;  // Private directory; root_/current -> version.
