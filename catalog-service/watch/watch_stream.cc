@@ -208,13 +208,16 @@ void WatchStream::OnCancel() {
 }
 
 void WatchStream::OnDone() {
+  // No builder runs now: builds start only from kQueued, never after Finish.
+  // The snapshot goes first, before Unregister releases the hub's mutex, so
+  // its last use of the store happens before ~WatchHub (which takes that
+  // mutex) and so before the store is closed.
+  snapshot_.reset();
   hub_->Unregister(this);
   {
     absl::MutexLock lock(&context_mutex_);
     context_alive_ = false;
   }
-  // No builder runs now: builds start only from kQueued, never after Finish.
-  snapshot_.reset();
   Unref();
 }
 
