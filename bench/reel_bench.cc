@@ -115,6 +115,19 @@ struct Samples {
   int64_t errors = 0;
 };
 
+// Every client's samples in one.
+Samples Merge(const std::vector<Samples>& samples) {
+  Samples all;
+  for (const Samples& s : samples) {
+    all.latency_us.insert(all.latency_us.end(), s.latency_us.begin(),
+                          s.latency_us.end());
+    all.first_hit_us.insert(all.first_hit_us.end(), s.first_hit_us.begin(),
+                            s.first_hit_us.end());
+    all.errors += s.errors;
+  }
+  return all;
+}
+
 double Mean(const std::vector<double>& values) {
   double sum = 0;
   for (double v : values) sum += v;
@@ -381,12 +394,7 @@ LoadFigures RunLoad(const std::function<grpc::Status(
   for (auto& thread : threads) thread.join();
   const double elapsed =
       std::chrono::duration<double>(Clock::now() - start).count();
-  Samples all;
-  for (const Samples& s : samples) {
-    all.latency_us.insert(all.latency_us.end(), s.latency_us.begin(),
-                          s.latency_us.end());
-    all.errors += s.errors;
-  }
+  const Samples all = Merge(samples);
   LoadFigures figures;
   figures.qps = all.latency_us.size() / elapsed;
   figures.p50_ms = Percentile(all.latency_us, 0.50) / 1000;
@@ -639,14 +647,7 @@ int Run() {
   const double elapsed =
       std::chrono::duration<double>(Clock::now() - start).count();
 
-  Samples all;
-  for (const Samples& s : samples) {
-    all.latency_us.insert(all.latency_us.end(), s.latency_us.begin(),
-                          s.latency_us.end());
-    all.first_hit_us.insert(all.first_hit_us.end(), s.first_hit_us.begin(),
-                            s.first_hit_us.end());
-    all.errors += s.errors;
-  }
+  Samples all = Merge(samples);
   std::printf("mode=%s clients=%d seconds=%.1f calls=%zu errors=%lld\n",
               mode.c_str(), clients, elapsed, all.latency_us.size(),
               static_cast<long long>(all.errors));
