@@ -6,6 +6,18 @@
 # (pytest, go test, node --test) against them. The services are stopped and
 # their data removed on exit, whether the tests pass, fail or are interrupted.
 #
+# Two pairs run: a plaintext one (REEL_CATALOG_ADDR, REEL_SEARCH_ADDR) and
+# one with mutual TLS and per-method authorization (REEL_TLS_CATALOG_ADDR,
+# REEL_TLS_SEARCH_ADDR; docs/security.md). The second uses a throw-away CA
+# made with openssl in the temporary folder: REEL_PKI_DIR/ROLE holds
+# tls.crt, tls.key and ca.crt for each role, whose certificate's identity is
+# spiffe://reel/ns/test/sa/ROLE:
+#   reel-writer  every CatalogService method
+#   reel-search  GetFilm, ListFilms, WatchFilms (also search-service's own
+#                identity towards the catalog)
+#   reel-web     SearchScenes and GetIndexStatus
+#   nobody       no role: only grpc.health.v1.Health
+#
 #   scripts/test-clients.sh [python] [go] [node]   # default: all three
 #
 # Uses the binaries in ${REEL_BUILD_DIR:-build} (scripts/test.sh builds them
@@ -34,7 +46,7 @@ elif [[ ! -x $CATALOG_BIN || ! -x $SEARCH_BIN ]]; then
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target catalog-service search-service >/dev/null
 fi
 
-for tool in protoc grpc_python_plugin protoc-gen-go protoc-gen-go-grpc go node npm; do
+for tool in protoc grpc_python_plugin protoc-gen-go protoc-gen-go-grpc go node npm openssl; do
   command -v "$tool" >/dev/null ||
     { echo "test-clients: $tool is missing; run scripts/install-deps.sh" >&2; exit 1; }
 done
@@ -87,6 +99,75 @@ start_service() {
   return 1
 }
 
+# make_pki DIR: a CA (DIR/ca), a server certificate for 127.0.0.1 and
+# localhost (DIR/server) and a client certificate per role (DIR/ROLE), each
+# directory laid out the way --tls_dir reads it. openssl's messages go to
+# DIR/openssl.log. (Each step returns on failure itself: callers test the
+# result with ||, which turns off set -e inside.)
+make_pki() {
+  local pki=$1 role
+  mkdir -p "$pki/ca" || return 1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$pki/ca/ca.key" -out "$pki/ca/ca.crt" -days 2 \
+    -subj /CN=reel-clients-test-ca 2>"$pki/openssl.log" || return 1
+  make_leaf "$pki" server "subjectAltName=IP:127.0.0.1,DNS:localhost
+extendedKeyUsage=serverAuth" || return 1
+  for role in reel-writer reel-search reel-web nobody; do
+    make_leaf "$pki" "$role" "subjectAltName=URI:spiffe://reel/ns/test/sa/$role
+extendedKeyUsage=clientAuth" || return 1
+  done
+}
+
+# make_leaf PKI NAME EXTENSIONS: PKI/NAME/{tls.key,tls.crt,ca.crt}, the key
+# readable by its owner only.
+make_leaf() {
+  local pki=$1 dir=$1/$2
+  mkdir -p "$dir" || return 1
+  printf '%s\n' "$3" >"$dir/ext.cnf" || return 1
+  (umask 077 &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout "$dir/tls.key" -out "$dir/tls.csr" -subj "/CN=$2") 2>>"$pki/openssl.log" ||
+    return 1
+  openssl x509 -req -in "$dir/tls.csr" -CA "$pki/ca/ca.crt" -CAkey "$pki/ca/ca.key" \
+    -CAcreateserial -days 2 -extfile "$dir/ext.cnf" -out "$dir/tls.crt" \
+    2>>"$pki/openssl.log" || return 1
+  cp "$pki/ca/ca.crt" "$dir/ca.crt" && rm -f "$dir/tls.csr" "$dir/ext.cnf"
+}
+
+# The policies of the TLS pair (docs/security.md): health is open to any
+# certificate the CA signed; everything else only to its roles.
+write_policies() {
+  local dir=$1 catalog=/reel.catalog.v1.CatalogService search=/reel.search.v1.SearchService
+  local health='{"name": "health", "request": {"paths": ["/grpc.health.v1.Health/*"]}}'
+  cat >"$dir/catalog-policy.json" <<JSON
+{
+  "name": "reel-catalog-clients-test",
+  "deny_rules": [],
+  "allow_rules": [
+    $health,
+    {"name": "writer",
+     "source": {"principals": ["spiffe://reel/ns/test/sa/reel-writer"]},
+     "request": {"paths": ["$catalog/*"]}},
+    {"name": "reader",
+     "source": {"principals": ["spiffe://reel/ns/test/sa/reel-search"]},
+     "request": {"paths": ["$catalog/GetFilm", "$catalog/ListFilms", "$catalog/WatchFilms"]}}
+  ]
+}
+JSON
+  cat >"$dir/search-policy.json" <<JSON
+{
+  "name": "reel-search-clients-test",
+  "deny_rules": [],
+  "allow_rules": [
+    $health,
+    {"name": "searcher",
+     "source": {"principals": ["spiffe://reel/ns/test/sa/reel-web"]},
+     "request": {"paths": ["$search/SearchScenes", "$search/GetIndexStatus"]}}
+  ]
+}
+JSON
+}
+
 echo "== client stubs and packages"
 for suite in "${SUITES[@]}"; do
   case $suite in
@@ -109,6 +190,22 @@ start_service search "$SEARCH_BIN" --listen=127.0.0.1:0 --catalog="$REEL_CATALOG
 export REEL_SEARCH_ADDR=127.0.0.1:$PORT
 export REEL_SHARED_DIR=${REEL_SHARED_DIR:-$(cd "$ROOT/.." && pwd)/shared}
 echo "catalog-service on $REEL_CATALOG_ADDR, search-service on $REEL_SEARCH_ADDR"
+
+# The TLS pair: client certificates required, a policy per service, and
+# search-service following the catalog as reel-search.
+export REEL_PKI_DIR=$TMP/pki
+make_pki "$REEL_PKI_DIR" ||
+  { echo "test-clients: making the test certificates failed:" >&2; cat "$REEL_PKI_DIR/openssl.log" >&2; exit 1; }
+write_policies "$TMP"
+start_service catalog-tls "$CATALOG_BIN" --listen=127.0.0.1:0 --data_dir="$TMP/catalog-tls" \
+  --tls_dir="$REEL_PKI_DIR/server" --authz_policy="$TMP/catalog-policy.json" --require_authz
+export REEL_TLS_CATALOG_ADDR=127.0.0.1:$PORT
+start_service search-tls "$SEARCH_BIN" --listen=127.0.0.1:0 --data_dir="$TMP/search-tls" \
+  --catalog="$REEL_TLS_CATALOG_ADDR" --catalog_tls_dir="$REEL_PKI_DIR/reel-search" \
+  --tls_dir="$REEL_PKI_DIR/server" --authz_policy="$TMP/search-policy.json" --require_authz
+export REEL_TLS_SEARCH_ADDR=127.0.0.1:$PORT
+echo "with mutual TLS: catalog-service on $REEL_TLS_CATALOG_ADDR, search-service on" \
+  "$REEL_TLS_SEARCH_ADDR (certificates: $REEL_PKI_DIR)"
 
 run_suite() {
   local suite=$1
@@ -168,7 +265,7 @@ echo "client suites run: ${SUITES[*]}"
 echo "clients: $passed passed, $failures failed"
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "client tests FAILED: ${failed[*]} (service logs below)" >&2
-  for name in catalog search; do
+  for name in catalog search catalog-tls search-tls; do
     echo "--- $name log (last 30 lines)" >&2
     tail -n 30 "$TMP/$name.log" >&2 || true
   done
