@@ -82,3 +82,50 @@ def search_films(catalog, prefix, seed_page):
         names.append(response.film.name)
         revision = response.film.revision
     return names, revision
+
+
+# The TLS pair: mutual TLS and per-method authorization (docs/security.md).
+# REEL_PKI_DIR/ROLE holds ca.crt, tls.crt and tls.key of a client certificate
+# whose identity is spiffe://reel/ns/test/sa/ROLE.
+WRITER, READER, SEARCHER, NOBODY = "reel-writer", "reel-search", "reel-web", "nobody"
+
+
+def identity(role):
+    return f"spiffe://reel/ns/test/sa/{role}"
+
+
+@pytest.fixture(scope="session")
+def tls_channel(tmp_path_factory):
+    """tls_channel(role, "catalog" | "search") -> a channel to the TLS pair
+    presenting role's certificate (role None: the CA only, no certificate)."""
+    import example
+
+    addresses = {"catalog": _address("REEL_TLS_CATALOG_ADDR"),
+                 "search": _address("REEL_TLS_SEARCH_ADDR")}
+    pki = Path(_address("REEL_PKI_DIR"))
+    ca_only = tmp_path_factory.mktemp("ca-only")
+    (ca_only / "ca.crt").write_bytes((pki / WRITER / "ca.crt").read_bytes())
+    channels = {}
+
+    def open_channel(role, service):
+        if (role, service) not in channels:
+            tls_dir = pki / role if role else ca_only
+            channels[role, service] = example.open_channel(addresses[service], tls_dir)
+        return channels[role, service]
+
+    yield open_channel
+    for channel in channels.values():
+        channel.close()
+
+
+@pytest.fixture(scope="session")
+def tls_film(tls_channel, prefix):
+    """A film the writer created on the TLS catalog, with a word of its own."""
+    catalog = catalog_pb2_grpc.CatalogServiceStub(tls_channel(WRITER, "catalog"))
+    film_id = f"{prefix}-tls-quokka"
+    return catalog.CreateFilm(catalog_pb2.CreateFilmRequest(
+        film_id=film_id, request_id=f"{film_id}-create",
+        film=catalog_pb2.Film(title="The Quokka Certificate", year=2024, scenes=[
+            catalog_pb2.Scene(scene_id="s1", title="Quokka at the gate",
+                              description="A quokka shows its certificate to the guard.")])),
+        timeout=TIMEOUT).film

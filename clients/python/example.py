@@ -7,6 +7,9 @@ WatchFilms for a few events and shows how errors read.
 
 Addresses come from --catalog / --search, else REEL_CATALOG_ADDR /
 REEL_SEARCH_ADDR, else 127.0.0.1:50051 / 127.0.0.1:50052 (scripts/run-local.sh).
+With --tls_dir DIR the calls go over TLS: DIR/ca.crt verifies the services and
+DIR/tls.crt + DIR/tls.key, when present, are the client certificate (the
+identity the services' authorization policy decides on; docs/security.md).
 """
 
 import argparse
@@ -25,6 +28,24 @@ from reel.search.v1 import search_pb2, search_pb2_grpc  # noqa: E402
 import seedpage  # noqa: E402
 
 TIMEOUT = 10  # seconds, for every call: always set a deadline
+
+
+def open_channel(address: str, tls_dir=None) -> grpc.Channel:
+    """A channel to `address`: plaintext, or TLS with the files of `tls_dir`
+    (the layout the services' --tls_dir reads): ca.crt verifies the server
+    (absent: the system's roots), tls.crt + tls.key are the client
+    certificate (absent: none)."""
+    if not tls_dir:
+        return grpc.insecure_channel(address)
+
+    def read(name):
+        path = Path(tls_dir) / name
+        return path.read_bytes() if path.is_file() else None
+
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=read("ca.crt"), private_key=read("tls.key"),
+        certificate_chain=read("tls.crt"))
+    return grpc.secure_channel(address, credentials)
 
 
 def slug(title: str) -> str:
@@ -106,10 +127,11 @@ def main(argv=None) -> int:
     parser.add_argument("--search", default=os.environ.get("REEL_SEARCH_ADDR", "127.0.0.1:50052"))
     parser.add_argument("--page", default=str(shared / "seed" / "the-red-shoes.txt"))
     parser.add_argument("--query", default="red shoes dance")
+    parser.add_argument("--tls_dir", help="ca.crt (+ tls.crt, tls.key): connect over TLS")
     args = parser.parse_args(argv)
 
-    with grpc.insecure_channel(args.catalog) as catalog_channel, \
-            grpc.insecure_channel(args.search) as search_channel:
+    with open_channel(args.catalog, args.tls_dir) as catalog_channel, \
+            open_channel(args.search, args.tls_dir) as search_channel:
         catalog = catalog_pb2_grpc.CatalogServiceStub(catalog_channel)
         search_stub = search_pb2_grpc.SearchServiceStub(search_channel)
 

@@ -1,17 +1,17 @@
 """Reel's client scenario, in Python (the same one clients/go and clients/node
 run): writes with etags, pagination, streamed search with highlights,
-cancellation, deadlines, watch resumption and argument errors, against the
-real services."""
+cancellation, deadlines, watch resumption, argument errors and role
+certificates over mutual TLS, against the real services."""
 
 import time
 
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
-from reel.catalog.v1 import catalog_pb2
-from reel.search.v1 import search_pb2
+from reel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from reel.search.v1 import search_pb2, search_pb2_grpc
 
-from conftest import TIMEOUT
+from conftest import NOBODY, READER, SEARCHER, TIMEOUT, identity
 
 EventType = catalog_pb2.FilmEvent.EventType
 
@@ -238,3 +238,79 @@ def test_example_runs(capsys, seed_page):
     out = capsys.readouterr().out
     assert "#1 The Red Shoes" in out and "[" in out
     assert "INVALID_ARGUMENT: query:" in out
+
+
+# --- Role certificates against the TLS pair (docs/security.md) ---------------
+
+def health_check(channel):
+    """grpc.health.v1.Health/Check for the whole server, as raw bytes (Debian
+    ships no Python health stubs): b"\x08\x01" is {status: SERVING}."""
+    check = channel.unary_unary("/grpc.health.v1.Health/Check")
+    return check(b"", timeout=TIMEOUT)
+
+
+def assert_denied(error, role, method):
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED, error.details()
+    assert error.details().startswith(f"authorization: {identity(role)}"), error.details()
+    assert f" may not call {method}" in error.details(), error.details()
+
+
+def test_tls_writer_writes_reader_reads_but_may_not_write(tls_channel, tls_film, prefix):
+    assert tls_film.name == f"films/{prefix}-tls-quokka" and tls_film.revision > 0
+
+    reader = catalog_pb2_grpc.CatalogServiceStub(tls_channel(READER, "catalog"))
+    got = reader.GetFilm(catalog_pb2.GetFilmRequest(name=tls_film.name), timeout=TIMEOUT).film
+    assert (got.title, got.etag) == ("The Quokka Certificate", tls_film.etag)
+    page = reader.ListFilms(catalog_pb2.ListFilmsRequest(page_size=1000), timeout=TIMEOUT)
+    assert tls_film.name in [film.name for film in page.films]
+    assert page.revision >= tls_film.revision
+
+    with pytest.raises(grpc.RpcError) as denied:
+        reader.CreateFilm(catalog_pb2.CreateFilmRequest(
+            film_id=f"{prefix}-tls-by-reader", film=catalog_pb2.Film(title="Not allowed")),
+            timeout=TIMEOUT)
+    assert_denied(denied.value, READER, "/reel.catalog.v1.CatalogService/CreateFilm")
+    # Nothing was written.
+    with pytest.raises(grpc.RpcError) as missing:
+        reader.GetFilm(catalog_pb2.GetFilmRequest(name=f"films/{prefix}-tls-by-reader"),
+                       timeout=TIMEOUT)
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_tls_searcher_finds_the_writers_film_reader_may_not_search(tls_channel, tls_film):
+    searcher = search_pb2_grpc.SearchServiceStub(tls_channel(SEARCHER, "search"))
+    request = search_pb2.SearchScenesRequest(
+        query="quokka certificate", min_revision=tls_film.revision,  # read-your-writes
+        filter=search_pb2.SceneFilter(films=[tls_film.name]))
+    messages = list(searcher.SearchScenes(request, timeout=TIMEOUT))
+    hits = [hit for message in messages for hit in message.hits]
+    assert [(hit.film, hit.scene_id) for hit in hits] == [(tls_film.name, "s1")]
+    assert messages[-1].summary.index_revision >= tls_film.revision
+    status = searcher.GetIndexStatus(search_pb2.GetIndexStatusRequest(), timeout=TIMEOUT)
+    assert status.ready and status.applied_revision >= tls_film.revision
+
+    reader = search_pb2_grpc.SearchServiceStub(tls_channel(READER, "search"))
+    with pytest.raises(grpc.RpcError) as denied:
+        list(reader.SearchScenes(request, timeout=TIMEOUT))
+    assert_denied(denied.value, READER, "/reel.search.v1.SearchService/SearchScenes")
+
+
+def test_tls_no_role_only_health_and_no_certificate_no_connection(tls_channel):
+    catalog = catalog_pb2_grpc.CatalogServiceStub(tls_channel(NOBODY, "catalog"))
+    with pytest.raises(grpc.RpcError) as denied:
+        catalog.ListFilms(catalog_pb2.ListFilmsRequest(page_size=1), timeout=TIMEOUT)
+    assert_denied(denied.value, NOBODY, "/reel.catalog.v1.CatalogService/ListFilms")
+
+    search = search_pb2_grpc.SearchServiceStub(tls_channel(NOBODY, "search"))
+    with pytest.raises(grpc.RpcError) as denied:
+        list(search.SearchScenes(search_pb2.SearchScenesRequest(query="quokka"), timeout=TIMEOUT))
+    assert_denied(denied.value, NOBODY, "/reel.search.v1.SearchService/SearchScenes")
+
+    for service in ("catalog", "search"):
+        assert health_check(tls_channel(NOBODY, service)) == b"\x08\x01", service
+
+    # Without a client certificate the handshake fails: no call gets through,
+    # not even health.
+    with pytest.raises(grpc.RpcError) as refused:
+        health_check(tls_channel(None, "catalog"))
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE, refused.value.details()
