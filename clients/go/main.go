@@ -6,17 +6,23 @@
 //
 // Addresses come from -catalog / -search, else REEL_CATALOG_ADDR /
 // REEL_SEARCH_ADDR, else 127.0.0.1:50051 / 127.0.0.1:50052
-// (scripts/run-local.sh).
+// (scripts/run-local.sh). With -tls_dir DIR the calls go over TLS: DIR/ca.crt
+// verifies the services and DIR/tls.crt + DIR/tls.key, when present, are the
+// client certificate (the identity the services' authorization policy
+// decides on; docs/security.md).
 package main
 
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,6 +31,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
 	catalogv1 "reel.dev/gen/go/reel/catalog/v1"
@@ -46,18 +53,17 @@ func run(args []string, out io.Writer) error {
 	searchAddr := flags.String("search", envOr("REEL_SEARCH_ADDR", "127.0.0.1:50052"), "search-service host:port")
 	page := flags.String("page", defaultPage(), "film page to import")
 	query := flags.String("query", "red shoes dance", "what to search for")
+	tlsDir := flags.String("tls_dir", "", "directory with ca.crt (+ tls.crt, tls.key): connect over TLS")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
 
-	// grpc.WithInsecure: plaintext on loopback (newer grpc-go spells it
-	// grpc.WithTransportCredentials(insecure.NewCredentials())).
-	catalogConn, err := grpc.Dial(*catalogAddr, grpc.WithInsecure())
+	catalogConn, err := dial(*catalogAddr, *tlsDir)
 	if err != nil {
 		return err
 	}
 	defer catalogConn.Close()
-	searchConn, err := grpc.Dial(*searchAddr, grpc.WithInsecure())
+	searchConn, err := dial(*searchAddr, *tlsDir)
 	if err != nil {
 		return err
 	}
@@ -94,6 +100,39 @@ func run(args []string, out io.Writer) error {
 	// a call returns (codes.OK for nil).
 	fmt.Fprintf(out, "  %v: %s\n", status.Code(err), status.Convert(err).Message())
 	return nil
+}
+
+// dial connects to address: plaintext, or TLS with the files of tlsDir (the
+// layout the services' --tls_dir reads): ca.crt verifies the server (absent:
+// the system's roots), tls.crt + tls.key are the client certificate (absent:
+// none).
+func dial(address, tlsDir string) (*grpc.ClientConn, error) {
+	if tlsDir == "" {
+		// grpc.WithInsecure: plaintext on loopback (newer grpc-go spells it
+		// grpc.WithTransportCredentials(insecure.NewCredentials())).
+		return grpc.Dial(address, grpc.WithInsecure())
+	}
+	config := &tls.Config{MinVersion: tls.VersionTLS12}
+	ca, err := os.ReadFile(filepath.Join(tlsDir, "ca.crt"))
+	if err == nil {
+		config.RootCAs = x509.NewCertPool()
+		if !config.RootCAs.AppendCertsFromPEM(ca) {
+			return nil, fmt.Errorf("%s: no PEM certificate", filepath.Join(tlsDir, "ca.crt"))
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	certFile, keyFile := filepath.Join(tlsDir, "tls.crt"), filepath.Join(tlsDir, "tls.key")
+	if _, err := os.Stat(certFile); err == nil {
+		certificate, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		config.Certificates = []tls.Certificate{certificate}
+	}
+	// The server name to verify is the address's host (an IP address is
+	// checked against the certificate's IP SANs).
+	return grpc.Dial(address, grpc.WithTransportCredentials(credentials.NewTLS(config)))
 }
 
 // importPage creates the page's film, or reads it when it already exists.

@@ -1,7 +1,8 @@
 // Reel's client scenario, in Go (the same one clients/python and clients/node
 // run): writes with etags, pagination, streamed search with highlights,
-// cancellation, deadlines, watch resumption and argument errors, against the
-// real services that scripts/test-clients.sh starts.
+// cancellation, deadlines, watch resumption, argument errors and role
+// certificates over mutual TLS, against the real services that
+// scripts/test-clients.sh starts.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -23,6 +25,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
@@ -566,4 +569,174 @@ func TestExampleRuns(t *testing.T) {
 			t.Fatalf("output lacks %q:\n%s", want, out.String())
 		}
 	}
+}
+
+// --- Role certificates against the TLS pair (docs/security.md) ---------------
+
+// Roles: REEL_PKI_DIR/ROLE holds ca.crt, tls.crt and tls.key of a client
+// certificate whose identity is spiffe://reel/ns/test/sa/ROLE.
+const (
+	roleWriter   = "reel-writer"
+	roleReader   = "reel-search" // catalog reader
+	roleSearcher = "reel-web"
+	roleNobody   = "nobody" // no role
+)
+
+func identity(role string) string { return "spiffe://reel/ns/test/sa/" + role }
+
+// tlsConn dials the TLS pair's catalog or search ("catalog", "search") with
+// role's certificate (role "": the CA only, no certificate), closed when the
+// test ends.
+func tlsConn(t *testing.T, role, service string) *grpc.ClientConn {
+	t.Helper()
+	variable := map[string]string{"catalog": "REEL_TLS_CATALOG_ADDR", "search": "REEL_TLS_SEARCH_ADDR"}[service]
+	address, pki := os.Getenv(variable), os.Getenv("REEL_PKI_DIR")
+	if address == "" || pki == "" {
+		t.Fatalf("%s and REEL_PKI_DIR must be set: run scripts/test-clients.sh", variable)
+	}
+	dir := filepath.Join(pki, role)
+	if role == "" {
+		dir = t.TempDir()
+		ca, err := os.ReadFile(filepath.Join(pki, roleWriter, "ca.crt"))
+		check(t, err)
+		check(t, os.WriteFile(filepath.Join(dir, "ca.crt"), ca, 0o644))
+	}
+	conn, err := dial(address, dir)
+	check(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// wantDenied fails the test unless err is PERMISSION_DENIED naming role's
+// identity and the method.
+func wantDenied(t *testing.T, err error, role, method string) {
+	t.Helper()
+	message := wantCode(t, err, codes.PermissionDenied).Message()
+	if !strings.HasPrefix(message, "authorization: "+identity(role)) ||
+		!strings.Contains(message, " may not call "+method) {
+		t.Fatalf("message %q, want the identity %s and the method %s", message, identity(role), method)
+	}
+}
+
+var (
+	tlsFilmOnce sync.Once
+	tlsFilmMade *catalogv1.Film
+	tlsFilmErr  error
+)
+
+// tlsFilm: a film the writer created, once, on the TLS catalog, with a word
+// of its own.
+func tlsFilm(t *testing.T) *catalogv1.Film {
+	t.Helper()
+	tlsFilmOnce.Do(func() {
+		filmID := prefix + "-tls-quokka"
+		var response *catalogv1.CreateFilmResponse
+		response, tlsFilmErr = catalogv1.NewCatalogServiceClient(tlsConn(t, roleWriter, "catalog")).CreateFilm(
+			ctx(t), &catalogv1.CreateFilmRequest{
+				FilmId: filmID, RequestId: filmID + "-create",
+				Film: &catalogv1.Film{Title: "The Quokka Certificate", Year: 2024, Scenes: []*catalogv1.Scene{{
+					SceneId: "s1", Title: "Quokka at the gate",
+					Description: "A quokka shows its certificate to the guard."}}}})
+		if tlsFilmErr == nil {
+			tlsFilmMade = response.Film
+		}
+	})
+	if tlsFilmErr != nil {
+		t.Fatalf("the writer's CreateFilm: %v", tlsFilmErr)
+	}
+	return tlsFilmMade
+}
+
+func TestTLSWriterWritesReaderReadsButMayNotWrite(t *testing.T) {
+	film := tlsFilm(t)
+	if film.Name != "films/"+prefix+"-tls-quokka" || film.Revision <= 0 {
+		t.Fatalf("created %v", film)
+	}
+
+	reader := catalogv1.NewCatalogServiceClient(tlsConn(t, roleReader, "catalog"))
+	got, err := reader.GetFilm(ctx(t), &catalogv1.GetFilmRequest{Name: film.Name})
+	check(t, err)
+	if got.Film.Title != "The Quokka Certificate" || got.Film.Etag != film.Etag {
+		t.Fatalf("got %v", got.Film)
+	}
+	page, err := reader.ListFilms(ctx(t), &catalogv1.ListFilmsRequest{PageSize: 1000})
+	check(t, err)
+	listed := false
+	for _, f := range page.Films {
+		listed = listed || f.Name == film.Name
+	}
+	if !listed || page.Revision < film.Revision {
+		t.Fatalf("ListFilms at revision %d lacks %s", page.Revision, film.Name)
+	}
+
+	_, err = reader.CreateFilm(ctx(t), &catalogv1.CreateFilmRequest{
+		FilmId: prefix + "-tls-by-reader", Film: &catalogv1.Film{Title: "Not allowed"}})
+	wantDenied(t, err, roleReader, "/reel.catalog.v1.CatalogService/CreateFilm")
+	// Nothing was written.
+	_, err = reader.GetFilm(ctx(t), &catalogv1.GetFilmRequest{Name: "films/" + prefix + "-tls-by-reader"})
+	wantCode(t, err, codes.NotFound)
+}
+
+func TestTLSSearcherFindsTheWritersFilmReaderMayNotSearch(t *testing.T) {
+	film := tlsFilm(t)
+	request := &searchv1.SearchScenesRequest{
+		Query: "quokka certificate", MinRevision: film.Revision, // read-your-writes
+		Filter: &searchv1.SceneFilter{Films: []string{film.Name}}}
+	searcher := searchv1.NewSearchServiceClient(tlsConn(t, roleSearcher, "search"))
+	stream, err := searcher.SearchScenes(ctx(t), request)
+	check(t, err)
+	var hits []string
+	var summary *searchv1.SearchSummary
+	for {
+		message, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		check(t, err)
+		for _, hit := range message.Hits {
+			hits = append(hits, hit.Film+" "+hit.SceneId)
+		}
+		summary = message.Summary
+	}
+	if strings.Join(hits, "; ") != film.Name+" s1" || summary == nil || summary.IndexRevision < film.Revision {
+		t.Fatalf("hits %v, summary %v", hits, summary)
+	}
+	indexStatus, err := searcher.GetIndexStatus(ctx(t), &searchv1.GetIndexStatusRequest{})
+	check(t, err)
+	if !indexStatus.Ready || indexStatus.AppliedRevision < film.Revision {
+		t.Fatalf("index status %v", indexStatus)
+	}
+
+	reader := searchv1.NewSearchServiceClient(tlsConn(t, roleReader, "search"))
+	stream, err = reader.SearchScenes(ctx(t), request)
+	if err == nil { // a streaming call's status arrives with the first Recv
+		_, err = stream.Recv()
+	}
+	wantDenied(t, err, roleReader, "/reel.search.v1.SearchService/SearchScenes")
+}
+
+func TestTLSNoRoleOnlyHealthAndNoCertificateNoConnection(t *testing.T) {
+	_, err := catalogv1.NewCatalogServiceClient(tlsConn(t, roleNobody, "catalog")).ListFilms(
+		ctx(t), &catalogv1.ListFilmsRequest{PageSize: 1})
+	wantDenied(t, err, roleNobody, "/reel.catalog.v1.CatalogService/ListFilms")
+
+	stream, err := searchv1.NewSearchServiceClient(tlsConn(t, roleNobody, "search")).SearchScenes(
+		ctx(t), &searchv1.SearchScenesRequest{Query: "quokka"})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	wantDenied(t, err, roleNobody, "/reel.search.v1.SearchService/SearchScenes")
+
+	for _, service := range []string{"catalog", "search"} {
+		health, err := healthpb.NewHealthClient(tlsConn(t, roleNobody, service)).Check(ctx(t), &healthpb.HealthCheckRequest{})
+		check(t, err)
+		if health.Status != healthpb.HealthCheckResponse_SERVING {
+			t.Fatalf("%s health: %v", service, health.Status)
+		}
+	}
+
+	// Without a client certificate the handshake fails: no call gets
+	// through, not even health.
+	_, err = healthpb.NewHealthClient(tlsConn(t, "", "catalog")).Check(ctx(t), &healthpb.HealthCheckRequest{})
+	wantCode(t, err, codes.Unavailable)
 }
