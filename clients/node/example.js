@@ -7,7 +7,10 @@
 //
 // Addresses come from --catalog / --search, else REEL_CATALOG_ADDR /
 // REEL_SEARCH_ADDR, else 127.0.0.1:50051 / 127.0.0.1:50052
-// (scripts/run-local.sh).
+// (scripts/run-local.sh). With --tls_dir DIR the calls go over TLS: DIR/ca.crt
+// verifies the services and DIR/tls.crt + DIR/tls.key, when present, are the
+// client certificate (the identity the services' authorization policy
+// decides on; docs/security.md).
 'use strict';
 
 const crypto = require('node:crypto');
@@ -100,10 +103,12 @@ async function main(argv = process.argv.slice(2), print = console.log) {
       search: { type: 'string', default: process.env.REEL_SEARCH_ADDR || '127.0.0.1:50052' },
       page: { type: 'string', default: path.join(shared, 'seed', 'the-red-shoes.txt') },
       query: { type: 'string', default: 'red shoes dance' },
+      tls_dir: { type: 'string' },
     },
   });
-  const catalog = reel.catalogClient(args.catalog);
-  const searcher = reel.searchClient(args.search);
+  const credentials = args.tls_dir ? reel.tlsCredentials(args.tls_dir) : undefined;
+  const catalog = reel.catalogClient(args.catalog, credentials);
+  const searcher = reel.searchClient(args.search, credentials);
   try {
     const film = await importPage(catalog, args.page, print);
     print(`\n$ search ${JSON.stringify(args.query)}`);
