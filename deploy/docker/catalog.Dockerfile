@@ -4,7 +4,8 @@
 #  --build-arg BASE_IMAGE=localhost/reel/bookworm-base).
 #
 # The build stage is the same in catalog.Dockerfile and search.Dockerfile and
-# builds both binaries, so the second image reuses the first one's layers.
+# builds both binaries and reelctl, so the second image reuses the first one's
+# layers.
 ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
@@ -25,8 +26,9 @@ COPY catalog-service catalog-service
 COPY search-service search-service
 COPY tools tools
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DREEL_BUILD_TESTS=OFF >/dev/null \
- && cmake --build /build -j"$(nproc)" --target catalog-service search-service \
- && strip /build/catalog-service/catalog-service /build/search-service/search-service
+ && cmake --build /build -j"$(nproc)" --target catalog-service search-service reelctl \
+ && strip /build/catalog-service/catalog-service /build/search-service/search-service \
+      /build/tools/reelctl/reelctl
 
 # Runtime: the slim base plus only the shared libraries the binary links
 # (apt brings their own dependencies), no compiler, no headers.
@@ -37,6 +39,9 @@ RUN apt-get update -qq \
  && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/* \
  && mkdir -p /var/lib/reel && chown 65532:65532 /var/lib/reel
 COPY --from=build /build/catalog-service/catalog-service /usr/local/bin/catalog-service
+# reelctl runs from this image in the backup CronJob (reelctl admin backup);
+# it links a subset of catalog-service's libraries.
+COPY --from=build /build/tools/reelctl/reelctl /usr/local/bin/reelctl
 # Numeric user and group, so runAsNonRoot can verify them without /etc/passwd.
 USER 65532:65532
 WORKDIR /var/lib/reel
