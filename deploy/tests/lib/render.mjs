@@ -1,6 +1,6 @@
 // Renders kustomize overlays with the machine's kubectl and parses the YAML.
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
@@ -38,10 +38,33 @@ export function find(objects, kind, name) {
   return o;
 }
 
-// The flags a binary defines: every ABSL_FLAG(type, name, ...) in its main.cc.
-export function binaryFlags(service) {
-  const src = readFileSync(path.join(REPO, `${service}/main.cc`), "utf8");
-  return new Set([...src.matchAll(/ABSL_FLAG\(\s*[\w:<>]+\s*,\s*(\w+)\s*,/g)].map((m) => m[1]));
+// The sources whose ABSL_FLAGs end up in each binary: its own directory and
+// the shared server flags (common/server/server_flags.cc) the services link.
+const FLAG_SOURCES = {
+  "catalog-service": ["catalog-service", "common/server/server_flags.cc"],
+  "search-service": ["search-service", "common/server/server_flags.cc"],
+  "reelctl": ["tools/reelctl"],
+};
+
+function ccFiles(rel) {
+  const full = path.join(REPO, rel);
+  if (statSync(full).isFile()) return [full];
+  return readdirSync(full, { withFileTypes: true, recursive: true })
+    .filter((d) => d.isFile() && d.name.endsWith(".cc"))
+    .map((d) => path.join(d.parentPath ?? d.path, d.name));
+}
+
+// The flags a binary defines, name -> type: every ABSL_FLAG(type, name, ...)
+// in its sources.
+export function binaryFlags(binary) {
+  const sources = FLAG_SOURCES[binary];
+  if (!sources) throw new Error(`no flag sources known for ${binary}`);
+  const flags = new Map();
+  for (const file of sources.flatMap(ccFiles)) {
+    const src = readFileSync(file, "utf8");
+    for (const m of src.matchAll(/ABSL_FLAG\(\s*([\w:<>]+(?:\s*<[^>]*>)?)\s*,\s*(\w+)\s*,/g)) flags.set(m[2], m[1]);
+  }
+  return flags;
 }
 
 // Go-style duration ("20s", "1m30s", "500ms") in seconds; absl accepts these.
@@ -60,8 +83,8 @@ export function durationSeconds(text) {
 }
 
 // The container's env resolved as the kubelet would (literal values and
-// configMapKeyRef against the rendered ConfigMaps), and its args with
-// $(VAR) expanded.
+// configMapKeyRef against the rendered ConfigMaps; a fieldRef becomes
+// <fieldPath>), and its args with $(VAR) expanded.
 export function resolveContainer(objects, container) {
   const env = {};
   for (const e of container.env ?? []) {
@@ -71,6 +94,9 @@ export function resolveContainer(objects, container) {
       const cm = find(objects, "ConfigMap", name);
       if (!(key in (cm.data ?? {}))) throw new Error(`ConfigMap ${name} has no key ${key}`);
       env[e.name] = cm.data[key];
+    } else if (e.valueFrom?.fieldRef) {
+      // Known only on the node (the pod's name, namespace, ...): a stand-in.
+      env[e.name] = `<${e.valueFrom.fieldRef.fieldPath}>`;
     } else throw new Error(`env ${e.name}: unsupported source`);
   }
   const expand = (s) => s.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (all, v) => {
@@ -80,6 +106,24 @@ export function resolveContainer(objects, container) {
   return { env, args: (container.args ?? []).map(expand), command: (container.command ?? []).map(expand) };
 }
 
+// Whether a label selector (matchLabels, matchExpressions) selects labels.
+export const selects = (selector, labels) =>
+  Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels?.[k] === v) &&
+  (selector?.matchExpressions ?? []).every((e) =>
+    e.operator === "In" ? e.values.includes(labels?.[e.key]) :
+    e.operator === "NotIn" ? !e.values.includes(labels?.[e.key]) :
+    e.operator === "Exists" ? e.key in (labels ?? {}) :
+    e.operator === "DoesNotExist" ? !(e.key in (labels ?? {})) : false);
+
+// Everything that runs pods: the servers (Deployment, StatefulSet,
+// DaemonSet) and batch work (Job, CronJob).
+export const SERVER_KINDS = ["Deployment", "StatefulSet", "DaemonSet"];
+export const BATCH_KINDS = ["Job", "CronJob"];
 export function workloads(objects) {
-  return objects.filter((o) => ["Deployment", "StatefulSet", "DaemonSet", "Job"].includes(o.kind));
+  return objects.filter((o) => [...SERVER_KINDS, ...BATCH_KINDS].includes(o.kind));
+}
+
+// A workload's pod template (a CronJob's is inside its jobTemplate).
+export function podTemplate(w) {
+  return w.kind === "CronJob" ? w.spec.jobTemplate.spec.template : w.spec.template;
 }
