@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "catalog-service/importer/film_file_reader.h"
 #include "common/status/grpc_status.h"
+#include "tools/reelctl/film_input.h"
 #include "tools/reelctl/progress_meter.h"
 
 ABSL_FLAG(int32_t, batch, 500, "import: films per ImportFilms message");
@@ -135,10 +136,10 @@ int RunImportCommand(CliContext& cli, const CommandLine& line) {
 
   // Open every file first: a mistyped path should fail before any film is
   // written.
-  std::vector<std::unique_ptr<catalog::FilmFileReader>> readers;
+  std::vector<std::unique_ptr<ImportFileReader>> readers;
   bool open_failed = false;
   for (size_t i = 1; i < line.args.size(); ++i) {
-    auto reader = catalog::FilmFileReader::Open(line.args[i]);
+    auto reader = ImportFileReader::Open(line.args[i]);
     if (!reader.ok()) {
       ReportError(reader.status());
       open_failed = true;

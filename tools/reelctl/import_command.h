@@ -1,7 +1,8 @@
 // `reelctl import FILE... [--batch N] [--replace] [--progress]`: streams the
-// films of each file (see catalog-service/importer/film_file_reader.h)
-// through one ImportFilms call and prints a summary on stdout. Records that
-// do not parse locally are reported on stderr and skipped.
+// films of each file (film pages, corpus JSON Lines, or films as `films
+// export` writes them; see ImportFileReader in film_input.h) through one
+// ImportFilms call and prints a summary on stdout. Records that do not parse
+// locally are reported on stderr and skipped.
 #ifndef REEL_TOOLS_REELCTL_IMPORT_COMMAND_H_
 #define REEL_TOOLS_REELCTL_IMPORT_COMMAND_H_
 

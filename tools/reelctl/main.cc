@@ -31,8 +31,10 @@ Commands:
       Prints "REVISION TYPE NAME TITLE" per change, until interrupted. With
       --from 0 (the default), a snapshot of every film comes first.
   import FILE... [--batch 500] [--replace] [--progress]
-      Streams the films of each FILE (*.jsonl, *.jsonl.gz: one film per line;
-      anything else: one film page) to the catalog, then prints a summary.
+      Streams the films of each FILE (*.jsonl, *.jsonl.gz: one film per line,
+      as films export writes them or corpus records; anything else: one film
+      page) to the catalog, then prints a summary. Exported films keep their
+      ids and scene ids; revision, etag and times are ignored.
   search QUERY... [--max N] [--year-min Y] [--year-max Y] [--genre G,...]
                   [--director D,...] [--film NAME,...] [--min-revision R]
       Streams matching scenes, best first, with the matched words marked,
