@@ -1,10 +1,23 @@
 #include "tools/reelctl/film_commands.h"
 
+#include <fcntl.h>
+#include <google/protobuf/util/json_util.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <iostream>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -22,9 +35,13 @@ ABSL_FLAG(std::string, mask, "",
 ABSL_FLAG(std::string, etag, "",
           "films update/delete: only if this is the film's current etag");
 ABSL_FLAG(int32_t, page_size, 0,
-          "films list: films per page (0: server default)");
+          "films list/export: films per page (0: the server's default; "
+          "export asks for 1000 unless this is given)");
 ABSL_FLAG(std::string, page_token, "", "films list: page to start from");
 ABSL_FLAG(bool, all, false, "films list: follow page tokens to the end");
+ABSL_FLAG(std::string, output, "-",
+          "films export: the file to write (through FILE.tmp), or - for "
+          "stdout");
 
 namespace reel::reelctl {
 namespace {
@@ -170,6 +187,250 @@ int Delete(CliContext& cli, const CommandLine& line) {
   return kExitOk;
 }
 
+// Without --page-size, export asks for the most films ListFilms returns in
+// a page.
+constexpr int32_t kExportPageSize = 1000;
+// ListFilms' page size when the request says 0.
+constexpr int32_t kServerDefaultPageSize = 50;
+
+absl::Status ErrnoStatus(int error, absl::string_view what) {
+  return absl::Status(absl::ErrnoToStatusCode(error),
+                      absl::StrCat(what, ": ", std::strerror(error)));
+}
+
+// The directory holding `path`, for syncing a rename in it.
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Where `films export` writes: stdout, or a file. A file is written as
+// FILE.tmp, which Commit() fsyncs and renames over FILE before it syncs the
+// directory, so FILE is either as it was or the whole export, never part of
+// one. FILE.tmp is removed when the sink goes away uncommitted.
+class ExportSink {
+ public:
+  // `output`: a path, or "-" for stdout.
+  static absl::StatusOr<std::unique_ptr<ExportSink>> Open(
+      const std::string& output) {
+    if (output == "-") {
+      return std::unique_ptr<ExportSink>(new ExportSink(STDOUT_FILENO, "", ""));
+    }
+    std::string temp = absl::StrCat(output, ".tmp");
+    const int fd =
+        open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot create ", temp));
+    return std::unique_ptr<ExportSink>(new ExportSink(fd, output, temp));
+  }
+
+  ~ExportSink() {
+    if (path_.empty()) return;  // stdout stays open.
+    if (fd_ >= 0) close(fd_);
+    if (!committed_) unlink(temp_.c_str());
+  }
+
+  ExportSink(const ExportSink&) = delete;
+  ExportSink& operator=(const ExportSink&) = delete;
+
+  // "stdout" or the file's path, for messages.
+  std::string name() const { return path_.empty() ? "stdout" : path_; }
+
+  absl::Status Write(absl::string_view data) {
+    while (!data.empty()) {
+      const ssize_t written = write(fd_, data.data(), data.size());
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        return Failed(
+            ErrnoStatus(errno, absl::StrCat("cannot write ", WrittenName())));
+      }
+      data.remove_prefix(static_cast<size_t>(written));
+    }
+    return absl::OkStatus();
+  }
+
+  // Makes what was written durable and, for a file, puts it in place.
+  absl::Status Commit() {
+    if (path_.empty()) {
+      // Redirected to a file: its data is on disk once this returns. Pipes
+      // and terminals cannot be synced, and need not be.
+      struct stat info;
+      if (fstat(fd_, &info) == 0 && S_ISREG(info.st_mode) && fsync(fd_) != 0) {
+        return ErrnoStatus(errno, "cannot sync stdout");
+      }
+      return absl::OkStatus();
+    }
+    if (fsync(fd_) != 0) {
+      return Failed(ErrnoStatus(errno, absl::StrCat("cannot sync ", temp_)));
+    }
+    const int fd = fd_;
+    fd_ = -1;
+    if (close(fd) != 0) {
+      return Failed(ErrnoStatus(errno, absl::StrCat("cannot write ", temp_)));
+    }
+    if (rename(temp_.c_str(), path_.c_str()) != 0) {
+      return Failed(ErrnoStatus(
+          errno, absl::StrCat("cannot rename ", temp_, " to ", path_)));
+    }
+    committed_ = true;
+    const std::string directory = DirectoryOf(path_);
+    const int dir_fd =
+        open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const bool synced = dir_fd >= 0 && fsync(dir_fd) == 0;
+    const int error = errno;
+    if (dir_fd >= 0) close(dir_fd);
+    if (!synced) {
+      return ErrnoStatus(error,
+                         absl::StrCat(path_,
+                                      " is complete, but its directory could "
+                                      "not be synced, so a crash may undo the "
+                                      "rename: cannot sync ",
+                                      directory));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  ExportSink(int fd, std::string path, std::string temp)
+      : fd_(fd), path_(std::move(path)), temp_(std::move(temp)) {}
+
+  std::string WrittenName() const { return path_.empty() ? "stdout" : temp_; }
+
+  // `status`, saying that FILE was left alone.
+  absl::Status Failed(const absl::Status& status) const {
+    if (path_.empty()) return status;
+    return absl::Status(
+        status.code(),
+        absl::StrCat(status.message(), " (", path_, " is left as it was)"));
+  }
+
+  int fd_;
+  const std::string path_;  // Empty for stdout.
+  const std::string temp_;
+  bool committed_ = false;
+};
+
+// `films export`: every film as one line of Film JSON, following page tokens
+// to the end. ListFilms cannot pin a revision (a page token is just the
+// last id returned), so each page is read at the catalog's revision of that
+// moment: the export is one point in time only when nothing is written while
+// it runs. When the revision moves between pages, that is reported; when it
+// goes back or the history id changes (the catalog was restored under the
+// export), the export fails and FILE is left as it was.
+int Export(CliContext& cli, const CommandLine& line) {
+  if (line.args.size() != 2) {
+    return ReportUsageError(
+        "films export takes no arguments; name the file with --output");
+  }
+  const int32_t page_size = line.flags.count("page_size") > 0
+                                ? absl::GetFlag(FLAGS_page_size)
+                                : kExportPageSize;
+  if (page_size < 0) {
+    return ReportUsageError(
+        absl::StrCat("--page-size must not be negative, got ", page_size));
+  }
+  const std::string output = absl::GetFlag(FLAGS_output);
+  if (output.empty()) {
+    return ReportUsageError("--output needs a file name, or - for stdout");
+  }
+  absl::StatusOr<std::unique_ptr<ExportSink>> sink = ExportSink::Open(output);
+  if (!sink.ok()) return ReportError(sink.status());
+
+  v1::ListFilmsRequest request;
+  request.set_page_size(page_size);
+  int64_t films = 0;
+  int64_t first_revision = 0;
+  int64_t last_revision = 0;
+  std::string history_id;
+  std::string last_name;
+  std::string text;
+  for (int page = 0;; ++page) {
+    v1::ListFilmsResponse response;
+    grpc::ClientContext context;
+    cli.SetDeadline(&context);
+    const grpc::Status status =
+        cli.stub().ListFilms(&context, request, &response);
+    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+        request.page_size() != 1) {
+      // A page of large films over a message size limit: ask for fewer.
+      const int32_t asked = request.page_size() == 0 ? kServerDefaultPageSize
+                                                     : request.page_size();
+      request.set_page_size(std::max(1, asked / 2));
+      --page;
+      continue;
+    }
+    if (!status.ok()) return ReportError(status);
+
+    if (page == 0) {
+      first_revision = response.revision();
+    } else if (response.revision() < last_revision) {
+      return ReportError(absl::AbortedError(absl::StrCat(
+          "the catalog's revision went back from ", last_revision, " to ",
+          response.revision(),
+          " during the export: it was restored or replaced; export again")));
+    }
+    if (!history_id.empty() && !response.history_id().empty() &&
+        response.history_id() != history_id) {
+      return ReportError(absl::AbortedError(absl::StrCat(
+          "the catalog's history id changed from ", history_id, " to ",
+          response.history_id(),
+          " during the export: it was restored or replaced; export again")));
+    }
+    if (history_id.empty()) history_id = response.history_id();
+    last_revision = response.revision();
+
+    text.clear();
+    for (const v1::Film& film : response.films()) {
+      if (film.name() <= last_name) {
+        return ReportError(absl::InternalError(
+            absl::StrCat("ListFilms returned ", film.name(), " after ",
+                         last_name, ", out of id order")));
+      }
+      last_name = film.name();
+      std::string json;
+      const auto printed =
+          google::protobuf::util::MessageToJsonString(film, &json);
+      if (!printed.ok()) {
+        return ReportError(absl::InternalError(absl::StrCat(
+            film.name(),
+            ": cannot print as JSON: ", printed.message().ToString())));
+      }
+      absl::StrAppend(&text, json, "\n");
+      ++films;
+    }
+    if (absl::Status written = (*sink)->Write(text); !written.ok()) {
+      return ReportError(written);
+    }
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  if (absl::Status committed = (*sink)->Commit(); !committed.ok()) {
+    return ReportError(committed);
+  }
+
+  const bool consistent = first_revision == last_revision;
+  if (!consistent) {
+    std::cerr << "warning: the catalog changed during the export (its pages "
+                 "were read at revisions "
+              << first_revision << " to " << last_revision
+              << "): a film written meanwhile may be missing, or be there "
+                 "though deleted, or be newer than the rest. Each line is "
+                 "one whole film. For one point in time, export while "
+                 "nothing writes."
+              << std::endl;
+  }
+  std::cerr << "exported: " << films << " films to " << (*sink)->name()
+            << "\nrevision: " << first_revision;
+  if (!consistent) {
+    std::cerr << " to " << last_revision << " (not one point in time)";
+  }
+  std::cerr << "\nhistory id: "
+            << (history_id.empty() ? "unknown (the catalog does not report one)"
+                                   : history_id)
+            << std::endl;
+  return kExitOk;
+}
+
 struct Subcommand {
   absl::string_view name;
   int (*run)(CliContext&, const CommandLine&);
@@ -185,10 +446,11 @@ int RunFilmsCommand(CliContext& cli, const CommandLine& line) {
       {"list", List, {"page_size", "page_token", "all"}},
       {"update", Update, {"mask", "json", "file", "etag"}},
       {"delete", Delete, {"etag"}},
+      {"export", Export, {"output", "page_size"}},
   };
   if (line.args.size() < 2) {
     return ReportUsageError(
-        "films needs a command: create, get, list, update or delete");
+        "films needs a command: create, get, list, update, delete or export");
   }
   for (const Subcommand& subcommand : kSubcommands) {
     if (line.args[1] != subcommand.name) continue;

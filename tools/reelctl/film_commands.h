@@ -1,5 +1,7 @@
 // `reelctl films create|get|list|update|delete`: one unary CatalogService
-// call each, printing the result as JSON on stdout.
+// call each, printing the result as JSON on stdout. `reelctl films export`:
+// every film as JSON Lines (Film in protobuf's JSON mapping, one per line),
+// the format `reelctl import` reads back.
 #ifndef REEL_TOOLS_REELCTL_FILM_COMMANDS_H_
 #define REEL_TOOLS_REELCTL_FILM_COMMANDS_H_
 
