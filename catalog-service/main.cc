@@ -58,6 +58,16 @@ ABSL_FLAG(std::string, log_format, "text",
 ABSL_FLAG(std::string, metrics_listen, "",
           "host:port serving Prometheus metrics at GET /metrics (e.g. "
           "127.0.0.1:9090); empty serves none");
+ABSL_FLAG(std::string, backup_dir, "",
+          "folder for backups taken by reel.admin.v1.AdminService/"
+          "CreateBackup (RocksDB BackupEngine; created if missing); empty "
+          "turns backups off");
+ABSL_FLAG(std::string, restore_from, "",
+          "restore mode: copy a backup from this backup folder into "
+          "--data_dir (which must be empty), give it a new history id, and "
+          "exit without serving");
+ABSL_FLAG(int64_t, restore_backup_id, 0,
+          "with --restore_from: the backup to restore (0: the newest)");
 ABSL_FLAG(std::string, tls_dir, "",
           "directory with tls.crt and tls.key to serve TLS (plus ca.crt to "
           "require client certificates); empty serves plaintext");
@@ -75,6 +85,22 @@ int Run() {
       !status.ok()) {
     std::cerr << "catalog-service: " << status.message() << "\n";
     return 2;
+  }
+
+  if (const std::string backup_dir = absl::GetFlag(FLAGS_restore_from);
+      !backup_dir.empty()) {
+    absl::StatusOr<BackupRecord> restored =
+        RestoreBackup(backup_dir, absl::GetFlag(FLAGS_restore_backup_id),
+                      absl::GetFlag(FLAGS_data_dir));
+    if (!restored.ok()) {
+      spdlog::error("restore failed: {}", restored.status().ToString());
+      return 1;
+    }
+    std::cout << "restored backup " << restored->backup_id << " (revision "
+              << restored->revision << ", " << restored->film_count
+              << " films) into " << absl::GetFlag(FLAGS_data_dir)
+              << "; new history id " << restored->history_id << std::endl;
+    return 0;
   }
 
   CatalogServerOptions options;
@@ -101,6 +127,7 @@ int Run() {
       absl::GetFlag(FLAGS_max_message_bytes);
   options.server.metrics_listen_address = absl::GetFlag(FLAGS_metrics_listen);
   options.server.tls_dir = absl::GetFlag(FLAGS_tls_dir);
+  options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
   ApplyServerLimitFlags(&options.server);
   auto catalog = CatalogServer::Start(options);
   if (!catalog.ok()) {

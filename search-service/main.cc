@@ -164,6 +164,7 @@ int Run() {
       [&follower, &store](reel::search::v1::GetIndexStatusResponse* response) {
         const FollowerStatus status = follower.status();
         response->set_catalog_revision(status.catalog_revision_seen);
+        response->set_catalog_history_id(status.catalog_history_id);
         response->set_connection_state(status.state);
         response->set_last_error(status.last_error);
         response->set_disk_bytes(static_cast<int64_t>((*store)->DiskBytes()));

@@ -529,6 +529,7 @@ grpc::ServerUnaryReactor* CatalogServiceImpl::ListFilms(
     REEL_ASSIGN_OR_RETURN(FilmStore::ListPage page,
                           store_->List(after_id, page_size));
     response->set_revision(page.revision);
+    response->set_history_id(store_->history_id());
     if (page.has_more) {
       response->set_next_page_token(
           EncodePageToken(page.films.back().name().substr(6)));

@@ -62,13 +62,21 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(
   WatchHub* hub = catalog->hub_.get();
   catalog->store_->SetCommitListener(
       [hub](int64_t revision) { hub->OnCommit(revision); });
+  if (!options.backup_dir.empty()) {
+    REEL_ASSIGN_OR_RETURN(catalog->backups_,
+                          CatalogBackups::Open(options.backup_dir));
+  }
   catalog->service_ = std::make_unique<CatalogServiceImpl>(
       catalog->store_.get(), hub, options.api);
+  catalog->admin_ = std::make_unique<AdminServiceImpl>(catalog->store_.get(),
+                                                       catalog->backups_.get());
   options.server.health_service_names.push_back(
       "reel.catalog.v1.CatalogService");
+  options.server.health_service_names.push_back("reel.admin.v1.AdminService");
   REEL_ASSIGN_OR_RETURN(
       catalog->server_,
-      GrpcServer::Start(options.server, {catalog->service_.get()}));
+      GrpcServer::Start(options.server,
+                        {catalog->service_.get(), catalog->admin_.get()}));
   AddCatalogMetrics(catalog->server_->metrics(), catalog->store_.get(), hub);
   catalog->server_->AddBeforeDrainHook([hub] { hub->Shutdown(); });
   catalog->server_->SetServing(true);  // The store is open.

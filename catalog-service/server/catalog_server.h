@@ -1,5 +1,6 @@
 // CatalogServer: a whole catalog service in one object — the FilmStore, the
-// WatchHub fed by its commits, the CatalogService edge and the gRPC server
+// WatchHub fed by its commits, the CatalogService edge, the AdminService
+// (backups, when a backup folder is set) and the gRPC server
 // with health (SERVING once the store is open) and a drain that first ends
 // the watch streams. main() runs one; tests start one in-process on port 0.
 //
@@ -10,7 +11,9 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "catalog-service/api/admin_service.h"
 #include "catalog-service/api/catalog_service.h"
+#include "catalog-service/backup/catalog_backups.h"
 #include "catalog-service/store/film_store.h"
 #include "catalog-service/watch/watch_hub.h"
 #include "common/server/grpc_server.h"
@@ -22,6 +25,9 @@ struct CatalogServerOptions {
   WatchOptions watch;
   CatalogApiOptions api;
   GrpcServerOptions server;
+  // Folder for AdminService backups (RocksDB BackupEngine); "" turns
+  // backups off (the admin methods answer FAILED_PRECONDITION).
+  std::string backup_dir;
 };
 
 class CatalogServer {
@@ -40,6 +46,7 @@ class CatalogServer {
   WatchHub* hub() const { return hub_.get(); }
   GrpcServer* server() const { return server_.get(); }
   CatalogServiceImpl* service() const { return service_.get(); }
+  CatalogBackups* backups() const { return backups_.get(); }
 
   // Graceful stop (see GrpcServer::Shutdown); idempotent.
   void Shutdown() { server_->Shutdown(); }
@@ -47,10 +54,12 @@ class CatalogServer {
  private:
   CatalogServer() = default;
 
-  // Destroyed in reverse order: server, service, hub, store.
+  // Destroyed in reverse order: server, services, backups, hub, store.
   std::unique_ptr<FilmStore> store_;
   std::unique_ptr<WatchHub> hub_;
+  std::unique_ptr<CatalogBackups> backups_;
   std::unique_ptr<CatalogServiceImpl> service_;
+  std::unique_ptr<AdminServiceImpl> admin_;
   std::unique_ptr<GrpcServer> server_;
 };
 

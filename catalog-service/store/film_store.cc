@@ -6,6 +6,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -19,6 +20,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/random/random.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -91,6 +94,37 @@ absl::StatusOr<int64_t> ReadCounter(rocksdb::DB* db,
   REEL_RETURN_IF_ERROR(
       FromRocksDbStatus(status, absl::StrCat("reading ", key)));
   return keys::DecodeRevision(value);
+}
+
+// The database's history id: the stored one, or (for a new database, one
+// made before history ids existed, or with `replace`) a new random one,
+// stored durably before the store serves anything.
+absl::StatusOr<std::string> LoadOrMakeHistoryId(
+    rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta, bool replace) {
+  std::string stored;
+  rocksdb::Status status =
+      db->Get(rocksdb::ReadOptions(), meta, keys::kHistoryIdKey, &stored);
+  if (!status.IsNotFound()) {
+    REEL_RETURN_IF_ERROR(FromRocksDbStatus(status, "reading the history id"));
+    if (!replace) return stored;
+  }
+  absl::BitGen random;  // Seeded from the OS's entropy.
+  std::string bytes(16, '\0');
+  for (char& byte : bytes) {
+    byte = static_cast<char>(absl::Uniform<uint8_t>(random));
+  }
+  const std::string history_id = absl::BytesToHexString(bytes);
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  REEL_RETURN_IF_ERROR(FromRocksDbStatus(
+      db->Put(write_options, meta, keys::kHistoryIdKey, history_id),
+      "storing the history id"));
+  if (stored.empty()) {
+    spdlog::info("catalog history id {} (new)", history_id);
+  } else {
+    spdlog::info("catalog history id {} replaces {}", history_id, stored);
+  }
+  return history_id;
 }
 
 // fsync of a directory, making the entries in it durable.
@@ -427,11 +461,17 @@ absl::StatusOr<std::unique_ptr<FilmStore>> FilmStore::Open(
   absl::StatusOr<int64_t> compacted = ReadCounter(
       db.get(), rocksdb::ReadOptions(), handles[0], keys::kCompactedThroughKey);
   if (!compacted.ok()) return close(compacted.status());
+  absl::StatusOr<std::string> history_id =
+      LoadOrMakeHistoryId(db.get(), handles[0], options.new_history);
+  if (!history_id.ok()) return close(history_id.status());
 
-  spdlog::info("catalog database open at {}: revision {}, history from {}",
-               options.path, *revision, *compacted + 1);
-  std::unique_ptr<FilmStore> store(new FilmStore(
-      options, std::move(db), std::move(handles), *revision, *compacted));
+  spdlog::info(
+      "catalog database open at {}: revision {}, change log from {}, "
+      "history id {}",
+      options.path, *revision, *compacted + 1, *history_id);
+  std::unique_ptr<FilmStore> store(
+      new FilmStore(options, std::move(db), std::move(handles), *revision,
+                    *compacted, *std::move(history_id)));
   // Maintenance also runs at open: a catalog restarted more often than the
   // maintenance interval would otherwise never trim its change log.
   if (absl::Status status = store->RunMaintenance(); !status.ok()) {
@@ -442,10 +482,12 @@ absl::StatusOr<std::unique_ptr<FilmStore>> FilmStore::Open(
 
 FilmStore::FilmStore(FilmStoreOptions options, std::unique_ptr<rocksdb::DB> db,
                      std::vector<rocksdb::ColumnFamilyHandle*> families,
-                     int64_t revision, int64_t compacted_through)
+                     int64_t revision, int64_t compacted_through,
+                     std::string history_id)
     : options_(std::move(options)),
       db_(std::move(db)),
       families_(std::move(families)),
+      history_id_(std::move(history_id)),
       revision_(revision),
       compacted_through_(compacted_through) {
   commit_thread_ = std::thread([this] { CommitLoop(); });
@@ -888,6 +930,22 @@ absl::Status FilmStore::CommitGroup(const std::vector<Writer*>& group) {
   revision_.store(revision, std::memory_order_release);
   if (commit_listener_) commit_listener_(revision);
   return absl::OkStatus();
+}
+
+absl::Status FilmStore::Checkpoint(const std::string& dir) const {
+  std::error_code error;
+  if (std::filesystem::exists(dir, error)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("checkpoint folder ", dir, " already exists"));
+  }
+  rocksdb::Checkpoint* raw_checkpoint = nullptr;
+  REEL_RETURN_IF_ERROR(
+      FromRocksDbStatus(rocksdb::Checkpoint::Create(db_.get(), &raw_checkpoint),
+                        "preparing a checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw_checkpoint);
+  // log_size_for_flush 0: always flush, so the copy's state is in its SSTs.
+  return WriteError(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
+                    absl::StrCat("writing a checkpoint to ", dir));
 }
 
 absl::Status FilmStore::RunMaintenance() {

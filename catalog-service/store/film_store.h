@@ -70,6 +70,10 @@ struct FilmStoreOptions {
   // How often maintenance (history and request-id expiry) runs; zero
   // disables the background thread (tests call RunMaintenance()).
   absl::Duration maintenance_interval = absl::Minutes(1);
+  // Give the database a new history id at open, replacing the one it has
+  // (a database restored from a backup must not share its source's
+  // history: see history_id()).
+  bool new_history = false;
 
   // --- Performance ---
   // RocksDB block cache shared by all column families.
@@ -139,6 +143,14 @@ class FilmStore {
   // Up to `limit` films with ids after `after_id` ("" = from the start), in
   // id order, read from one consistent view.
   absl::StatusOr<ListPage> List(absl::string_view after_id, int limit) const;
+
+  // The id of this database's history: random, made when the database was
+  // created and replaced when it is restored from a backup. Two catalogs
+  // with the same revision number hold the same films only when their
+  // history ids are equal too.
+  const std::string& history_id() const { return history_id_; }
+  // The database's directory.
+  const std::string& path() const { return options_.path; }
 
   // The newest committed revision (0 for an empty catalog).
   int64_t revision() const { return revision_.load(std::memory_order_acquire); }
@@ -220,6 +232,14 @@ class FilmStore {
   // groups is the mean group size.
   CommitStats commit_stats() const;
 
+  // Writes a consistent copy of the database as it is now into `dir`, which
+  // must not exist (RocksDB's Checkpoint: files are hard-linked when `dir` is
+  // on the same filesystem, copied otherwise; the memtables are flushed
+  // first, so the copy needs no WAL replay beyond its own). Writes continue
+  // meanwhile. Errors: FAILED_PRECONDITION when `dir` exists,
+  // RESOURCE_EXHAUSTED on a full disk, others as RocksDB reports them.
+  absl::Status Checkpoint(const std::string& dir) const;
+
   // Approximate RocksDB figures for status pages: live data bytes on disk.
   uint64_t ApproximateDiskBytes() const;
   // A RocksDB integer property summed over the column families, e.g.
@@ -233,7 +253,8 @@ class FilmStore {
 
   FilmStore(FilmStoreOptions options, std::unique_ptr<rocksdb::DB> db,
             std::vector<rocksdb::ColumnFamilyHandle*> families,
-            int64_t revision, int64_t compacted_through);
+            int64_t revision, int64_t compacted_through,
+            std::string history_id);
 
   static std::vector<Operation> ImportOperations(std::vector<ImportItem> items,
                                                  bool replace_existing);
@@ -266,6 +287,7 @@ class FilmStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> families_;
 
+  const std::string history_id_;
   std::atomic<int64_t> revision_;
   std::atomic<int64_t> compacted_through_;
 

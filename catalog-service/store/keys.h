@@ -6,6 +6,8 @@
 //   requests  request_id         -> IdempotencyRecord for CreateFilm retries
 //   default   "revision"         -> newest committed revision (8B, BE)
 //             "compacted_through"-> newest revision removed from `changes`
+//             "history_id"       -> random id of this database's history,
+//                                   replaced when it is restored
 // Every write updates films, changes and "revision" in one WriteBatch, so the
 // three can never disagree after a crash.
 #ifndef REEL_CATALOG_SERVICE_STORE_KEYS_H_
@@ -28,6 +30,7 @@ inline constexpr char kRequestsFamily[] = "requests";
 
 inline constexpr char kRevisionKey[] = "revision";
 inline constexpr char kCompactedThroughKey[] = "compacted_through";
+inline constexpr char kHistoryIdKey[] = "history_id";
 
 // Debian's Abseil has its own string_view, so bridge it to RocksDB's Slice.
 inline rocksdb::Slice ToSlice(absl::string_view s) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,9 @@ namespace reel::catalog {
 
 using ::reel::catalog::v1::WatchFilmsRequest;
 using ::reel::catalog::v1::WatchFilmsResponse;
+
+// History ids are 32 hex digits; a request may name at most this many bytes.
+constexpr size_t kMaxHistoryIdBytes = 64;
 
 WatchHub::WatchHub(FilmStore* store, WatchOptions options)
     : store_(store), options_(options) {
@@ -44,17 +48,36 @@ WatchHub::~WatchHub() {
 
 grpc::ServerWriteReactor<WatchFilmsResponse>* WatchHub::Watch(
     grpc::CallbackServerContext* context, const WatchFilmsRequest* request) {
+  std::optional<grpc::Status> rejection;
   if (request->start_revision() < 0) {
+    rejection =
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     absl::StrCat("start_revision: ", request->start_revision(),
+                                  " is negative; use 0 for a snapshot"));
+  } else if (request->history_id().size() > kMaxHistoryIdBytes) {
+    rejection =
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                     absl::StrCat("history_id: ", request->history_id().size(),
+                                  " bytes long; at most ", kMaxHistoryIdBytes));
+  } else if (!request->history_id().empty() &&
+             request->history_id() != store_->history_id()) {
+    // The same revision numbers name other changes in this history: resuming
+    // would silently mix two catalogs.
+    rejection = grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        absl::StrCat("history_id: the catalog's history is ",
+                     store_->history_id(), ", not ", request->history_id(),
+                     " (it was restored from a backup or replaced); start "
+                     "again from a snapshot (start_revision 0)"));
+  }
+  if (rejection.has_value()) {
     auto* stream = new WatchStream(this, context, -1);
     {
       absl::MutexLock lock(&mutex_);
       stream->hub_->mutex_.AssertHeld();
       stream->state_ = WatchStream::State::kFinished;
     }
-    stream->Finish(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                     absl::StrCat("start_revision: ", request->start_revision(),
-                                  " is negative; use 0 for a snapshot")));
+    stream->Finish(*rejection);
     return stream;
   }
   auto* stream = new WatchStream(this, context, request->start_revision());

@@ -102,6 +102,7 @@ int64_t WatchStream::Build() {
 absl::StatusOr<bool> WatchStream::BuildNext(bool progress_due) {
   const WatchOptions& options = hub_->options_;
   auto message = std::make_unique<WatchFilmsResponse>();
+  message->set_history_id(hub_->store_->history_id());
   if (snapshot_ != nullptr) {
     std::vector<Film> films;
     bool done = false;

@@ -82,11 +82,13 @@ absl::Status CatalogFollower::Start() {
     // Serve what we had at once; the stream resumes after it.
     index_->Replace(state->films, state->revision);
     applied_revision_ = state->revision;
+    history_id_ = state->history_id;
     must_snapshot_ = false;
     {
       absl::MutexLock lock(&mutex_);
       status_.resumed_from_revision = state->revision;
       status_.catalog_revision_seen = state->revision;
+      status_.catalog_history_id = state->history_id;
       status_.last_applied_time = absl::Now();
     }
     spdlog::info("search index loaded from disk: {} films at revision {}",
@@ -125,7 +127,10 @@ void CatalogFollower::Run() {
     if (stopping()) break;
     if (received) failures = 0;
     RecordError(status);
-    if (status.code() == absl::StatusCode::kOutOfRange) {
+    // OUT_OF_RANGE: history compacted, or we are ahead of the catalog.
+    // FAILED_PRECONDITION: the catalog's history is not ours (restored).
+    if (status.code() == absl::StatusCode::kOutOfRange ||
+        status.code() == absl::StatusCode::kFailedPrecondition) {
       spdlog::warn(
           "catalog cannot resume after revision {} ({}); taking a "
           "new snapshot",
@@ -166,6 +171,8 @@ absl::Status CatalogFollower::Follow(int64_t start_revision, bool* received) {
   }
   WatchFilmsRequest request;
   request.set_start_revision(start_revision);
+  // Resuming by number is right only within the history we followed.
+  if (start_revision != 0) request.set_history_id(history_id_);
   std::unique_ptr<grpc::ClientReader<WatchFilmsResponse>> reader =
       stub_->WatchFilms(&context, request);
   bool snapshotting = start_revision == 0;
@@ -205,6 +212,21 @@ absl::Status CatalogFollower::Follow(int64_t start_revision, bool* received) {
 absl::Status CatalogFollower::OnMessage(WatchFilmsResponse& message,
                                         bool* snapshotting) {
   const int64_t revision = message.revision();
+  if (*snapshotting) {
+    snapshot_history_id_ = message.history_id();
+  } else if (message.history_id() != history_id_) {
+    if (!history_id_.empty()) {
+      // A catalog that does not check WatchFilmsRequest.history_id itself.
+      return absl::FailedPreconditionError(
+          absl::StrCat("catalog history changed from ", history_id_, " to ",
+                       message.history_id()));
+    }
+    // An index stored before history ids: adopt the catalog's; the next
+    // snapshot stores it.
+    history_id_ = message.history_id();
+    absl::MutexLock lock(&mutex_);
+    status_.catalog_history_id = history_id_;
+  }
   {
     absl::MutexLock lock(&mutex_);
     status_.catalog_revision_seen =
@@ -248,7 +270,8 @@ absl::Status CatalogFollower::OnMessage(WatchFilmsResponse& message,
 }
 
 absl::Status CatalogFollower::FinishSnapshot(int64_t revision) {
-  absl::Status stored = store_->Replace(snapshot_films_, revision);
+  absl::Status stored =
+      store_->Replace(snapshot_films_, revision, snapshot_history_id_);
   if (!stored.ok()) return stored;
   index_->Replace(snapshot_films_, revision);
   spdlog::info(
@@ -257,10 +280,15 @@ absl::Status CatalogFollower::FinishSnapshot(int64_t revision) {
       snapshot_films_.size(), revision);
   std::vector<Film>().swap(snapshot_films_);
   applied_revision_ = revision;
+  history_id_ = snapshot_history_id_;
   must_snapshot_ = false;
   {
     absl::MutexLock lock(&mutex_);
     ++status_.snapshots_loaded;
+    // A snapshot starts a new count: after a restore the catalog's revision
+    // can be lower than the one seen before.
+    status_.catalog_revision_seen = revision;
+    status_.catalog_history_id = history_id_;
     status_.last_applied_time = absl::Now();
     status_.state = reel::search::v1::CONNECTION_STATE_FOLLOWING;
   }

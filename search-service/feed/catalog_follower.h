@@ -12,8 +12,12 @@
 //   * live messages: IndexStore::Apply then LiveIndex::Apply, one each per
 //     message (the store first, so the index is never ahead of the disk);
 //     every message's revision updates catalog_revision_seen;
-//   * OUT_OF_RANGE (history compacted, or we are ahead of the catalog): log,
-//     and re-snapshot at once;
+//   * OUT_OF_RANGE (history compacted, or we are ahead of the catalog) or
+//     FAILED_PRECONDITION (the catalog's history id is not the one the index
+//     followed: it was restored from a backup, so its revision numbers name
+//     other changes): log, and re-snapshot at once. A resume names the
+//     stored history id, and every live message's history id is checked too;
+//     the index only ever replaces its whole contents on a new history;
 //   * any other failure (catalog down, UNAVAILABLE on its shutdown,
 //     RESOURCE_EXHAUSTED, a storage error): state DISCONNECTED, record
 //     last_error, keep serving the index as it is, and reconnect after an
@@ -77,8 +81,12 @@ struct FollowerOptions {
 struct FollowerStatus {
   reel::search::v1::ConnectionState state =
       reel::search::v1::CONNECTION_STATE_CONNECTING;
-  // The newest catalog revision seen in any message (or loaded from disk).
+  // The newest catalog revision seen in any message (or loaded from disk)
+  // since the last snapshot: a snapshot of a restored catalog lowers it.
   int64_t catalog_revision_seen = 0;
+  // The history id of the catalog the index follows ("" before the first
+  // snapshot, or for an index stored before history ids).
+  std::string catalog_history_id;
   // The last failure talking to the catalog or writing the store; kept after
   // a successful reconnect (last_error_time tells how old it is). Empty and
   // InfinitePast() when there was none.
@@ -140,8 +148,10 @@ class CatalogFollower {
   std::unique_ptr<reel::catalog::v1::CatalogService::Stub> stub_;
 
   // Follower-thread state.
-  int64_t applied_revision_ = 0;  // Equal in store_ and index_.
-  bool must_snapshot_ = true;     // Next stream starts at 0.
+  int64_t applied_revision_ = 0;     // Equal in store_ and index_.
+  std::string history_id_;           // The history applied_revision_ is in.
+  std::string snapshot_history_id_;  // Of the snapshot being received.
+  bool must_snapshot_ = true;        // Next stream starts at 0.
   std::vector<reel::catalog::v1::Film> snapshot_films_;
   bool ready_fired_ = false;
   absl::BitGen random_;

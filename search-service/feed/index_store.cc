@@ -22,6 +22,7 @@ constexpr char kFilmPrefix[] = "film/";
 // The first key after every "film/..." key ('0' follows '/').
 constexpr char kFilmEnd[] = "film0";
 constexpr char kRevisionKey[] = "revision";
+constexpr char kHistoryIdKey[] = "history_id";
 
 // Debian's Abseil has its own string_view, so bridge it to RocksDB's Slice.
 rocksdb::Slice ToSlice(absl::string_view s) {
@@ -118,6 +119,10 @@ absl::StatusOr<IndexStore::LoadedState> IndexStore::Load() const {
   } else if (!status.IsNotFound()) {
     return FromRocksDbStatus(status, "reading index store revision");
   }
+  status = db_->Get(read_options, kHistoryIdKey, &state.history_id);
+  if (!status.ok() && !status.IsNotFound()) {
+    return FromRocksDbStatus(status, "reading index store history id");
+  }
 
   rocksdb::Slice end(kFilmEnd);
   read_options.iterate_upper_bound = &end;
@@ -176,7 +181,8 @@ absl::Status IndexStore::Apply(const std::vector<FilmEvent>& events,
 }
 
 absl::Status IndexStore::Replace(const std::vector<Film>& films,
-                                 int64_t revision) {
+                                 int64_t revision,
+                                 const std::string& history_id) {
   if (absl::Status status = CheckRevision(revision); !status.ok()) {
     return status;
   }
@@ -196,6 +202,7 @@ absl::Status IndexStore::Replace(const std::vector<Film>& films,
     batch.Put(ToSlice(FilmKey(film.name())), ToSlice(value));
   }
   batch.Put(kRevisionKey, ToSlice(EncodeRevision(revision)));
+  batch.Put(kHistoryIdKey, ToSlice(history_id));
   return Commit(&batch, "replacing index store contents");
 }
 

@@ -4,6 +4,8 @@
 // Layout (default column family):
 //   "film/" + film name  -> serialized reel.catalog.v1.Film
 //   "revision"           -> applied catalog revision (8 bytes, big-endian)
+//   "history_id"         -> the catalog history that revision belongs to
+//                           (set by every snapshot; empty before one)
 //
 // Every write (Apply, Replace) puts the film changes and the revision in ONE
 // WriteBatch, so the recorded revision always describes exactly the stored
@@ -42,6 +44,8 @@ class IndexStore {
   struct LoadedState {
     std::vector<reel::catalog::v1::Film> films;
     int64_t revision = 0;
+    // The catalog history `revision` belongs to ("" when unknown).
+    std::string history_id;
   };
 
   // Opens (or creates) the database in `dir`. UNAVAILABLE when the directory
@@ -64,10 +68,11 @@ class IndexStore {
   absl::Status Apply(const std::vector<reel::catalog::v1::FilmEvent>& events,
                      int64_t revision);
 
-  // Replaces every stored film with `films` and records `revision`,
-  // atomically. INVALID_ARGUMENT (nothing written) for a film without a name.
+  // Replaces every stored film with `films` and records `revision` and the
+  // catalog `history_id` they belong to, atomically. INVALID_ARGUMENT
+  // (nothing written) for a film without a name.
   absl::Status Replace(const std::vector<reel::catalog::v1::Film>& films,
-                       int64_t revision);
+                       int64_t revision, const std::string& history_id);
 
   // Approximate bytes of live SST files plus memtables.
   uint64_t DiskBytes() const;

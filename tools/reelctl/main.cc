@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "tools/reelctl/admin_command.h"
 #include "tools/reelctl/cli_context.h"
 #include "tools/reelctl/command_line.h"
 #include "tools/reelctl/film_commands.h"
@@ -49,6 +50,17 @@ Commands:
       title:|description:|context:|film:|synopsis: scopes.
   status
       Prints the search index's status (revisions, sizes, connection).
+  admin backup [--keep-latest N]
+      Takes an online backup of the catalog into its --backup_dir and prints
+      it as JSON (id, revision, history id, films, files, bytes); with
+      --keep-latest, older backups beyond N are deleted. Waits up to 30m
+      unless --timeout is given.
+  admin list
+      Prints every backup, oldest first.
+  admin verify ID
+      Reads every file of backup ID and checks its size and checksum.
+      Restore is offline: catalog-service --data_dir=EMPTY_DIR
+      --restore_from=BACKUP_DIR [--restore_backup_id=ID].
   help
       Prints this text.
 
@@ -83,6 +95,7 @@ int Run(int argc, char** argv) {
   if (command == "watch") return RunWatchCommand(cli, *line);
   if (command == "search") return RunSearchCommand(cli, *line);
   if (command == "status") return RunStatusCommand(cli, *line);
+  if (command == "admin") return RunAdminCommand(cli, *line);
   return ReportUsageError(absl::StrCat("unknown command '", command, "'"));
 }
 

@@ -152,6 +152,33 @@ TEST_F(FilmStoreTest, FreshStoreIsEmpty) {
   EXPECT_THAT(AllChanges(), IsEmpty());
 }
 
+TEST_F(FilmStoreTest, HistoryIdIsRandomKeptAndReplacedOnRequest) {
+  const std::string first = store_->history_id();
+  EXPECT_THAT(first, ::testing::MatchesRegex("[0-9a-f]{32}"));
+  MustCreate("a", Titled("A"));
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(store_->history_id(), first);  // It belongs to the database.
+
+  // What a restore does: same films and revision, a new history.
+  store_.reset();
+  FilmStoreOptions options = Options();
+  options.new_history = true;
+  ASSERT_NO_FATAL_FAILURE(OpenWith(options));
+  EXPECT_NE(store_->history_id(), first);
+  EXPECT_THAT(store_->history_id(), ::testing::MatchesRegex("[0-9a-f]{32}"));
+  EXPECT_EQ(store_->revision(), 1);
+  const std::string second = store_->history_id();
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(store_->history_id(), second);
+
+  // Another database never shares it.
+  reel::testing::TempDir other_dir;
+  FilmStoreOptions other = Options();
+  other.path = other_dir.Join("db");
+  ASSERT_OK_AND_ASSIGN(auto other_store, FilmStore::Open(other));
+  EXPECT_NE(other_store->history_id(), second);
+}
+
 TEST(FilmStoreOpenTest, EmptyPathIsInvalidArgument) {
   EXPECT_THAT(FilmStore::Open(FilmStoreOptions{}),
               StatusIs(absl::StatusCode::kInvalidArgument,

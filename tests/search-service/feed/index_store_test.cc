@@ -108,7 +108,7 @@ TEST(IndexStoreTest, InvalidBatchWritesNothing) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("events[0].type")));
   EXPECT_THAT(
-      store->Replace({Film()}, 2),
+      store->Replace({Film()}, 2, "h1"),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("films[0].name")));
   EXPECT_THAT(store->Apply({}, -1),
               StatusIs(absl::StatusCode::kInvalidArgument, _));
@@ -126,15 +126,18 @@ TEST(IndexStoreTest, ReplaceSwapsEverything) {
                     Upsert(FilmEvent::EVENT_TYPE_CREATED, MakeFilm("b", "B")),
                     Upsert(FilmEvent::EVENT_TYPE_CREATED, MakeFilm("c", "C"))},
                    3));
-  ASSERT_OK(store->Replace({MakeFilm("c", "C2"), MakeFilm("d", "D")}, 10));
+  ASSERT_OK(
+      store->Replace({MakeFilm("c", "C2"), MakeFilm("d", "D")}, 10, "h1"));
   ASSERT_OK_AND_ASSIGN(IndexStore::LoadedState state, store->Load());
   EXPECT_EQ(state.revision, 10);
+  EXPECT_EQ(state.history_id, "h1");
   EXPECT_THAT(Describe(state.films), ElementsAre("films/c=C2", "films/d=D"));
 
   // Replacing with nothing (an empty catalog) empties the store.
-  ASSERT_OK(store->Replace({}, 11));
+  ASSERT_OK(store->Replace({}, 11, "h2"));
   ASSERT_OK_AND_ASSIGN(state, store->Load());
   EXPECT_EQ(state.revision, 11);
+  EXPECT_EQ(state.history_id, "h2");
   EXPECT_THAT(state.films, IsEmpty());
 }
 
@@ -142,7 +145,8 @@ TEST(IndexStoreTest, ReopenKeepsState) {
   testing::TempDir dir;
   {
     ASSERT_OK_AND_ASSIGN(auto store, IndexStore::Open(dir.Join("index")));
-    ASSERT_OK(store->Replace({MakeFilm("a", "A"), MakeFilm("b", "B")}, 4));
+    ASSERT_OK(
+        store->Replace({MakeFilm("a", "A"), MakeFilm("b", "B")}, 4, "h1"));
     ASSERT_OK(store->Apply({Deleted("a")}, 6));
     EXPECT_GT(store->DiskBytes(), 0u);
 
@@ -152,6 +156,7 @@ TEST(IndexStoreTest, ReopenKeepsState) {
   ASSERT_OK_AND_ASSIGN(auto store, IndexStore::Open(dir.Join("index")));
   ASSERT_OK_AND_ASSIGN(IndexStore::LoadedState state, store->Load());
   EXPECT_EQ(state.revision, 6);
+  EXPECT_EQ(state.history_id, "h1");  // Kept by Apply and across a reopen.
   EXPECT_THAT(Describe(state.films), ElementsAre("films/b=B"));
 }
 
