@@ -30,7 +30,27 @@ absl::StatusOr<std::vector<std::string>> Strings(const Json& json,
       return Invalid(absl::StrCat(where, ".", key, "[", i, "]"),
                      "must be a non-empty string");
     }
-    strings.push_back(value[i].get<std::string>());
+    const std::string pattern = value[i].get<std::string>();
+    // gRPC's policies match exact, "*", "prefix*" and "*suffix"; a '*'
+    // anywhere else would be a literal character there, a rule that
+    // silently matches nothing.
+    const size_t star = pattern.find('*', 1);
+    if (pattern != "*" && star != std::string::npos &&
+        star != pattern.size() - 1) {
+      return Invalid(
+          absl::StrCat(where, ".", key, "[", i, "]"),
+          absl::StrCat("\"", pattern,
+                       "\" has a '*' inside; a pattern is exact, \"*\", "
+                       "\"prefix*\" or \"*suffix\" (e.g. "
+                       "\"*/sa/reel-writer\")"));
+    }
+    if (pattern.size() > 1 && pattern.front() == '*' && pattern.back() == '*') {
+      return Invalid(absl::StrCat(where, ".", key, "[", i, "]"),
+                     absl::StrCat("\"", pattern,
+                                  "\" has a '*' at both ends; a pattern is "
+                                  "exact, \"*\", \"prefix*\" or \"*suffix\""));
+    }
+    strings.push_back(pattern);
   }
   return strings;
 }

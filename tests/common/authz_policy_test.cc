@@ -69,6 +69,14 @@ TEST(AuthzPolicyTest, WhatItDoesNotEnforceIsAnErrorNotIgnored) {
       {R"({"name": "p", "allow_rules": [{"name": "r", "request":
           {"paths": [""]}}]})",
        "allow_rules[0].request.paths[0]: must be a non-empty string"},
+      // gRPC would read the inner '*' as a literal: a rule matching nothing.
+      {R"({"name": "p", "allow_rules": [{"name": "r", "source":
+          {"principals": ["spiffe://reel/ns/*/sa/reel-writer"]}}]})",
+       "allow_rules[0].source.principals[0]: \"spiffe://reel/ns/*/sa/"
+       "reel-writer\" has a '*' inside"},
+      {R"({"name": "p", "deny_rules": [{"name": "r", "request":
+          {"paths": ["*Get*"]}}], "allow_rules": []})",
+       "deny_rules[0].request.paths[0]: \"*Get*\" has a '*' at both ends"},
   };
   for (const Case& c : cases) {
     auto policy = AuthzPolicy::Parse(c.json);
