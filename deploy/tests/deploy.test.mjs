@@ -1,15 +1,18 @@
 // node --test suite over every kustomize overlay in deploy/k8s/overlays:
 // render, Kubernetes schema, typed (misspelled fields) and policy checks,
-// plus negative tests showing each check fails on a broken manifest.
+// what prod must contain (TLS, authorization), plus negative tests showing
+// each check fails on a broken manifest.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { find, K8S, overlays, parseObjects, render, renderYaml } from "./lib/render.mjs";
+import { find, K8S, overlays, parseObjects, podTemplate, render, renderYaml, REPO, resolveContainer } from "./lib/render.mjs";
 import { validate } from "./lib/schema.mjs";
 import { typeErrors } from "./lib/typed.mjs";
 import { check } from "./lib/policy.mjs";
+import { evaluate, parse as parsePolicy, protoServices } from "./lib/authz.mjs";
+import { connectionAllowed, KUBE_DNS, ownPod } from "./lib/netpol.mjs";
 
 const OVERLAYS = overlays();
 
@@ -41,11 +44,32 @@ for (const overlay of OVERLAYS) {
   });
 }
 
-// Negative tests: a broken copy of the prod overlay must fail.
 const prod = () => render("prod");
+const dev = () => render("dev");
 const catalog = (objs) => find(objs, "StatefulSet", "reel-catalog");
 const search = (objs) => find(objs, "Deployment", "reel-search");
+const configMap = (objs, prefix) => objs.find((x) => x.kind === "ConfigMap" && x.metadata.name.startsWith(prefix));
 
+// A throwaway kustomization (kustomize wants relative paths) over one of
+// deploy/k8s's directories, with components and patches added.
+function renderWith(resource, { components = [], patches = [] } = {}) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "reel-k8s-"));
+  try {
+    const k8s = path.relative(dir, K8S);
+    writeFileSync(path.join(dir, "kustomization.yaml"), JSON.stringify({
+      apiVersion: "kustomize.config.k8s.io/v1beta1",
+      kind: "Kustomization",
+      resources: [`${k8s}/${resource}`],
+      components: components.map((c) => `${k8s}/components/${c}`),
+      patches,
+    }, null, 1));
+    return parseObjects(renderYaml(dir));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// Negative tests: a broken copy of an overlay (prod unless named) must fail.
 test("schema check rejects a wrongly typed field", async () => {
   const objs = prod();
   catalog(objs).spec.replicas = "one";
@@ -72,7 +96,8 @@ const mutations = {
   "grace shorter than preStop + drain": [(o) => { catalog(o).spec.template.spec.terminationGracePeriodSeconds = 20; }, /terminationGracePeriodSeconds 20/],
   "drain raised in the ConfigMap but not the grace": [(o) => { o.find((x) => x.kind === "ConfigMap" && x.metadata.name.startsWith("reel-search-config")).data.drain_timeout = "60s"; }, /drain 60s/],
   "no preStop": [(o) => { delete search(o).spec.template.spec.containers[0].lifecycle; }, /no preStop/],
-  "named port in a grpc probe": [(o) => { catalog(o).spec.template.spec.containers[0].readinessProbe.grpc.port = "grpc"; }, /numeric containerPort/],
+  "named port in a grpc probe": [(o) => { catalog(o).spec.template.spec.containers[0].readinessProbe.grpc.port = "grpc"; }, /grpc port must be a numeric containerPort/, dev],
+  "named port in a /readyz probe": [(o) => { catalog(o).spec.template.spec.containers[0].readinessProbe.httpGet.port = "metrics"; }, /httpGet port must be a numeric containerPort/],
   "tcpSocket readiness instead of grpc": [(o) => { search(o).spec.template.spec.containers[0].readinessProbe = { tcpSocket: { port: 50052 } }; }, /probes only a TCP port/],
   "liveness probe on the database": [(o) => { catalog(o).spec.template.spec.containers[0].livenessProbe = { grpc: { port: 50051 } }; }, /livenessProbe/],
   "two catalog replicas": [(o) => { catalog(o).spec.replicas = 2; }, /replicas must be 1/],
@@ -90,61 +115,64 @@ const mutations = {
   "Secret mounted with subPath": [(o) => { const p = search(o).spec.template.spec; p.volumes.push({ name: "tls", secret: { secretName: "reel-tls" } }); p.containers[0].volumeMounts.push({ name: "tls", mountPath: "/etc/reel/tls/tls.crt", subPath: "tls.crt", readOnly: true }); }, /subPath/],
   "version label on volumeClaimTemplates": [(o) => { catalog(o).spec.volumeClaimTemplates[0].metadata.labels["app.kubernetes.io/version"] = "0.2.0"; }, /immutable/],
   "unpinned image": [(o) => { search(o).spec.template.spec.containers[0].image = "reel/search-service:latest"; }, /pinned/],
+  // Authorization (components/authz).
+  "--require_authz without a policy": [(o) => { const a = catalog(o).spec.template.spec.containers[0].args; a.splice(a.findIndex((x) => x.startsWith("--authz_policy=")), 1); }, /--require_authz without --authz_policy/],
+  "--require_authz without TLS": [(o) => { const a = search(o).spec.template.spec.containers[0].args; a.splice(a.indexOf("--tls_dir=/etc/reel/tls"), 1); }, /--require_authz without --tls_dir/],
+  "a policy that does not parse": [(o) => { find(o, "ConfigMap", "reel-catalog-authz").data["policy.json"] = "{\"name\": \"x\", \"allow_rules\": [}"; }, /reel-catalog-authz\/policy.json: \(file\): is not valid JSON/],
+  "a policy field Reel does not enforce": [(o) => { const cm = find(o, "ConfigMap", "reel-search-authz"); const p = JSON.parse(cm.data["policy.json"]); p.allow_rules[1].request.headers = [{ key: "x-admin", values: ["1"] }]; cm.data["policy.json"] = JSON.stringify(p); }, /allow_rules\[1\]\.request\.headers: is not supported/],
+  "a misspelt method in the policy": [(o) => { const cm = find(o, "ConfigMap", "reel-catalog-authz"); cm.data["policy.json"] = cm.data["policy.json"].replace("/ListFilms", "/ListFilm"); }, /path \/reel\.catalog\.v1\.CatalogService\/ListFilm matches no method/],
+  "the policy ConfigMap mounted with subPath": [(o) => { const m = catalog(o).spec.template.spec.containers[0].volumeMounts.find((x) => x.name === "authz"); m.mountPath = "/etc/reel/authz/policy.json"; m.subPath = "policy.json"; }, /ConfigMap authz mounted with subPath/],
+  "the policy path off its mount": [(o) => { const a = search(o).spec.template.spec.containers[0].args; a[a.findIndex((x) => x.startsWith("--authz_policy="))] = "--authz_policy=/etc/reel/policy.json"; }, /--authz_policy \/etc\/reel\/policy.json is not on a mounted volume/],
+  "a policy key the ConfigMap lacks": [(o) => { const a = search(o).spec.template.spec.containers[0].args; a[a.findIndex((x) => x.startsWith("--authz_policy="))] = "--authz_policy=/etc/reel/authz/authz.json"; }, /reel-search-authz has no key for authz.json/],
+  "a bool flag given a bare non-bool": [(o) => { catalog(o).spec.template.spec.containers[0].args.push("--authz_refresh_interval"); }, /--authz_refresh_interval needs a value/],
+  "--no prefix on a non-bool flag": [(o) => { catalog(o).spec.template.spec.containers[0].args.push("--nolog_level"); }, /no flag --nolog_level/],
 };
-for (const [name, [mutate, expected]] of Object.entries(mutations)) {
+for (const [name, [mutate, expected, overlay = prod]] of Object.entries(mutations)) {
   test(`policy check fails on: ${name}`, () => {
-    const objs = prod();
+    const objs = overlay();
+    assert.deepEqual(check(objs), [], "the unmutated overlay passes");
     mutate(objs);
     const violations = check(objs);
     assert.ok(violations.some((x) => expected.test(x)), `expected ${expected}, got:\n${violations.join("\n")}`);
   });
 }
 
-// The TLS component (deploy/k8s/components/tls) on top of the prod overlay,
-// rendered from a throwaway kustomization (kustomize wants relative paths).
-function renderProdWithTls() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "reel-tls-"));
-  try {
-    const k8s = path.relative(dir, K8S);
-    writeFileSync(path.join(dir, "kustomization.yaml"), [
-      "apiVersion: kustomize.config.k8s.io/v1beta1",
-      "kind: Kustomization",
-      `resources: [${k8s}/overlays/prod]`,
-      `components: [${k8s}/components/tls]`, ""].join("\n"));
-    return parseObjects(renderYaml(dir));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+// A container's args as the kubelet passes them ($(VAR)s resolved).
+const argsOf = (objs, w, i = 0) => resolveContainer(objs, podTemplate(w).spec.containers[i]).args;
+// What a container has mounted at mountPath, and the volume behind it.
+function mounted(w, mountPath, container = 0) {
+  const pod = podTemplate(w).spec;
+  const m = (pod.containers[container].volumeMounts ?? []).find((x) => x.mountPath === mountPath);
+  assert.ok(m, `${w.metadata.name}: nothing mounted at ${mountPath}`);
+  assert.equal(m.subPath, undefined, `${w.metadata.name}: ${mountPath} uses subPath`);
+  const claim = (w.spec.volumeClaimTemplates ?? []).find((t) => t.metadata.name === m.name);
+  return { mount: m, volume: pod.volumes?.find((x) => x.name === m.name), claim };
 }
 
-test("prod + components/tls: schema, typed and policy checks pass; Secrets mounted as directories", async () => {
-  const objs = renderProdWithTls();
-  for (const o of objs) await assert.doesNotReject(validate(o), `${o.kind}/${o.metadata.name}`);
-  assert.deepEqual(await typeErrors(objs, "prod-tls"), []);
-  assert.deepEqual(check(objs), []);
+test("prod: mutual TLS on both services, Secrets mounted as directories, probes on /readyz", async () => {
+  const objs = prod();
   const expected = {
     catalog: [catalog(objs), { "/etc/reel/tls": "reel-catalog-tls" }, ["--tls_dir=/etc/reel/tls"], 9090],
     search: [search(objs), { "/etc/reel/tls": "reel-search-tls", "/etc/reel/catalog-tls": "reel-catalog-tls" },
       ["--tls_dir=/etc/reel/tls", "--catalog_tls_dir=/etc/reel/catalog-tls"], 9091],
   };
   for (const [name, [w, mounts, args, port]] of Object.entries(expected)) {
-    const pod = w.spec.template.spec;
-    const c = pod.containers[0];
+    const c = w.spec.template.spec.containers[0];
     for (const a of args) assert.ok(c.args.includes(a), `${name}: no ${a}`);
     for (const [mountPath, secret] of Object.entries(mounts)) {
-      const m = c.volumeMounts.find((x) => x.mountPath === mountPath);
-      assert.ok(m, `${name}: nothing mounted at ${mountPath}`);
-      assert.equal(m.readOnly, true, `${name}: ${mountPath} not readOnly`);
-      assert.equal(m.subPath, undefined, `${name}: ${mountPath} uses subPath`);
-      const v = pod.volumes.find((x) => x.name === m.name);
-      const secrets = v.secret ? [v.secret.secretName] : v.projected.sources.map((s) => s.secret.name);
+      const { mount, volume } = mounted(w, mountPath);
+      assert.equal(mount.readOnly, true, `${name}: ${mountPath} not readOnly`);
+      const secrets = volume.secret ? [volume.secret.secretName] : volume.projected.sources.map((s) => s.secret.name);
       assert.ok(secrets.includes(secret), `${name}: ${mountPath} is not from Secret ${secret}`);
     }
     for (const kind of ["startupProbe", "readinessProbe"]) {
       assert.deepEqual(c[kind].httpGet, { path: "/readyz", port }, `${name}: ${kind}`);
       assert.equal(c[kind].grpc, undefined, `${name}: ${kind} still grpc (the kubelet cannot probe TLS)`);
-      assert.ok(c.args.some((a) => a.startsWith("--metrics_listen=")), `${name}: /readyz needs --metrics_listen`);
     }
+    // /readyz and /metrics on the pod IP, not loopback: the kubelet probes
+    // and Prometheus scrapes from outside the pod.
+    const listen = argsOf(objs, w).find((a) => a.startsWith("--metrics_listen="));
+    assert.equal(listen, `--metrics_listen=0.0.0.0:${port}`, `${name}: metrics must listen on the pod IP`);
   }
   // Search never gets the catalog's private key.
   const projected = search(objs).spec.template.spec.volumes.find((v) => v.name === "catalog-tls").projected;
@@ -152,15 +180,137 @@ test("prod + components/tls: schema, typed and policy checks pass; Secrets mount
   assert.deepEqual(fromCatalog.secret.items.map((i) => i.key), ["ca.crt"]);
 });
 
-test("no overlay, with or without components/tls, probes only a TCP port", () => {
-  for (const [name, render] of [["prod", prod], ["prod + tls", renderProdWithTls]]) {
+test("prod: both services enforce their policy ConfigMap (--authz_policy, --require_authz) and serve no reflection", () => {
+  const objs = prod();
+  for (const [w, cm] of [[catalog(objs), "reel-catalog-authz"], [search(objs), "reel-search-authz"]]) {
+    const args = argsOf(objs, w);
+    for (const a of ["--authz_policy=/etc/reel/authz/policy.json", "--require_authz", "--noreflection"])
+      assert.ok(args.includes(a), `${w.metadata.name}: no ${a}`);
+    assert.ok(!args.includes("--reflection") && !args.includes("--reflection=true"), `${w.metadata.name}: reflection re-enabled`);
+    const { mount, volume } = mounted(w, "/etc/reel/authz");
+    assert.equal(mount.readOnly, true);
+    assert.equal(volume.configMap?.name, cm, `${w.metadata.name}: /etc/reel/authz is not ConfigMap ${cm}`);
+    // A fixed name: edits apply in place (re-read by the server), not as a
+    // new pod template that restarts the catalog.
+    assert.ok(find(objs, "ConfigMap", cm).data["policy.json"], `${cm} has no policy.json`);
+  }
+});
+
+test("dev: plaintext, no policy, reflection kept (grpcurl works)", () => {
+  const objs = dev();
+  for (const w of [catalog(objs), search(objs)]) {
+    const args = argsOf(objs, w);
+    for (const prefix of ["--tls_dir", "--authz_policy", "--require_authz", "--noreflection", "--backup_dir"])
+      assert.ok(!args.some((a) => a.startsWith(prefix)), `${w.metadata.name}: dev has ${prefix}`);
+  }
+  assert.ok(!dev().some((o) => o.kind === "CronJob"), "dev has no backup job (no admin certificate)");
+});
+
+test("the policies give each identity exactly its role, in any namespace", () => {
+  const objs = prod();
+  const services = protoServices();
+  const methods = (service) => { assert.ok(services.has(service), `no ${service} in proto/`); return services.get(service); };
+  const catalogMethods = methods("reel.catalog.v1.CatalogService");
+  const adminMethods = methods("reel.admin.v1.AdminService");
+  const searchMethods = methods("reel.search.v1.SearchService");
+  const health = methods("grpc.health.v1.Health");
+  const reflection = methods("grpc.reflection.v1alpha.ServerReflection");
+  assert.deepEqual(adminMethods.map((m) => m.split("/").pop()).sort(), ["CreateBackup", "ListBackups", "VerifyBackup"]);
+  const cat = (m) => `/reel.catalog.v1.CatalogService/${m}`;
+  const id = (sa, ns = "reel") => `spiffe://reel/ns/${ns}/sa/${sa}`;
+  // identity -> methods allowed, per server; everything else is denied.
+  const roles = {
+    "reel-catalog-authz": {
+      served: [...catalogMethods, ...adminMethods, ...health, ...reflection],
+      allowed: {
+        "reel-writer": [...catalogMethods, ...health],
+        "reel-search": [cat("GetFilm"), cat("ListFilms"), cat("WatchFilms"), ...health],
+        "reel-admin": [...adminMethods, ...health],
+        "reel-web": health,
+        "nobody": health,
+      },
+    },
+    "reel-search-authz": {
+      served: [...searchMethods, ...health, ...reflection],
+      allowed: {
+        "reel-web": ["/reel.search.v1.SearchService/SearchScenes", "/reel.search.v1.SearchService/GetIndexStatus", ...health],
+        "reel-writer": health, "reel-search": health, "reel-admin": health, "nobody": health,
+      },
+    },
+  };
+  for (const [cm, { served, allowed }] of Object.entries(roles)) {
+    const policy = parsePolicy(find(objs, "ConfigMap", cm).data["policy.json"]);
+    for (const [sa, expected] of Object.entries(allowed)) {
+      for (const ns of ["reel", "reel-staging"]) {
+        const got = served.filter((m) => evaluate(policy, [id(sa, ns), `CN=${sa}`], m).allowed);
+        assert.deepEqual(got.sort(), [...expected].sort(), `${cm}: ${id(sa, ns)}`);
+      }
+    }
+    // Another trust domain, a look-alike name, a bare CN or no certificate
+    // at all: health only. Reflection: nobody.
+    for (const names of [["spiffe://other/ns/reel/sa/reel-writer"], ["spiffe://reel/ns/reel/sa/reel-writer-2"],
+      ["spiffe://reel/ns/reel/sa/reel-web/x"], ["CN=reel-writer"], []]) {
+      const got = served.filter((m) => evaluate(policy, names, m).allowed);
+      assert.deepEqual(got.sort(), [...health].sort(), `${cm}: ${JSON.stringify(names)}`);
+    }
+  }
+});
+
+// The policies write principals as spiffe://reel/ns/*/sa/NAME: a * between
+// a prefix and a suffix, which lib/authz.mjs matches as both. The servers'
+// matcher (common/authz MatchesPattern) must do the same, or every such rule
+// matches nothing and only health is allowed. Its unit tests are where that
+// is proven; until they cover the form, this is reported as a TODO.
+const matcherTests = readFileSync(path.join(REPO, "tests/common/authz_policy_test.cc"), "utf8");
+const infixTested = /EXPECT_TRUE\(\s*MatchesPattern\(\s*"[^"*]+\*[^"*]+"/.test(matcherTests);
+test("the servers' matcher is tested on the principal form the policies use (prefix*suffix)",
+  { todo: infixTested ? false : "common/authz MatchesPattern: no test matches a pattern with * in the middle" }, () => {
+  const objs = prod();
+  const infix = [];
+  for (const cm of ["reel-catalog-authz", "reel-search-authz"]) {
+    const policy = parsePolicy(find(objs, "ConfigMap", cm).data["policy.json"]);
+    for (const rule of policy.allow_rules) for (const p of rule.principals ?? []) if (/[^*]\*[^*]/.test(p)) infix.push(p);
+  }
+  assert.ok(infix.length, "the policies use no infix pattern: this test can go");
+  assert.ok(infixTested, `the policies rely on ${infix[0]}, which the servers' matcher is not tested on`);
+});
+
+test("components/authz without components/tls fails the policy check (the servers would not start)", () => {
+  const objs = renderWith("overlays/dev", { components: ["authz"] });
+  const v = check(objs);
+  assert.ok(v.some((x) => /StatefulSet\/reel-catalog: .*--require_authz without --tls_dir/.test(x)), v.join("\n"));
+  assert.ok(v.some((x) => /Deployment\/reel-search: .*--require_authz without --tls_dir/.test(x)), v.join("\n"));
+});
+
+test("components/tls alone (dev + tls) still renders and passes", async () => {
+  const objs = renderWith("overlays/dev", { components: ["tls"] });
+  for (const o of objs) await assert.doesNotReject(validate(o), `${o.kind}/${o.metadata.name}`);
+  assert.deepEqual(await typeErrors(objs, "dev-tls"), []);
+  assert.deepEqual(check(objs), []);
+});
+
+test("the NetworkPolicy model: default deny isolates an unlabelled pod", () => {
+  const objs = prod();
+  const stranger = ownPod(objs, { "app.kubernetes.io/name": "stranger" });
+  const catalogPod = ownPod(objs, catalog(objs).spec.template.metadata.labels);
+  assert.ok(!connectionAllowed(objs, stranger, catalogPod, 50051));
+  assert.ok(!connectionAllowed(objs, stranger, KUBE_DNS, 53, "UDP"));
+  const searchPod = ownPod(objs, search(objs).spec.template.metadata.labels);
+  assert.ok(connectionAllowed(objs, searchPod, catalogPod, 50051));
+  const scraper = { labels: {}, namespace: "monitoring", namespaceLabels: { "reel-metrics-scraper": "true" } };
+  assert.ok(connectionAllowed(objs, scraper, catalogPod, 9090));
+  assert.ok(!connectionAllowed(objs, scraper, catalogPod, 50051));
+});
+
+test("no overlay probes only a TCP port", () => {
+  for (const [name, render] of [["dev", dev], ["prod", prod]]) {
     for (const w of [catalog(render()), search(render())]) {
       for (const kind of ["startupProbe", "readinessProbe", "livenessProbe"]) {
         assert.equal(w.spec.template.spec.containers[0][kind]?.tcpSocket, undefined, `${name}: ${w.metadata.name} ${kind}`);
       }
     }
   }
-  for (const render of [prod, renderProdWithTls]) {
+  for (const render of [dev, prod]) {
     const objs = render();
     catalog(objs).spec.template.spec.containers[0].startupProbe = { tcpSocket: { port: 50051 } };
     assert.ok(check(objs).some((x) => /startupProbe probes only a TCP port/.test(x)));
@@ -168,10 +318,10 @@ test("no overlay, with or without components/tls, probes only a TCP port", () =>
 });
 
 test("policy check rejects an httpGet probe without TLS, or on another path", () => {
-  let objs = prod();
+  let objs = dev();
   catalog(objs).spec.template.spec.containers[0].readinessProbe = { httpGet: { path: "/readyz", port: 9090 } };
   assert.ok(check(objs).some((x) => /readinessProbe must be a native grpc probe/.test(x)));
-  objs = renderProdWithTls();
+  objs = prod();
   catalog(objs).spec.template.spec.containers[0].readinessProbe = { httpGet: { path: "/metrics", port: 9090 } };
   assert.ok(check(objs).some((x) => /readinessProbe must be a native grpc probe or, with TLS, httpGet/.test(x)));
 });
