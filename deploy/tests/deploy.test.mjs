@@ -1,7 +1,8 @@
-// node --test suite over every kustomize overlay in deploy/k8s/overlays:
-// render, Kubernetes schema, typed (misspelled fields) and policy checks,
-// what prod must contain (TLS, authorization), plus negative tests showing
-// each check fails on a broken manifest.
+// node --test suite over every kustomize overlay in deploy/k8s/overlays (and
+// the restore Job in deploy/k8s/restore): render, Kubernetes schema, typed
+// (misspelled fields) and policy checks, what prod must contain (TLS,
+// authorization, backups), plus negative tests showing each check fails on a
+// broken manifest.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -48,6 +49,8 @@ const prod = () => render("prod");
 const dev = () => render("dev");
 const catalog = (objs) => find(objs, "StatefulSet", "reel-catalog");
 const search = (objs) => find(objs, "Deployment", "reel-search");
+const backupJob = (objs) => find(objs, "CronJob", "reel-catalog-backup");
+const backupPod = (objs) => podTemplate(backupJob(objs)).spec;
 const configMap = (objs, prefix) => objs.find((x) => x.kind === "ConfigMap" && x.metadata.name.startsWith(prefix));
 
 // A throwaway kustomization (kustomize wants relative paths) over one of
@@ -68,6 +71,7 @@ function renderWith(resource, { components = [], patches = [] } = {}) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+const restore = () => parseObjects(renderYaml(path.join(K8S, "restore")));
 
 // Negative tests: a broken copy of an overlay (prod unless named) must fail.
 test("schema check rejects a wrongly typed field", async () => {
@@ -126,6 +130,25 @@ const mutations = {
   "a policy key the ConfigMap lacks": [(o) => { const a = search(o).spec.template.spec.containers[0].args; a[a.findIndex((x) => x.startsWith("--authz_policy="))] = "--authz_policy=/etc/reel/authz/authz.json"; }, /reel-search-authz has no key for authz.json/],
   "a bool flag given a bare non-bool": [(o) => { catalog(o).spec.template.spec.containers[0].args.push("--authz_refresh_interval"); }, /--authz_refresh_interval needs a value/],
   "--no prefix on a non-bool flag": [(o) => { catalog(o).spec.template.spec.containers[0].args.push("--nolog_level"); }, /no flag --nolog_level/],
+  // Backups (components/backup): the catalog side.
+  "backups on the data volume": [(o) => { const a = catalog(o).spec.template.spec.containers[0].args; a[a.indexOf("--backup_dir=/var/lib/reel/backup")] = "--backup_dir=/var/lib/reel/backups"; }, /--backup_dir \/var\/lib\/reel\/backups is on the same volume \(data\)/],
+  "backups on an emptyDir": [(o) => { const p = catalog(o).spec.template.spec; p.volumes.push({ name: "scratch", emptyDir: {} }); p.containers[0].volumeMounts.find((m) => m.name === "backup").name = "scratch"; }, /--backup_dir \/var\/lib\/reel\/backup must live on a volumeClaimTemplate/],
+  // The backup CronJob: every pod rule holds for it, plus its own.
+  "backup job: concurrent runs allowed": [(o) => { backupJob(o).spec.concurrencyPolicy = "Allow"; }, /CronJob\/reel-catalog-backup: concurrencyPolicy must be Forbid/],
+  "backup job: no deadline": [(o) => { delete backupJob(o).spec.jobTemplate.spec.activeDeadlineSeconds; }, /CronJob\/reel-catalog-backup: no activeDeadlineSeconds/],
+  "backup job: no starting deadline": [(o) => { delete backupJob(o).spec.startingDeadlineSeconds; }, /CronJob\/reel-catalog-backup: no startingDeadlineSeconds/],
+  "backup job: implicit backoffLimit": [(o) => { delete backupJob(o).spec.jobTemplate.spec.backoffLimit; }, /CronJob\/reel-catalog-backup: backoffLimit must be set/],
+  "backup job: runs as root": [(o) => { backupPod(o).securityContext.runAsUser = 0; backupPod(o).containers[0].securityContext.runAsUser = 0; }, /CronJob\/reel-catalog-backup: container backup: runAsUser must be a numeric non-root uid/],
+  "backup job: writable root filesystem": [(o) => { backupPod(o).containers[0].securityContext.readOnlyRootFilesystem = false; }, /CronJob\/reel-catalog-backup: container backup: readOnlyRootFilesystem/],
+  "backup job: no memory limit": [(o) => { delete backupPod(o).containers[0].resources.limits.memory; }, /CronJob\/reel-catalog-backup: container backup: no memory limit/],
+  "backup job: API token mounted": [(o) => { backupPod(o).automountServiceAccountToken = true; }, /CronJob\/reel-catalog-backup: automountServiceAccountToken must be false/],
+  "backup job: admin certificate via subPath": [(o) => { const m = backupPod(o).containers[0].volumeMounts[0]; m.mountPath = "/etc/reel/admin-tls/tls.crt"; m.subPath = "tls.crt"; }, /CronJob\/reel-catalog-backup: container backup: Secret admin-tls mounted with subPath/],
+  "backup job: --tls_dir not mounted": [(o) => { const a = backupPod(o).containers[0].args; a[a.indexOf("--tls_dir=/etc/reel/admin-tls")] = "--tls_dir=/etc/reel/tls"; }, /--tls_dir \/etc\/reel\/tls is not on a mounted volume/],
+  "backup job: a flag reelctl does not have": [(o) => { const a = backupPod(o).containers[0].args; a[a.indexOf("--keep_latest=7")] = "--keep_lastest=7"; }, /reelctl has no flag --keep_lastest/],
+  "backup job: reelctl from the search image": [(o) => { backupPod(o).containers[0].image = "registry.example.com/reel/search-service:0.1.0"; }, /does not ship \/usr\/local\/bin\/reelctl/],
+  "backup job: not a labelled catalog client": [(o) => { delete podTemplate(backupJob(o)).metadata.labels["reel-catalog-client"]; }, /do not let it reach StatefulSet\/reel-catalog port 50051/],
+  "backup job: dials a Service that does not exist": [(o) => { const a = backupPod(o).containers[0].args; a[a.indexOf("--catalog=reel-catalog:50051")] = "--catalog=catalog:50051"; }, /no Service catalog/],
+  "backup job: pods carry the catalog's labels": [(o) => { Object.assign(podTemplate(backupJob(o)).metadata.labels, { "app.kubernetes.io/name": "catalog" }); }, /CronJob\/reel-catalog-backup: Service reel-catalog selects its pods/],
 };
 for (const [name, [mutate, expected, overlay = prod]] of Object.entries(mutations)) {
   test(`policy check fails on: ${name}`, () => {
@@ -289,6 +312,50 @@ test("components/tls alone (dev + tls) still renders and passes", async () => {
   assert.deepEqual(check(objs), []);
 });
 
+test("prod: the catalog keeps backups on a volume of its own", () => {
+  const objs = prod();
+  const w = catalog(objs);
+  assert.ok(argsOf(objs, w).includes("--backup_dir=/var/lib/reel/backup"));
+  const { claim, mount } = mounted(w, "/var/lib/reel/backup");
+  assert.equal(claim?.metadata.name, "backup", "/var/lib/reel/backup is not the volumeClaimTemplate backup");
+  assert.notEqual(mount.readOnly, true);
+  assert.deepEqual(w.spec.volumeClaimTemplates.map((t) => t.metadata.name), ["data", "backup"]);
+  assert.equal(w.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "50Gi");
+  assert.equal(w.spec.volumeClaimTemplates[1].spec.resources.requests.storage, "100Gi");
+  assert.equal(mounted(w, "/var/lib/reel").claim?.metadata.name, "data");
+});
+
+test("prod: a daily CronJob takes the backup as reel-admin, with the admin certificate", () => {
+  const objs = prod();
+  const cj = backupJob(objs);
+  const pod = podTemplate(cj).spec;
+  assert.equal(cj.spec.concurrencyPolicy, "Forbid");
+  assert.match(cj.spec.schedule, /^\d+ \d+ \* \* \*$/, "daily");
+  assert.ok(cj.spec.jobTemplate.spec.activeDeadlineSeconds > 0);
+  assert.equal(pod.serviceAccountName, "reel-admin");
+  assert.equal(find(objs, "ServiceAccount", "reel-admin").automountServiceAccountToken, false);
+  const c = pod.containers[0];
+  assert.deepEqual(c.command, ["/usr/local/bin/reelctl"]);
+  assert.equal(c.image, catalog(objs).spec.template.spec.containers[0].image, "reelctl ships in the catalog image");
+  const args = argsOf(objs, cj);
+  assert.deepEqual(args.slice(0, 2), ["admin", "backup"]);
+  for (const a of ["--catalog=reel-catalog:50051", "--tls_dir=/etc/reel/admin-tls", "--keep_latest=7"]) assert.ok(args.includes(a), `no ${a}`);
+  const { mount, volume } = mounted(cj, "/etc/reel/admin-tls");
+  assert.equal(mount.readOnly, true);
+  assert.equal(volume.secret?.secretName, "reel-admin-tls");
+  // Its pod reaches the catalog's gRPC port and DNS, and nothing else.
+  const me = ownPod(objs, podTemplate(cj).metadata.labels);
+  const catalogPod = ownPod(objs, catalog(objs).spec.template.metadata.labels);
+  const searchPod = ownPod(objs, search(objs).spec.template.metadata.labels);
+  assert.ok(connectionAllowed(objs, me, catalogPod, 50051));
+  assert.ok(connectionAllowed(objs, me, KUBE_DNS, 53, "UDP"));
+  assert.ok(!connectionAllowed(objs, me, catalogPod, 9090), "the backup job has no business on the metrics port");
+  assert.ok(!connectionAllowed(objs, me, searchPod, 50052));
+  // ... and the catalog's policy lets the admin identity do it.
+  const policy = parsePolicy(find(objs, "ConfigMap", "reel-catalog-authz").data["policy.json"]);
+  assert.ok(evaluate(policy, ["spiffe://reel/ns/reel/sa/reel-admin"], "/reel.admin.v1.AdminService/CreateBackup").allowed);
+});
+
 test("the NetworkPolicy model: default deny isolates an unlabelled pod", () => {
   const objs = prod();
   const stranger = ownPod(objs, { "app.kubernetes.io/name": "stranger" });
@@ -300,6 +367,64 @@ test("the NetworkPolicy model: default deny isolates an unlabelled pod", () => {
   const scraper = { labels: {}, namespace: "monitoring", namespaceLabels: { "reel-metrics-scraper": "true" } };
   assert.ok(connectionAllowed(objs, scraper, catalogPod, 9090));
   assert.ok(!connectionAllowed(objs, scraper, catalogPod, 50051));
+});
+
+test("restore: one Job, in prod's namespace, with prod's catalog image, on the StatefulSet's PVCs", async () => {
+  const objs = restore();
+  assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`), ["Job/reel-catalog-restore"]);
+  for (const o of objs) await assert.doesNotReject(validate(o), `${o.kind}/${o.metadata.name}`);
+  assert.deepEqual(await typeErrors(objs, "restore"), []);
+  assert.deepEqual(check(objs), []);
+  const job = objs[0];
+  const p = prod();
+  const sts = catalog(p);
+  assert.equal(job.metadata.namespace, find(p, "Namespace", job.metadata.namespace).metadata.name);
+  const pod = job.spec.template.spec;
+  for (const c of [...pod.initContainers, ...pod.containers])
+    assert.equal(c.image, sts.spec.template.spec.containers[0].image, `${c.name}: not prod's catalog image`);
+  // PVC names a StatefulSet gives its claims: <template>-<statefulset>-0.
+  const claim = (template) => `${template}-${sts.metadata.name}-0`;
+  assert.equal(mounted(job, "/var/lib/reel").volume.persistentVolumeClaim.claimName, claim("data"));
+  const backup = mounted(job, "/var/lib/reel/backup");
+  assert.equal(backup.volume.persistentVolumeClaim.claimName, claim("backup"));
+  assert.equal(backup.mount.readOnly, true, "a restore must not change the backups");
+  // The same paths as the catalog's own flags.
+  const catalogArgs = argsOf(p, sts);
+  const args = argsOf(objs, job);
+  assert.ok(catalogArgs.includes(args.find((a) => a.startsWith("--data_dir="))), "restore into the catalog's --data_dir");
+  assert.ok(catalogArgs.includes(args.find((a) => a.startsWith("--restore_from=")).replace("--restore_from=", "--backup_dir=")));
+  // The old data dir is moved aside (not deleted) before the restore.
+  const [prepare, moveAside] = pod.initContainers;
+  assert.deepEqual([prepare.command, prepare.args], [["/bin/mkdir"], ["-p", "/var/lib/reel/catalog"]]);
+  assert.deepEqual(resolveContainer(objs, moveAside).command, ["/bin/mv"]);
+  assert.deepEqual(resolveContainer(objs, moveAside).args, ["-T", "/var/lib/reel/catalog", "/var/lib/reel/catalog.before-restore-<metadata.name>"]);
+  // Its pods are nobody's backend and reach nothing.
+  const me = ownPod(p, job.spec.template.metadata.labels);
+  assert.ok(!connectionAllowed([...p, ...objs], me, ownPod(p, sts.spec.template.metadata.labels), 50051));
+  assert.equal(job.spec.backoffLimit, 0);
+});
+
+test("restore: a chosen backup id renders as --restore_backup_id", () => {
+  const objs = renderWith("restore", { patches: [{ target: { kind: "Job", name: "reel-catalog-restore" },
+    patch: "- {op: add, path: /spec/template/spec/containers/0/args/-, value: --restore_backup_id=3}" }] });
+  assert.deepEqual(check(objs), []);
+  assert.ok(objs[0].spec.template.spec.containers[0].args.includes("--restore_backup_id=3"));
+});
+
+test("policy check: a restore Job that looks like the catalog is caught", () => {
+  const p = prod();
+  const job = restore()[0];
+  job.spec.template.metadata.labels["app.kubernetes.io/name"] = "catalog";
+  const v = check([...p, job]);
+  assert.ok(v.some((x) => /Job\/reel-catalog-restore: Service reel-catalog selects its pods/.test(x)), v.join("\n"));
+  assert.ok(v.some((x) => /Job\/reel-catalog-restore: PodDisruptionBudget reel-catalog selects its pods/.test(x)), v.join("\n"));
+  const broken = restore();
+  delete broken[0].spec.activeDeadlineSeconds;
+  broken[0].spec.template.spec.volumes.find((x) => x.name === "data").persistentVolumeClaim.readOnly = true;
+  broken[0].spec.template.spec.containers[0].volumeMounts[0].readOnly = true;
+  const w = check(broken);
+  assert.ok(w.some((x) => /no activeDeadlineSeconds/.test(x)), w.join("\n"));
+  assert.ok(w.some((x) => /--data_dir \/var\/lib\/reel\/catalog is on read-only mount/.test(x)), w.join("\n"));
 });
 
 test("no overlay probes only a TCP port", () => {
