@@ -14,19 +14,30 @@ const onlyKeys = (o, where, allowed) => {
 const strings = (o, key, where) => {
   const v = o[key];
   if (!Array.isArray(v) || !v.length) throw new Error(`${where}.${key}: must be a non-empty array of strings`);
-  v.forEach((s, i) => { if (typeof s !== "string" || !s) throw new Error(`${where}.${key}[${i}]: must be a non-empty string`); });
+  v.forEach((s, i) => {
+    if (typeof s !== "string" || !s) throw new Error(`${where}.${key}[${i}]: must be a non-empty string`);
+    const problem = patternProblem(s);
+    if (problem) throw new Error(`${where}.${key}[${i}]: ${problem}`);
+  });
   return v;
 };
 
-// A pattern is exact, "*", "prefix*", "*suffix" or "prefix*suffix" (one *).
+// A pattern is exact, "*", "prefix*" or "*suffix". A '*' anywhere else
+// would be a literal in gRPC's format, a rule matching nothing, so the
+// servers reject it at load (AuthzPolicy::Parse), and so does this.
 export function patternProblem(pattern) {
-  return (pattern.match(/\*/g) ?? []).length > 1 ? `pattern ${pattern} has more than one *` : undefined;
+  const star = pattern.indexOf("*", 1);
+  if (pattern !== "*" && star >= 0 && star !== pattern.length - 1)
+    return `"${pattern}" has a '*' inside; a pattern is exact, "*", "prefix*" or "*suffix" (e.g. "*/sa/reel-writer")`;
+  if (pattern.length > 1 && pattern.startsWith("*") && pattern.endsWith("*"))
+    return `"${pattern}" has a '*' at both ends; a pattern is exact, "*", "prefix*" or "*suffix"`;
+  return undefined;
 }
 export function matchesPattern(pattern, value) {
-  const star = pattern.indexOf("*");
-  if (star < 0) return pattern === value;
-  const prefix = pattern.slice(0, star), suffix = pattern.slice(star + 1);
-  return value.length >= prefix.length + suffix.length && value.startsWith(prefix) && value.endsWith(suffix);
+  if (pattern === "*") return true;
+  if (pattern.endsWith("*")) return value.startsWith(pattern.slice(0, -1));
+  if (pattern.startsWith("*")) return value.endsWith(pattern.slice(1));
+  return pattern === value;
 }
 
 // The policy, or an Error naming the JSON path of the first problem.
@@ -52,10 +63,6 @@ export function parse(text) {
       if ("request" in item) {
         onlyKeys(item.request, `${where}.request`, ["paths"]);
         if ("paths" in item.request) rule.paths = strings(item.request, "paths", `${where}.request`);
-      }
-      for (const p of [...(rule.principals ?? []), ...(rule.paths ?? [])]) {
-        const problem = patternProblem(p);
-        if (problem) throw new Error(`${where}: ${problem}`);
       }
       policy[list].push(rule);
     });
