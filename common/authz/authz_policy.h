@@ -5,13 +5,14 @@
 //    "deny_rules":  [RULE...],        // optional; checked first
 //    "allow_rules": [RULE...]}        // required; anything unmatched is denied
 //   RULE = {"name": "writer",
-//           "source":  {"principals": ["spiffe://reel/ns/*/sa/reel-writer"]},
+//           "source":  {"principals": ["*/sa/reel-writer"]},
 //           "request": {"paths": ["/reel.catalog.v1.CatalogService/*"]}}
 //
 // A rule matches a call when one of its principals matches one of the
 // caller's identities (absent "source": any caller, authenticated or not)
 // and one of its paths matches the method path (absent "request": any
-// method). A pattern is exact, "*" (anything), "prefix*" or "*suffix".
+// method). A pattern is exact, "*" (anything), "prefix*" or "*suffix"; a
+// "*" anywhere else is an error at Parse (gRPC reads it as a literal).
 // Anything else in the JSON (headers, unknown fields) is an error at Parse,
 // never ignored. Immutable once parsed; thread-safe.
 #ifndef REEL_COMMON_AUTHZ_AUTHZ_POLICY_H_
