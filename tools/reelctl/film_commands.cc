@@ -35,8 +35,7 @@ ABSL_FLAG(std::string, mask, "",
 ABSL_FLAG(std::string, etag, "",
           "films update/delete: only if this is the film's current etag");
 ABSL_FLAG(int32_t, page_size, 0,
-          "films list/export: films per page (0: the server's default; "
-          "export asks for 1000 unless this is given)");
+          "films list: films per page (0: the server's default)");
 ABSL_FLAG(std::string, page_token, "", "films list: page to start from");
 ABSL_FLAG(bool, all, false, "films list: follow page tokens to the end");
 ABSL_FLAG(std::string, output, "-",
@@ -187,12 +186,6 @@ int Delete(CliContext& cli, const CommandLine& line) {
   return kExitOk;
 }
 
-// Without --page-size, export asks for the most films ListFilms returns in
-// a page.
-constexpr int32_t kExportPageSize = 1000;
-// ListFilms' page size when the request says 0.
-constexpr int32_t kServerDefaultPageSize = 50;
-
 absl::Status ErrnoStatus(int error, absl::string_view what) {
   return absl::Status(absl::ErrnoToStatusCode(error),
                       absl::StrCat(what, ": ", std::strerror(error)));
@@ -310,24 +303,14 @@ class ExportSink {
   bool committed_ = false;
 };
 
-// `films export`: every film as one line of Film JSON, following page tokens
-// to the end. ListFilms cannot pin a revision (a page token is just the
-// last id returned), so each page is read at the catalog's revision of that
-// moment: the export is one point in time only when nothing is written while
-// it runs. When the revision moves between pages, that is reported; when it
-// goes back or the history id changes (the catalog was restored under the
-// export), the export fails and FILE is left as it was.
+// `films export`: every film of one WatchFilms snapshot (start_revision 0),
+// so the export is one point in time however much is written meanwhile: the
+// catalog pins a consistent view for the stream. Exported films are Film
+// JSON lines, in id order, which `reelctl import` reads back.
 int Export(CliContext& cli, const CommandLine& line) {
   if (line.args.size() != 2) {
     return ReportUsageError(
         "films export takes no arguments; name the file with --output");
-  }
-  const int32_t page_size = line.flags.count("page_size") > 0
-                                ? absl::GetFlag(FLAGS_page_size)
-                                : kExportPageSize;
-  if (page_size < 0) {
-    return ReportUsageError(
-        absl::StrCat("--page-size must not be negative, got ", page_size));
   }
   const std::string output = absl::GetFlag(FLAGS_output);
   if (output.empty()) {
@@ -336,95 +319,66 @@ int Export(CliContext& cli, const CommandLine& line) {
   absl::StatusOr<std::unique_ptr<ExportSink>> sink = ExportSink::Open(output);
   if (!sink.ok()) return ReportError(sink.status());
 
-  v1::ListFilmsRequest request;
-  request.set_page_size(page_size);
+  grpc::ClientContext context;
+  // A large catalog's snapshot takes as long as it takes to send and write;
+  // --timeout bounds it only when given.
+  if (line.flags.count("timeout") > 0) cli.SetDeadline(&context);
+  v1::WatchFilmsRequest request;  // start_revision 0: a snapshot first.
+  std::unique_ptr<grpc::ClientReader<v1::WatchFilmsResponse>> reader =
+      cli.stub().WatchFilms(&context, request);
   int64_t films = 0;
-  int64_t first_revision = 0;
-  int64_t last_revision = 0;
+  int64_t revision = 0;
   std::string history_id;
-  std::string last_name;
+  bool complete = false;
+  absl::Status failure;
   std::string text;
-  for (int page = 0;; ++page) {
-    v1::ListFilmsResponse response;
-    grpc::ClientContext context;
-    cli.SetDeadline(&context);
-    const grpc::Status status =
-        cli.stub().ListFilms(&context, request, &response);
-    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
-        request.page_size() != 1) {
-      // A page of large films over a message size limit: ask for fewer.
-      const int32_t asked = request.page_size() == 0 ? kServerDefaultPageSize
-                                                     : request.page_size();
-      request.set_page_size(std::max(1, asked / 2));
-      --page;
-      continue;
-    }
-    if (!status.ok()) return ReportError(status);
-
-    if (page == 0) {
-      first_revision = response.revision();
-    } else if (response.revision() < last_revision) {
-      return ReportError(absl::AbortedError(absl::StrCat(
-          "the catalog's revision went back from ", last_revision, " to ",
-          response.revision(),
-          " during the export: it was restored or replaced; export again")));
-    }
-    if (!history_id.empty() && !response.history_id().empty() &&
-        response.history_id() != history_id) {
-      return ReportError(absl::AbortedError(absl::StrCat(
-          "the catalog's history id changed from ", history_id, " to ",
-          response.history_id(),
-          " during the export: it was restored or replaced; export again")));
-    }
-    if (history_id.empty()) history_id = response.history_id();
-    last_revision = response.revision();
-
+  v1::WatchFilmsResponse message;
+  while (failure.ok() && !complete && reader->Read(&message)) {
+    history_id = message.history_id();
     text.clear();
-    for (const v1::Film& film : response.films()) {
-      if (film.name() <= last_name) {
-        return ReportError(absl::InternalError(
-            absl::StrCat("ListFilms returned ", film.name(), " after ",
-                         last_name, ", out of id order")));
+    for (v1::FilmEvent& event : *message.mutable_events()) {
+      if (event.type() != v1::FilmEvent::EVENT_TYPE_SNAPSHOT ||
+          !event.has_film()) {
+        failure = absl::InternalError(absl::StrCat(
+            "the catalog sent a ", v1::FilmEvent::EventType_Name(event.type()),
+            " event for ", event.name(), " inside its snapshot"));
+        break;
       }
-      last_name = film.name();
+      v1::Film* film = event.mutable_film();
+      if (film->name().empty()) film->set_name(event.name());
       std::string json;
       const auto printed =
-          google::protobuf::util::MessageToJsonString(film, &json);
+          google::protobuf::util::MessageToJsonString(*film, &json);
       if (!printed.ok()) {
-        return ReportError(absl::InternalError(absl::StrCat(
-            film.name(),
-            ": cannot print as JSON: ", printed.message().ToString())));
+        failure = absl::InternalError(absl::StrCat(
+            film->name(),
+            ": cannot print as JSON: ", printed.message().ToString()));
+        break;
       }
       absl::StrAppend(&text, json, "\n");
       ++films;
     }
-    if (absl::Status written = (*sink)->Write(text); !written.ok()) {
-      return ReportError(written);
+    if (failure.ok()) failure = (*sink)->Write(text);
+    if (message.snapshot_complete()) {
+      complete = true;
+      revision = message.revision();
     }
-    if (response.next_page_token().empty()) break;
-    request.set_page_token(response.next_page_token());
+  }
+  context.TryCancel();  // The live changes after the snapshot are not ours.
+  const grpc::Status finished = reader->Finish();
+  if (!failure.ok()) return ReportError(failure);
+  if (!complete) {
+    return ReportError(finished.ok()
+                           ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                          "the catalog ended the stream before "
+                                          "its snapshot was complete")
+                           : finished);
   }
   if (absl::Status committed = (*sink)->Commit(); !committed.ok()) {
     return ReportError(committed);
   }
-
-  const bool consistent = first_revision == last_revision;
-  if (!consistent) {
-    std::cerr << "warning: the catalog changed during the export (its pages "
-                 "were read at revisions "
-              << first_revision << " to " << last_revision
-              << "): a film written meanwhile may be missing, or be there "
-                 "though deleted, or be newer than the rest. Each line is "
-                 "one whole film. For one point in time, export while "
-                 "nothing writes."
-              << std::endl;
-  }
   std::cerr << "exported: " << films << " films to " << (*sink)->name()
-            << "\nrevision: " << first_revision;
-  if (!consistent) {
-    std::cerr << " to " << last_revision << " (not one point in time)";
-  }
-  std::cerr << "\nhistory id: "
+            << "\nrevision: " << revision << "\nhistory id: "
             << (history_id.empty() ? "unknown (the catalog does not report one)"
                                    : history_id)
             << std::endl;
@@ -446,7 +400,7 @@ int RunFilmsCommand(CliContext& cli, const CommandLine& line) {
       {"list", List, {"page_size", "page_token", "all"}},
       {"update", Update, {"mask", "json", "file", "etag"}},
       {"delete", Delete, {"etag"}},
-      {"export", Export, {"output", "page_size"}},
+      {"export", Export, {"output"}},
   };
   if (line.args.size() < 2) {
     return ReportUsageError(

@@ -28,13 +28,12 @@ Commands:
   films update NAME --mask FIELD,... (--json FILM_JSON | --file FILE) [--etag E]
   films delete NAME [--etag E]
       NAME is "films/ID" or just "ID". Films print as JSON on stdout.
-  films export [--output FILE|-] [--page-size 1000]
+  films export [--output FILE|-]
       Writes every film, one JSON line each (what import reads back), to
       stdout or to FILE (through FILE.tmp, synced and renamed), then the
-      film count, revision and history id to stderr. Each page is read at
-      the catalog's revision of that moment, so the export is one point in
-      time only if nothing writes while it runs; it warns when something
-      did, and fails if the catalog is restored under it.
+      film count, revision and history id to stderr. The films come from
+      one WatchFilms snapshot: one point in time, whatever is written
+      meanwhile. Without --timeout it waits as long as the export takes.
   watch [--from REVISION]
       Prints "REVISION TYPE NAME TITLE" per change, until interrupted. With
       --from 0 (the default), a snapshot of every film comes first.
