@@ -2,10 +2,14 @@
 // metrics port follow SetServing, and reflection can be turned off.
 #include "common/server/grpc_server.h"
 
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <memory>
 #include <string>
@@ -29,9 +33,10 @@ reel::catalog::v1::CatalogService::CallbackService* EmptyService() {
   return service;
 }
 
-std::unique_ptr<GrpcServer> StartServer(bool reflection) {
+std::unique_ptr<GrpcServer> StartServer(
+    bool reflection, const std::string& metrics_address = "127.0.0.1:0") {
   GrpcServerOptions options;
-  options.metrics_listen_address = "127.0.0.1:0";
+  options.metrics_listen_address = metrics_address;
   options.enable_reflection = reflection;
   options.drain_timeout = absl::Milliseconds(200);
   auto server = GrpcServer::Start(options, {EmptyService()});
@@ -85,6 +90,33 @@ TEST(GrpcServerTest, ReadyzFollowsServingAndHealthzIsAlwaysUp) {
   EXPECT_THAT(HttpGet(port, "/readyz"), StartsWith("HTTP/1.1 503"));
   EXPECT_THAT(HttpGet(port, "/healthz"), StartsWith("HTTP/1.1 200"));
   EXPECT_THAT(HttpGet(port, "/nothing"), StartsWith("HTTP/1.1 404"));
+}
+
+// Whether a TCP connection to `address`:port can be made.
+bool Connects(const char* address, int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in target{};
+  target.sin_family = AF_INET;
+  target.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, address, &target.sin_addr);
+  const bool connected =
+      connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof(target)) == 0;
+  close(fd);
+  return connected;
+}
+
+// --metrics_listen=127.0.0.1:PORT keeps /metrics (and the probes) to the
+// host itself; the wildcard address serves every interface. 127.0.0.2 is
+// another address of the loopback interface, standing in for the pod IP.
+TEST(GrpcServerTest, MetricsOnLocalhostOnlyAreNotServedElsewhere) {
+  auto local = StartServer(/*reflection=*/true, "127.0.0.1:0");
+  ASSERT_NE(local, nullptr);
+  EXPECT_TRUE(Connects("127.0.0.1", local->metrics_port()));
+  EXPECT_FALSE(Connects("127.0.0.2", local->metrics_port()));
+
+  auto everywhere = StartServer(/*reflection=*/true, "0.0.0.0:0");
+  ASSERT_NE(everywhere, nullptr);
+  EXPECT_TRUE(Connects("127.0.0.2", everywhere->metrics_port()));
 }
 
 TEST(GrpcServerTest, ReflectionIsServedUnlessTurnedOff) {
