@@ -8,7 +8,11 @@ namespace {
 // Catalog figures for /metrics, read at each scrape. The GrpcServer holding
 // the registry is destroyed before the store and hub (see the header).
 void AddCatalogMetrics(MetricsRegistry* metrics, const FilmStore* store,
-                       const WatchHub* hub) {
+                       const WatchHub* hub, const CatalogServiceImpl* service) {
+  metrics->AddCallbackGauge(
+      "reel_catalog_imports_active",
+      "ImportFilms calls open now (at most --max_concurrent_imports).", {},
+      [service] { return static_cast<double>(service->active_imports()); });
   metrics->AddCallbackGauge(
       "reel_catalog_revision", "Newest committed catalog revision.", {},
       [store] { return static_cast<double>(store->revision()); });
@@ -77,7 +81,8 @@ absl::StatusOr<std::unique_ptr<CatalogServer>> CatalogServer::Start(
       catalog->server_,
       GrpcServer::Start(options.server,
                         {catalog->service_.get(), catalog->admin_.get()}));
-  AddCatalogMetrics(catalog->server_->metrics(), catalog->store_.get(), hub);
+  AddCatalogMetrics(catalog->server_->metrics(), catalog->store_.get(), hub,
+                    catalog->service_.get());
   catalog->server_->AddBeforeDrainHook([hub] { hub->Shutdown(); });
   catalog->server_->SetServing(true);  // The store is open.
   return catalog;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "tests/integration/catalog_process.h"
 #include "tests/integration/catalog_test_util.h"
 #include "tests/testing/child_process.h"
+#include "tests/testing/http_client.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -155,7 +157,8 @@ TEST_F(CatalogE2eTest, IdleImportsHoldNoThreadsAndAreEndedByTheLimits) {
   ASSERT_OK_AND_ASSIGN(
       catalog_,
       StartCatalog({absl::StrCat("--max_concurrent_imports=", kImports),
-                    "--import_idle_timeout=3s"}));
+                    "--import_idle_timeout=3s",
+                    "--metrics_listen=127.0.0.1:0"}));
   stub_ = catalog_->NewStub();
   ASSERT_TRUE(CreateFilm(*stub_, "warm-up", TestFilm("Warm up"), nullptr).ok());
   const int threads_before = ThreadCount(catalog_->process().pid());
@@ -178,6 +181,25 @@ TEST_F(CatalogE2eTest, IdleImportsHoldNoThreadsAndAreEndedByTheLimits) {
     // then waits for more that never comes.
     ASSERT_TRUE(import->writer->Write(request));
     imports.push_back(std::move(import));
+  }
+  // The transport accepting a message does not mean the server has started
+  // the call: wait until it counts all of them open, or the extra import
+  // below can take a slot first.
+  {
+    const std::regex pattern("metrics on [^ ]+ \\(port ([0-9]+)\\)");
+    std::smatch match;
+    const std::string log = catalog_->LogTail(1 << 16);
+    ASSERT_TRUE(std::regex_search(log, match, pattern)) << log;
+    const int metrics_port = std::stoi(match[1]);
+    const std::string open_line =
+        absl::StrCat("\nreel_catalog_imports_active ", kImports, "\n");
+    std::string metrics;
+    for (int i = 0; i < 200 && metrics.find(open_line) == std::string::npos;
+         ++i) {
+      if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      metrics = HttpGet(metrics_port, "/metrics");
+    }
+    ASSERT_NE(metrics.find(open_line), std::string::npos) << metrics;
   }
   // One past the limit is refused at once, while the others are still open
   // (they are ended only after 3 s without a message).
