@@ -1,5 +1,6 @@
 #include "search-service/query/query.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -19,14 +20,17 @@ bool IsSpace(char c) {
   return absl::ascii_isspace(static_cast<unsigned char>(c));
 }
 
+constexpr size_t kNoOr = absl::string_view::npos;
+
+constexpr absl::string_view kOrPlacement =
+    "OR must come between two words or phrases, as in red OR blue";
+
 // Splits the query into clauses, one token of syntax at a time.
 class Parser {
  public:
   Parser(absl::string_view query, const text::Analyzer& analyzer,
-         bool typos_in_phrases)
-      : query_(query),
-        analyzer_(analyzer),
-        typos_in_phrases_(typos_in_phrases) {}
+         const ParseOptions& options)
+      : query_(query), analyzer_(analyzer), options_(options) {}
 
   absl::StatusOr<ParsedQuery> Parse() {
     if (query_.size() > kMaxQueryBytes) {
@@ -35,11 +39,28 @@ class Parser {
                        kMaxQueryBytes));
     }
     ParsedQuery parsed;
+    // The last bare word so far: its clause and, in an OR clause, its
+    // alternative (else -1).
     int last_bare_clause = -1;
+    int last_bare_alternative = -1;
+    // The byte offset of an OR still waiting for its right-hand side, or
+    // kNoOr.
+    size_t pending_or = kNoOr;
     while (true) {
       while (pos_ < query_.size() && IsSpace(query_[pos_])) ++pos_;
       if (pos_ >= query_.size()) break;
       const size_t start = pos_;
+      const absl::string_view token = TokenAt(start);
+      if (token == "OR") {
+        if (absl::Status status = CheckOr(parsed, pending_or, start);
+            !status.ok()) {
+          return status;
+        }
+        pending_or = start;
+        pos_ += token.size();
+        last_bare_clause = -1;
+        continue;
+      }
       Clause clause;
       if (query_[pos_] == '-') {
         clause.excluded = true;
@@ -67,10 +88,34 @@ class Parser {
         return QueryError(absl::StrCat("more than ", kMaxQueryTerms, " terms"),
                           start);
       }
+      if (pending_or != kNoOr) {
+        if (clause.excluded) {
+          return QueryError(
+              "OR cannot join an excluded word or phrase (-word is always "
+              "excluded)",
+              pending_or);
+        }
+        Clause& group = parsed.clauses.back();
+        if (group.alternatives.empty()) {
+          Clause first = std::move(group);
+          group = Clause();
+          group.fields = first.fields;
+          group.alternatives.push_back(std::move(first));
+        }
+        group.fields |= clause.fields;
+        group.alternatives.push_back(std::move(clause));
+        pending_or = kNoOr;
+        last_bare_clause =
+            bare ? static_cast<int>(parsed.clauses.size()) - 1 : -1;
+        last_bare_alternative = static_cast<int>(group.alternatives.size()) - 1;
+        continue;
+      }
       parsed.clauses.push_back(std::move(clause));
       last_bare_clause =
           bare ? static_cast<int>(parsed.clauses.size()) - 1 : -1;
+      last_bare_alternative = -1;
     }
+    if (pending_or != kNoOr) return QueryError(kOrPlacement, pending_or);
     if (parsed.clauses.empty()) {
       return absl::InvalidArgumentError("query: has no words to search for");
     }
@@ -80,15 +125,48 @@ class Parser {
       return absl::InvalidArgumentError(
           "query: has only excluded terms; add a term to search for");
     }
-    // Search-as-you-type: the word being typed also matches as a prefix.
+    // Search-as-you-type: the word being typed also matches as a prefix,
+    // also when it is the last alternative of an OR.
     if (last_bare_clause >= 0 && !IsSpace(query_.back())) {
-      QueryTerm& term = parsed.clauses[last_bare_clause].terms[0];
+      Clause& clause = parsed.clauses[last_bare_clause];
+      QueryTerm& term =
+          last_bare_alternative >= 0
+              ? clause.alternatives[last_bare_alternative].terms[0]
+              : clause.terms[0];
       if (!term.stop_word) term.prefix = true;
     }
     return parsed;
   }
 
  private:
+  // The run of bytes at `start` up to a space, a quote or the end: what a
+  // word clause reads, and what an operator word must be all of.
+  absl::string_view TokenAt(size_t start) const {
+    size_t end = start;
+    while (end < query_.size() && !IsSpace(query_[end]) && query_[end] != '"') {
+      ++end;
+    }
+    return query_.substr(start, end - start);
+  }
+
+  // An OR at `at` is in place when it follows a positive clause directly.
+  absl::Status CheckOr(const ParsedQuery& parsed, size_t pending_or,
+                       size_t at) const {
+    if (pending_or != kNoOr || parsed.clauses.empty()) {
+      return QueryError(kOrPlacement, at);
+    }
+    if (parsed.clauses.back().excluded) {
+      return QueryError(
+          "OR cannot join an excluded word or phrase (-word is always "
+          "excluded)",
+          at);
+    }
+    if (!options_.allow_or_and_slop) {
+      return QueryError("OR is not supported yet", at);
+    }
+    return absl::OkStatus();
+  }
+
   // Reads "field:" when the next word is a known or unknown scope.
   absl::Status ParseScope(Clause* clause) {
     size_t end = pos_;
@@ -131,17 +209,47 @@ class Parser {
     if (tokens.empty()) return QueryError("empty phrase", open);
     clause->phrase = tokens.size() > 1;
     for (const text::Token& token : tokens) {
-      clause->terms.push_back(MakeTerm(token, typos_in_phrases_));
+      clause->terms.push_back(MakeTerm(token, options_.typos_in_phrases));
     }
+    return ParseSlop(clause);
+  }
+
+  // Reads "~N" right after a phrase's closing quote.
+  absl::Status ParseSlop(Clause* clause) {
+    if (pos_ >= query_.size() || query_[pos_] != '~') return absl::OkStatus();
+    const size_t tilde = pos_++;
+    int slop = 0;
+    while (pos_ < query_.size() &&
+           absl::ascii_isdigit(static_cast<unsigned char>(query_[pos_]))) {
+      slop = std::min(slop * 10 + (query_[pos_] - '0'), kMaxPhraseSlop + 1);
+      ++pos_;
+    }
+    const absl::string_view digits = query_.substr(tilde + 1, pos_ - tilde - 1);
+    if (digits.empty() || (pos_ < query_.size() && !IsSpace(query_[pos_]) &&
+                           query_[pos_] != '"')) {
+      return QueryError(
+          absl::StrCat("'~' after a phrase must be followed by a number of "
+                       "position moves from 0 to ",
+                       kMaxPhraseSlop, ", as in \"red shoes\"~2"),
+          tilde);
+    }
+    if (slop > kMaxPhraseSlop) {
+      return QueryError(
+          absl::StrCat("phrase slop ", digits, " is out of range (0 to ",
+                       kMaxPhraseSlop, ")"),
+          tilde);
+    }
+    if (!clause->phrase) return absl::OkStatus();  // One word: nothing moves.
+    if (slop > 0 && !options_.allow_or_and_slop) {
+      return QueryError("phrase slop (\"...\"~N) is not supported yet", tilde);
+    }
+    clause->slop = slop;
     return absl::OkStatus();
   }
 
   absl::Status ParseWord(Clause* clause) {
     const size_t start = pos_;
-    while (pos_ < query_.size() && !IsSpace(query_[pos_]) &&
-           query_[pos_] != '"') {
-      ++pos_;
-    }
+    pos_ += TokenAt(start).size();
     absl::string_view word = query_.substr(start, pos_ - start);
     bool prefix = false;
     if (!word.empty() && word.back() == '*') {
@@ -183,20 +291,27 @@ class Parser {
 
   const absl::string_view query_;
   const text::Analyzer& analyzer_;
-  const bool typos_in_phrases_;
+  const ParseOptions options_;
   size_t pos_ = 0;
   int term_count_ = 0;
 };
 
 }  // namespace
 
+bool HasContent(const Clause& clause) {
+  for (const QueryTerm& term : clause.terms) {
+    if (!term.stop_word) return true;
+  }
+  for (const Clause& alternative : clause.alternatives) {
+    if (HasContent(alternative)) return true;
+  }
+  return false;
+}
+
 int ParsedQuery::required_clause_count() const {
   int count = 0;
   for (const Clause& clause : clauses) {
-    if (clause.excluded) continue;
-    bool content = false;
-    for (const QueryTerm& term : clause.terms) content |= !term.stop_word;
-    count += content ? 1 : 0;
+    if (!clause.excluded && HasContent(clause)) ++count;
   }
   return count;
 }
@@ -212,8 +327,15 @@ int FieldFromScope(absl::string_view scope) {
 
 absl::StatusOr<ParsedQuery> ParseQuery(absl::string_view query,
                                        const text::Analyzer& analyzer,
+                                       const ParseOptions& options) {
+  return Parser(query, analyzer, options).Parse();
+}
+
+absl::StatusOr<ParsedQuery> ParseQuery(absl::string_view query,
+                                       const text::Analyzer& analyzer,
                                        bool typos_in_phrases) {
-  return Parser(query, analyzer, typos_in_phrases).Parse();
+  return ParseQuery(query, analyzer,
+                    ParseOptions{.typos_in_phrases = typos_in_phrases});
 }
 
 }  // namespace reel::search

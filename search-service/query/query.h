@@ -3,15 +3,22 @@
 // Syntax (documented for users in proto/reel/search/v1/search.proto):
 //   word           a term; its stem matches ("dances" finds "dancing")
 //   "a phrase"     consecutive terms in one field
+//   "a phrase"~N   the phrase's terms in one field, at most N position moves
+//                  apart (Lucene's sloppy phrase; N from 0 to kMaxPhraseSlop)
 //   word*          every term that starts with "word"
+//   a OR b         either a or b: one clause with alternatives; each side is
+//                  a word or a phrase, optionally scoped, never excluded.
+//                  OR binds tighter than juxtaposition: "red OR blue shoes"
+//                  is [red|blue] [shoes]. Lowercase "or" is a word.
 //   -word -"a b"   exclude scenes that match
 //   field:word     restrict to a field: title, description, context, film,
 //   field:"a b"    synopsis
 // The last bare word of a query that does not end in a space also matches as
-// a prefix (search-as-you-type). A word that the index does not hold as
-// typed matches with one typo when it has 5-8 letters, two when longer (the
-// first letter is not a typo unless swapped with the second); quoted phrases
-// allow none unless asked.
+// a prefix (search-as-you-type), also when it is the last alternative of an
+// OR ("red OR blu"). A word that the index does not hold as typed matches
+// with one typo when it has 5-8 letters, two when longer (the first letter is
+// not a typo unless swapped with the second); quoted phrases allow none
+// unless asked.
 #ifndef REEL_SEARCH_SERVICE_QUERY_QUERY_H_
 #define REEL_SEARCH_SERVICE_QUERY_QUERY_H_
 
@@ -49,22 +56,58 @@ struct QueryTerm {
 };
 
 struct Clause {
-  std::vector<QueryTerm> terms;  // One term, or a phrase's terms in order.
+  // One term, or a phrase's terms in order; empty when `alternatives` is set.
+  std::vector<QueryTerm> terms;
   bool phrase = false;
+  // Phrase slop ("a b"~N): the phrase matches when its terms occur in one
+  // field with at most N position moves, Lucene's sloppy-phrase distance: for
+  // term i at position p_i, max_i(p_i - i) - min_i(p_i - i) <= N (so "a b"~2
+  // also matches "b a"). 0: exact phrase. Only a phrase has slop ("red"~2 is
+  // the word red).
+  int slop = 0;
   bool excluded = false;
-  uint8_t fields = kAllFields;  // Bit i set: Field i may match.
+  // Bit i set: Field i may match. For an OR clause, the union of its
+  // alternatives' fields (each alternative keeps its own).
+  uint8_t fields = kAllFields;
+  // OR: the clause matches when any alternative does (each alternative is a
+  // plain clause: a word or a phrase, with its own field scope; never
+  // excluded, never nested; at least two). It counts as ONE clause for
+  // ranking by matched clauses.
+  std::vector<Clause> alternatives;
 };
+// The largest phrase slop; beyond it the query is INVALID_ARGUMENT.
+inline constexpr int kMaxPhraseSlop = 16;
+
+// Whether `clause` (or one of its alternatives) has a word that is not a stop
+// word.
+bool HasContent(const Clause& clause);
 
 struct ParsedQuery {
   std::vector<Clause> clauses;
-  // Positive clauses that are not only stop words: a scene matching all of
-  // them ranks above scenes matching fewer.
+  // Positive clauses that are not only stop words (an OR clause counts once,
+  // when any alternative has content): a scene matching all of them ranks
+  // above scenes matching fewer.
   int required_clause_count() const;
 };
 
+struct ParseOptions {
+  // Allow typos inside quoted phrases too.
+  bool typos_in_phrases = false;
+  // Accept OR and phrase slop above 0, i.e. produce Clause::alternatives and
+  // Clause::slop. Off, both are INVALID_ARGUMENT ("... is not supported
+  // yet"), for a searcher that does not evaluate them; their syntax is still
+  // checked, and "a b"~0 (an exact phrase) is accepted.
+  bool allow_or_and_slop = false;
+};
+
 // Parses `query`. INVALID_ARGUMENT ("query: ... at byte N") for an empty
-// query, unbalanced quote, unknown field, dangling '-' or ':', too many bytes
-// or terms, or a query with only excluded clauses.
+// query, unbalanced quote, unknown field, dangling '-' or ':', misplaced OR,
+// bad phrase slop, too many bytes or terms (alternatives' terms count), or a
+// query with only excluded clauses.
+absl::StatusOr<ParsedQuery> ParseQuery(absl::string_view query,
+                                       const text::Analyzer& analyzer,
+                                       const ParseOptions& options);
+// The same with ParseOptions{.typos_in_phrases = typos_in_phrases}.
 absl::StatusOr<ParsedQuery> ParseQuery(absl::string_view query,
                                        const text::Analyzer& analyzer,
                                        bool typos_in_phrases = false);
