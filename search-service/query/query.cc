@@ -16,8 +16,22 @@ absl::Status QueryError(absl::string_view problem, size_t at) {
       absl::StrCat("query: ", problem, " at byte ", at));
 }
 
+// "query: <op> is not supported (<why>) at byte N": another engine's syntax,
+// which Reel rejects rather than reading as words.
+absl::Status NotSupported(absl::string_view op, absl::string_view why,
+                          size_t at) {
+  return QueryError(absl::StrCat(op, " is not supported (", why, ")"), at);
+}
+
 bool IsSpace(char c) {
   return absl::ascii_isspace(static_cast<unsigned char>(c));
+}
+
+// A byte that can be part of a word: an ASCII letter or digit, or any byte of
+// a multi-byte UTF-8 character (the analyzer decides what those are).
+bool IsWordByte(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  return absl::ascii_isalnum(byte) || byte >= 0x80;
 }
 
 constexpr size_t kNoOr = absl::string_view::npos;
@@ -60,6 +74,10 @@ class Parser {
         pos_ += token.size();
         last_bare_clause = -1;
         continue;
+      }
+      if (absl::Status status = RejectOperatorWord(token, start);
+          !status.ok()) {
+        return status;
       }
       Clause clause;
       if (query_[pos_] == '-') {
@@ -167,6 +185,25 @@ class Parser {
     return absl::OkStatus();
   }
 
+  // Boolean operator words of other engines.
+  static absl::Status RejectOperatorWord(absl::string_view token, size_t at) {
+    if (token == "AND") {
+      return NotSupported(
+          "AND",
+          "scenes with all the words already rank first; write \"and\" to "
+          "search for the word",
+          at);
+    }
+    if (token == "NOT") {
+      return NotSupported(
+          "NOT",
+          "use -word or -\"a phrase\" to exclude; write \"not\" to search for "
+          "the word",
+          at);
+    }
+    return absl::OkStatus();
+  }
+
   // Reads "field:" when the next word is a known or unknown scope.
   absl::Status ParseScope(Clause* clause) {
     size_t end = pos_;
@@ -188,6 +225,12 @@ class Parser {
     }
     clause->fields = static_cast<uint8_t>(1 << field);
     const size_t colon = end;
+    if (colon + 1 < query_.size() && query_[colon + 1] == '(') {
+      return NotSupported(absl::StrCat(scope, ":(...)"),
+                          absl::StrCat("scope each word or phrase: ", scope,
+                                       ":red ", scope, ":\"red shoes\""),
+                          pos_);
+    }
     pos_ = end + 1;
     if (pos_ >= query_.size() || IsSpace(query_[pos_])) {
       return QueryError(
@@ -250,6 +293,9 @@ class Parser {
   absl::Status ParseWord(Clause* clause) {
     const size_t start = pos_;
     pos_ += TokenAt(start).size();
+    if (absl::Status status = RejectForeignSyntax(start, pos_); !status.ok()) {
+      return status;
+    }
     absl::string_view word = query_.substr(start, pos_ - start);
     bool prefix = false;
     if (!word.empty() && word.back() == '*') {
@@ -267,6 +313,89 @@ class Parser {
     if (prefix && !clause->terms.empty()) {
       clause->terms.back().prefix = true;
       clause->terms.back().max_typos = 0;
+    }
+    return absl::OkStatus();
+  }
+
+  // Rejects other engines' operators in the word [begin, end) (after any '-'
+  // and scope). Punctuation that only separates or ends words ("there?",
+  // "run!", "o'brien", "spider-man", "film(s)") is left to the analyzer.
+  absl::Status RejectForeignSyntax(size_t begin, size_t end) const {
+    const absl::string_view word = query_.substr(begin, end - begin);
+    const char lead = word[0];
+    if (lead == '+' || lead == '!') {
+      // "+word", "+\"a b\"", "!word": required and negated terms. A lone
+      // "+" or "!" (or "!?") is punctuation.
+      size_t next = begin;
+      while (next < query_.size() && query_[next] == lead) ++next;
+      if (next < query_.size() &&
+          (IsWordByte(query_[next]) || query_[next] == '"' ||
+           query_[next] == '(' || query_[next] == '-')) {
+        return lead == '+' ? NotSupported("+",
+                                          "every word counts: scenes with all "
+                                          "the words rank first",
+                                          begin)
+                           : NotSupported("!", "use -word to exclude", begin);
+      }
+    }
+    if (lead == '/' && word.size() > 1) {
+      return NotSupported("/regex/", "search for words, or a prefix: dan*",
+                          begin);
+    }
+    for (size_t i = 0; i < word.size(); ++i) {
+      const size_t at = begin + i;
+      const char next = i + 1 < word.size() ? word[i + 1] : '\0';
+      switch (word[i]) {
+        case '(':
+          // Parentheses closed within the word group nothing: "film(s)".
+          if (word.find(')', i + 1) == absl::string_view::npos) {
+            return NotSupported(
+                "( grouping", "OR joins its neighbours: red OR blue shoes", at);
+          }
+          break;
+        case '[':
+        case '{':
+          if (word.find(word[i] == '[' ? ']' : '}', i + 1) ==
+              absl::string_view::npos) {
+            return NotSupported(
+                absl::StrCat(absl::string_view(&word[i], 1), "a TO b",
+                             word[i] == '[' ? "]" : "}", " range"),
+                "filter years with year_min and year_max", at);
+          }
+          break;
+        case '^':
+          return NotSupported("^ boost", "field_weights weighs fields", at);
+        case '~':
+          if (i == 0) {
+            return NotSupported(
+                "~", "phrase slop goes right after the quote: \"red shoes\"~2",
+                at);
+          }
+          return NotSupported(
+              "fuzzy word~",
+              "Reel already matches misspelt words with one or two typos", at);
+        case '|':
+          return next == '|' ? NotSupported("||", "use OR", at)
+                             : NotSupported("|", "use OR", at);
+        case '&':
+          if (next == '&') {
+            return NotSupported(
+                "&&", "scenes with all the words already rank first", at);
+          }
+          break;
+        case '?':
+        case '*':
+          // A trailing '*' is a prefix and a trailing '?' punctuation; one
+          // before a letter or digit is a wildcard.
+          if (IsWordByte(next)) {
+            return NotSupported(
+                absl::StrCat("wildcard ", absl::string_view(&word[i], 1)),
+                "only a trailing * matches, as a prefix: dan*", at);
+          }
+          break;
+        default:
+          break;
+      }
     }
     return absl::OkStatus();
   }

@@ -19,6 +19,14 @@
 // with one typo when it has 5-8 letters, two when longer (the first letter is
 // not a typo unless swapped with the second); quoted phrases allow none
 // unless asked.
+//
+// Other engines' syntax is never reinterpreted: INVALID_ARGUMENT, naming the
+// operator and its byte offset, for AND, NOT, &&, | and ||, a leading + or !,
+// field:(...) and other grouping parentheses, word^N boosts, [a TO b] and
+// {a TO b} ranges, /regex/, fuzzy word~ and word~N, and wildcards (? or *
+// before or inside a word). Natural punctuation still works as before: "?"
+// or "!" ending a word, apostrophes and hyphens inside words, a parenthesised
+// part within one word ("film(s)", "(1938)"), commas and periods.
 #ifndef REEL_SEARCH_SERVICE_QUERY_QUERY_H_
 #define REEL_SEARCH_SERVICE_QUERY_QUERY_H_
 
@@ -102,8 +110,9 @@ struct ParseOptions {
 
 // Parses `query`. INVALID_ARGUMENT ("query: ... at byte N") for an empty
 // query, unbalanced quote, unknown field, dangling '-' or ':', misplaced OR,
-// bad phrase slop, too many bytes or terms (alternatives' terms count), or a
-// query with only excluded clauses.
+// bad phrase slop, an unsupported operator of another engine's syntax, too
+// many bytes or terms (alternatives' terms count), or a query with only
+// excluded clauses.
 absl::StatusOr<ParsedQuery> ParseQuery(absl::string_view query,
                                        const text::Analyzer& analyzer,
                                        const ParseOptions& options);

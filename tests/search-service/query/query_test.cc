@@ -16,6 +16,7 @@ using ::reel::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 // The folded terms of a clause, in order.
 std::vector<std::string> Folded(const Clause& clause) {
@@ -262,6 +263,20 @@ TEST_F(QueryTest, BadPhraseSlopSaysWhere) {
             "query: phrase slop 17 is out of range (0 to 16) at byte 11");
   EXPECT_THAT(ErrorOf("\"red shoes\"~99999999999999999999"),
               HasSubstr("phrase slop 99999999999999999999 is out of range"));
+  // Apart from the phrase, '~' is not slop.
+  EXPECT_EQ(ErrorOf("\"red shoes\" ~2"),
+            "query: ~ is not supported (phrase slop goes right after the "
+            "quote: \"red shoes\"~2) at byte 12");
+}
+
+TEST_F(QueryTest, FuzzyWordsAreRejectedBecauseTyposAreBuiltIn) {
+  EXPECT_EQ(ErrorOf("ballerina~2"),
+            "query: fuzzy word~ is not supported (Reel already matches "
+            "misspelt words with one or two typos) at byte 9");
+  EXPECT_THAT(ErrorOf("red ballerina~"),
+              AllOf(HasSubstr("fuzzy word~"), HasSubstr("at byte 13")));
+  EXPECT_THAT(ErrorOf("title:ballerina~1"),
+              AllOf(HasSubstr("fuzzy word~"), HasSubstr("at byte 15")));
 }
 
 TEST_F(QueryTest, OrAndSlopAreRejectedUntilAllowed) {
@@ -291,6 +306,123 @@ TEST_F(QueryTest, OrAndSlopAreRejectedUntilAllowed) {
                                   ParseOptions{.typos_in_phrases = true,
                                                .allow_or_and_slop = true}));
   EXPECT_EQ(typos.clauses[0].terms[0].max_typos, 2);
+}
+
+TEST_F(QueryTest, OtherEnginesOperatorsAreNamedWithTheirOffset) {
+  EXPECT_EQ(ErrorOf("red AND shoes"),
+            "query: AND is not supported (scenes with all the words already "
+            "rank first; write \"and\" to search for the word) at byte 4");
+  EXPECT_EQ(ErrorOf("red NOT shoes"),
+            "query: NOT is not supported (use -word or -\"a phrase\" to "
+            "exclude; write \"not\" to search for the word) at byte 4");
+  EXPECT_EQ(ErrorOf("red && shoes"),
+            "query: && is not supported (scenes with all the words already "
+            "rank first) at byte 4");
+  EXPECT_EQ(ErrorOf("red||shoes"),
+            "query: || is not supported (use OR) at byte 3");
+  EXPECT_EQ(ErrorOf("red | shoes"),
+            "query: | is not supported (use OR) at byte 4");
+  EXPECT_EQ(ErrorOf("red !shoes"),
+            "query: ! is not supported (use -word to exclude) at byte 4");
+  EXPECT_EQ(ErrorOf("red +shoes"),
+            "query: + is not supported (every word counts: scenes with all "
+            "the words rank first) at byte 4");
+  EXPECT_THAT(ErrorOf("red +\"blue shoes\""),
+              AllOf(StartsWith("query: + is not"), HasSubstr("at byte 4")));
+  EXPECT_THAT(ErrorOf("red -+shoes"),
+              AllOf(StartsWith("query: + is not"), HasSubstr("at byte 5")));
+  EXPECT_THAT(ErrorOf("red title:+shoes"),
+              AllOf(StartsWith("query: + is not"), HasSubstr("at byte 10")));
+  EXPECT_EQ(ErrorOf("red title:(shoes dance)"),
+            "query: title:(...) is not supported (scope each word or phrase: "
+            "title:red title:\"red shoes\") at byte 4");
+  EXPECT_THAT(
+      ErrorOf("-film:(red)"),
+      AllOf(StartsWith("query: film:(...) is not"), HasSubstr("at byte 1")));
+  EXPECT_EQ(ErrorOf("(red OR blue) shoes"),
+            "query: ( grouping is not supported (OR joins its neighbours: red "
+            "OR blue shoes) at byte 0");
+  EXPECT_THAT(ErrorOf("shoes -(red blue)"),
+              AllOf(StartsWith("query: ( grouping"), HasSubstr("at byte 7")));
+  EXPECT_THAT(ErrorOf("shoes ( red )"),
+              AllOf(StartsWith("query: ( grouping"), HasSubstr("at byte 6")));
+  EXPECT_THAT(ErrorOf("shoes red(blue green)"),
+              AllOf(StartsWith("query: ( grouping"), HasSubstr("at byte 9")));
+  EXPECT_EQ(ErrorOf("ballet^2 shoes"),
+            "query: ^ boost is not supported (field_weights weighs fields) at "
+            "byte 6");
+  EXPECT_THAT(ErrorOf("\"red shoes\"^2"),
+              AllOf(StartsWith("query: ^ boost"), HasSubstr("at byte 11")));
+  EXPECT_EQ(ErrorOf("murder [1930 TO 1940]"),
+            "query: [a TO b] range is not supported (filter years with "
+            "year_min and year_max) at byte 7");
+  EXPECT_THAT(
+      ErrorOf("murder {a TO b}"),
+      AllOf(StartsWith("query: {a TO b} range"), HasSubstr("at byte 7")));
+  EXPECT_EQ(ErrorOf("red /sho.s/"),
+            "query: /regex/ is not supported (search for words, or a prefix: "
+            "dan*) at byte 4");
+  EXPECT_EQ(ErrorOf("bal?et"),
+            "query: wildcard ? is not supported (only a trailing * matches, as "
+            "a prefix: dan*) at byte 3");
+  EXPECT_THAT(ErrorOf("red b*llet"),
+              AllOf(StartsWith("query: wildcard *"), HasSubstr("at byte 5")));
+  EXPECT_THAT(ErrorOf("red *llet"),
+              AllOf(StartsWith("query: wildcard *"), HasSubstr("at byte 4")));
+  EXPECT_THAT(ErrorOf("red ?allet"),
+              AllOf(StartsWith("query: wildcard ?"), HasSubstr("at byte 4")));
+  // The offset is in bytes: "é" is two.
+  EXPECT_THAT(ErrorOf("café AND tea"), HasSubstr("at byte 6"));
+  // They are rejected with or without OR and slop.
+  EXPECT_THAT(Parse("red AND shoes"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("AND is not supported")));
+  EXPECT_THAT(Parse("b*llet"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                        HasSubstr("wildcard *")));
+}
+
+TEST_F(QueryTest, NaturalPunctuationIsNotAnOperator) {
+  struct Case {
+    const char* query;
+    std::vector<std::string> words;  // All clauses' terms, in order.
+  };
+  const std::vector<Case> cases = {
+      {"who's there?", {"who", "there"}},
+      {"run!", {"run"}},
+      {"really?! no", {"really", "no"}},
+      {"what ? why !", {"what", "why"}},
+      {"wow !!! ok", {"wow", "ok"}},
+      {"spider-man", {"spider", "man"}},
+      {"o'brien", {"obrien"}},
+      {"red, shoes. dance", {"red", "shoes", "dance"}},
+      {"tom & jerry", {"tom", "jerry"}},
+      {"rock&roll", {"rock", "roll"}},
+      {"ac/dc 24/7", {"ac", "dc", "24", "7"}},
+      {"film(s) (1948)", {"film", "s", "1948"}},
+      {"smile :)", {"smile"}},
+      {"[applause]", {"applause"}},
+      {"c++ +", {"c"}},
+      {"and not or to", {"and", "not", "or", "to"}},
+      {"dan* ", {"dan"}},
+      // Inside quotes every character is text for the analyzer.
+      {"\"red AND (shoes || +x~2\"", {"red", "and", "shoes", "x", "2"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.query);
+    absl::StatusOr<ParsedQuery> parsed = ParseFull(c.query);
+    ASSERT_OK(parsed.status());
+    std::vector<std::string> words;
+    for (const Clause& clause : parsed->clauses) {
+      EXPECT_TRUE(clause.alternatives.empty());
+      EXPECT_EQ(clause.slop, 0);
+      for (const std::string& word : Folded(clause)) words.push_back(word);
+    }
+    EXPECT_EQ(words, c.words);
+  }
+  // A '?' or '!' ending the last word leaves it a bare word being typed.
+  ASSERT_OK_AND_ASSIGN(ParsedQuery question, ParseFull("red shoes?"));
+  EXPECT_EQ(question.clauses.size(), 2u);
+  EXPECT_TRUE(question.clauses[1].terms[0].prefix);
 }
 
 TEST_F(QueryTest, LastBareWordAsPrefixAlsoInsideOr) {
