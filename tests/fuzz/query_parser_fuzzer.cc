@@ -1,12 +1,19 @@
 // Fuzzes ParseQuery (search-service/query/query.h) and runs every query that
 // parses against a small index. The first byte's low bit is
-// typos_in_phrases; the rest is the query. Invariants beyond "no crash":
+// typos_in_phrases, its next bit allow_or_and_slop; the rest is the query.
+// Invariants beyond "no crash":
 //  - a rejected query is INVALID_ARGUMENT naming the field ("query: ...");
-//  - an accepted query is within kMaxQueryBytes and kMaxQueryTerms, has a
-//    positive clause, no empty clause, and field sets within kAllFields;
+//  - an accepted query is within kMaxQueryBytes and kMaxQueryTerms (terms of
+//    alternatives included), has a positive clause, no empty clause, and
+//    field sets within kAllFields;
+//  - an OR clause has no terms of its own, two or more alternatives that are
+//    plain positive clauses, and the union of their fields; slop is within
+//    0..kMaxPhraseSlop and only on phrases; neither appears unless allowed;
 //  - parsing is deterministic;
 //  - the index answers it without crashing, with at most max_results hits,
-//    ranked best first, inside their films, and the same answer twice.
+//    ranked best first, inside their films, and the same answer twice (for
+//    now only queries without OR and slop, which the index need not
+//    evaluate: see ParseOptions::allow_or_and_slop).
 #include <cstddef>
 #include <cstdint>
 
@@ -18,10 +25,39 @@
 namespace reel::fuzz {
 namespace {
 
-void FuzzQuery(absl::string_view query, bool typos_in_phrases) {
+// Checks a clause that is a word or a phrase (not an OR); returns its terms.
+size_t CheckPlainClause(const search::Clause& clause, bool allow_or_and_slop) {
+  Check(!clause.terms.empty(), "a clause has no term");
+  Check(clause.alternatives.empty(), "an OR is nested in an alternative");
+  Check(clause.fields != 0 && clause.fields <= search::kAllFields,
+        "a clause has no field or an unknown one");
+  Check(clause.phrase || clause.terms.size() == 1,
+        "a clause that is not a phrase has several terms");
+  Check(clause.slop >= 0 && clause.slop <= search::kMaxPhraseSlop,
+        "phrase slop is out of range");
+  Check(clause.slop == 0 || clause.phrase, "a word has phrase slop");
+  Check(clause.slop == 0 || allow_or_and_slop, "slop parsed unless allowed");
+  for (const search::QueryTerm& term : clause.terms) {
+    Check(!term.folded.empty(), "a term is empty");
+    Check(term.max_typos >= 0 && term.max_typos <= 2,
+          "a term allows an unexpected number of typos");
+  }
+  return clause.terms.size();
+}
+
+// Whether the parsed query needs OR or slop from the index.
+bool UsesOrOrSlop(const search::ParsedQuery& parsed) {
+  for (const search::Clause& clause : parsed.clauses) {
+    if (!clause.alternatives.empty() || clause.slop > 0) return true;
+  }
+  return false;
+}
+
+void FuzzQuery(absl::string_view query,
+               const search::ParseOptions& parse_options) {
   const SearchFixture& fixture = Fixture();
   absl::StatusOr<search::ParsedQuery> parsed =
-      search::ParseQuery(query, *fixture.analyzer, typos_in_phrases);
+      search::ParseQuery(query, *fixture.analyzer, parse_options);
   if (!parsed.ok()) {
     CheckNamedError(parsed.status(), {"query: "});
     return;
@@ -31,18 +67,24 @@ void FuzzQuery(absl::string_view query, bool typos_in_phrases) {
   size_t terms = 0;
   bool positive = false;
   for (const search::Clause& clause : parsed->clauses) {
-    Check(!clause.terms.empty(), "a clause has no term");
-    Check(clause.fields != 0 && clause.fields <= search::kAllFields,
-          "a clause has no field or an unknown one");
-    Check(clause.phrase || clause.terms.size() == 1,
-          "a clause that is not a phrase has several terms");
     positive |= !clause.excluded;
-    terms += clause.terms.size();
-    for (const search::QueryTerm& term : clause.terms) {
-      Check(!term.folded.empty(), "a term is empty");
-      Check(term.max_typos >= 0 && term.max_typos <= 2,
-            "a term allows an unexpected number of typos");
+    if (clause.alternatives.empty()) {
+      terms += CheckPlainClause(clause, parse_options.allow_or_and_slop);
+      continue;
     }
+    Check(parse_options.allow_or_and_slop, "OR parsed unless allowed");
+    Check(clause.terms.empty() && !clause.phrase && clause.slop == 0,
+          "an OR clause has terms of its own");
+    Check(!clause.excluded, "an OR clause is excluded");
+    Check(clause.alternatives.size() >= 2, "an OR has one alternative");
+    uint8_t fields = 0;
+    for (const search::Clause& alternative : clause.alternatives) {
+      Check(!alternative.excluded, "an OR alternative is excluded");
+      terms += CheckPlainClause(alternative, parse_options.allow_or_and_slop);
+      fields |= alternative.fields;
+    }
+    Check(clause.fields == fields,
+          "an OR clause's fields are not its alternatives'");
   }
   Check(positive, "a query of only exclusions parsed");
   Check(terms <= static_cast<size_t>(search::kMaxQueryTerms),
@@ -53,9 +95,10 @@ void FuzzQuery(absl::string_view query, bool typos_in_phrases) {
         "required_clause_count is out of range");
 
   absl::StatusOr<search::ParsedQuery> again =
-      search::ParseQuery(query, *fixture.analyzer, typos_in_phrases);
+      search::ParseQuery(query, *fixture.analyzer, parse_options);
   Check(again.ok() && again->clauses.size() == parsed->clauses.size(),
         "parsing the same query twice differs");
+  if (UsesOrOrSlop(*parsed)) return;
 
   search::SearchOptions options;
   options.max_results = 3;
@@ -76,6 +119,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   reel::fuzz::FuzzQuery(
       absl::string_view(reinterpret_cast<const char*>(data) + 1, size - 1),
-      (data[0] & 1) != 0);
+      reel::search::ParseOptions{.typos_in_phrases = (data[0] & 1) != 0,
+                                 .allow_or_and_slop = (data[0] & 2) != 0});
   return 0;
 }
