@@ -35,7 +35,8 @@ struct RankingOptions {
   // Score multipliers for looser matches of a query term.
   double typo_penalty = 0.6;    // Per edit.
   double prefix_penalty = 0.8;  // A prefix expansion that is not the word.
-  // Most dictionary terms one prefix or fuzzy term expands to.
+  // Most dictionary terms one misspelt word expands to.
+  // A prefix expands to every term it covers.
   int max_expansions = 64;
 };
 

@@ -143,12 +143,14 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
   if (auto it = stem_ids_.find(term.stem); it != stem_ids_.end()) {
     offer(it->second, 1.0);
   }
-  int expansions = 0;
+  // Typo expansions are capped (the closest come first); a prefix covers
+  // every word of its dictionary range, so that it matches every scene
+  // holding one and total_matches stays exact, whatever order the words
+  // were indexed in.
+  int typo_expansions = 0;
   auto offer_surface = [&](const std::string& surface, double weight) {
-    if (expansions >= ranking.max_expansions) return;
     auto it = surface_stem_.find(surface);
     if (it == surface_stem_.end()) return;
-    ++expansions;
     offer(it->second, weight);
   };
   if (term.prefix) {
@@ -163,6 +165,11 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
         dictionary_.end());
     offer_prefixed(pending_.lower_bound(term.folded), pending_.end());
   }
+  auto offer_typo = [&](const std::string& surface, double weight) {
+    if (typo_expansions >= ranking.max_expansions) return;
+    ++typo_expansions;
+    offer_surface(surface, weight);
+  };
   // Typos are looked for only when the word, as typed, is not in the index
   // (neither as a word nor by its stem): a real word is taken as meant, which
   // keeps "shoes" from matching "shots" and saves the fuzzy walk.
@@ -171,8 +178,8 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
     for (const text::FuzzyMatch& match :
          DictionaryTrie()->Lookup(term.folded, term.max_typos)) {
       if (match.distance == 0) continue;
-      offer_surface(dictionary_[match.index],
-                    std::pow(ranking.typo_penalty, match.distance));
+      offer_typo(dictionary_[match.index],
+                 std::pow(ranking.typo_penalty, match.distance));
     }
     // The recent words are few: check those the first-letter rule allows.
     for (const std::string& prefix : text::FuzzyPrefixes(term.folded)) {
@@ -181,7 +188,7 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
         const int distance =
             text::FuzzyDistance(term.folded, *it, term.max_typos);
         if (distance > 0) {
-          offer_surface(*it, std::pow(ranking.typo_penalty, distance));
+          offer_typo(*it, std::pow(ranking.typo_penalty, distance));
         }
       }
     }

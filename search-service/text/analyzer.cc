@@ -425,7 +425,9 @@ class Tokenizer {
     for (size_t i = start; i < pos; i += 2) {
       token.term.push_back(kAsciiLower[s_[i]]);
     }
-    token.stem = token.term;
+    // Stemmed like the same letters written as a word: the index maps each
+    // word to one stem, so "U.N.C.L.E." and "uncle" must agree on it.
+    StemToken(&token);
     token.position = position_++;
     token.begin_byte = static_cast<uint32_t>(start);
     token.end_byte = static_cast<uint32_t>(pos);
