@@ -23,6 +23,13 @@ absl::Status NotSupported(absl::string_view op, absl::string_view why,
   return QueryError(absl::StrCat(op, " is not supported (", why, ")"), at);
 }
 
+// UTF-8 code points in `text` (its bytes that do not continue one).
+int CodePoints(absl::string_view text) {
+  int count = 0;
+  for (char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return count;
+}
+
 bool IsSpace(char c) {
   return absl::ascii_isspace(static_cast<unsigned char>(c));
 }
@@ -151,7 +158,10 @@ class Parser {
           last_bare_alternative >= 0
               ? clause.alternatives[last_bare_alternative].terms[0]
               : clause.terms[0];
-      if (!term.stop_word) term.prefix = true;
+      // One letter is too early to expand: it matches as the word itself.
+      if (!term.stop_word && CodePoints(term.folded) >= kMinPrefixLetters) {
+        term.prefix = true;
+      }
     }
     return parsed;
   }
@@ -311,8 +321,16 @@ class Parser {
       clause->terms.push_back(MakeTerm(token, !clause->phrase));
     }
     if (prefix && !clause->terms.empty()) {
-      clause->terms.back().prefix = true;
-      clause->terms.back().max_typos = 0;
+      QueryTerm& term = clause->terms.back();
+      if (CodePoints(term.folded) < kMinPrefixLetters) {
+        return QueryError(absl::StrCat("a prefix needs at least ",
+                                       kMinPrefixLetters, " letters (\"", word,
+                                       "*\" would read every scene "
+                                       "with a word starting so)"),
+                          start);
+      }
+      term.prefix = true;
+      term.max_typos = 0;
     }
     return absl::OkStatus();
   }

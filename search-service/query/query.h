@@ -5,7 +5,8 @@
 //   "a phrase"     consecutive terms in one field
 //   "a phrase"~N   the phrase's terms in one field, at most N position moves
 //                  apart (Lucene's sloppy phrase; N from 0 to kMaxPhraseSlop)
-//   word*          every term that starts with "word"
+//   word*          every term that starts with "word" (at least
+//                  kMinPrefixLetters letters)
 //   a OR b         either a or b: one clause with alternatives; each side is
 //                  a word or a phrase, optionally scoped, never excluded.
 //                  OR binds tighter than juxtaposition: "red OR blue shoes"
@@ -14,11 +15,11 @@
 //   field:word     restrict to a field: title, description, context, film,
 //   field:"a b"    synopsis
 // The last bare word of a query that does not end in a space also matches as
-// a prefix (search-as-you-type), also when it is the last alternative of an
-// OR ("red OR blu"). A word that the index does not hold as typed matches
-// with one typo when it has 5-8 letters, two when longer (the first letter is
-// not a typo unless swapped with the second); quoted phrases allow none
-// unless asked.
+// a prefix when it has 2 letters or more (search-as-you-type), also when it
+// is the last alternative of an OR ("red OR blu"). A word that the index
+// does not hold as typed matches with one typo when it has 5-8 letters, two
+// when longer (the first letter is not a typo unless swapped with the
+// second); quoted phrases allow none unless asked.
 //
 // Other engines' syntax is never reinterpreted: INVALID_ARGUMENT, naming the
 // operator and its byte offset, for AND, NOT, &&, | and ||, a leading + or !,
@@ -54,6 +55,10 @@ inline constexpr uint8_t kAllFields = (1 << kFieldCount) - 1;
 // Limits on a query; beyond them the query is INVALID_ARGUMENT.
 inline constexpr size_t kMaxQueryBytes = 1024;
 inline constexpr int kMaxQueryTerms = 32;
+// A prefix (word*) covers every indexed word it starts; one letter would
+// read a large share of the index, so it needs at least this many letters.
+// The search-as-you-type prefix of a shorter final word is not added.
+inline constexpr int kMinPrefixLetters = 2;
 
 struct QueryTerm {
   std::string folded;   // Case- and accent-folded word, e.g. "ballerina".

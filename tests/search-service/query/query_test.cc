@@ -425,6 +425,24 @@ TEST_F(QueryTest, NaturalPunctuationIsNotAnOperator) {
   EXPECT_TRUE(question.clauses[1].terms[0].prefix);
 }
 
+TEST_F(QueryTest, APrefixNeedsTwoLetters) {
+  // Typed: an error naming the minimum. As you type: the word itself.
+  EXPECT_THAT(Parse("red s*"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("a prefix needs at least 2 letters "
+                                 "(\"s*\" would read every scene with a "
+                                 "word starting so) at byte 4")));
+  EXPECT_THAT(Parse("\xC3\xA9*"),  // One letter in two bytes.
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("at least 2 letters")));
+  ASSERT_OK_AND_ASSIGN(ParsedQuery typing, Parse("red s"));
+  EXPECT_FALSE(typing.clauses[1].terms[0].prefix);
+  ASSERT_OK_AND_ASSIGN(ParsedQuery two, Parse("red sh"));
+  EXPECT_TRUE(two.clauses[1].terms[0].prefix);
+  ASSERT_OK_AND_ASSIGN(ParsedQuery typed, Parse("sh*"));
+  EXPECT_TRUE(typed.clauses[0].terms[0].prefix);
+}
+
 TEST_F(QueryTest, LastBareWordAsPrefixAlsoInsideOr) {
   ASSERT_OK_AND_ASSIGN(ParsedQuery typing, ParseFull("shoes red OR blu"));
   ASSERT_EQ(typing.clauses.size(), 2u);
