@@ -30,8 +30,9 @@ struct Scratch {
   struct DocState {
     uint32_t seen;  // Query epoch the doc was touched in.
     float score;
-    uint8_t matched;
+    uint8_t matched;  // Positive clauses matched, stop words included.
     uint8_t excluded;
+    uint8_t content;  // Matched a clause with a word that is not a stop word.
   };
   struct ClauseState {
     uint32_t seen;  // Clause epoch.
@@ -48,7 +49,7 @@ struct Scratch {
 
   void Prepare(size_t docs) {
     if (doc.size() < docs) {
-      doc.resize(docs, DocState{0, 0, 0, 0});
+      doc.resize(docs, DocState{0, 0, 0, 0, 0});
       clause.resize(docs, ClauseState{0, 0});
     }
     if (++epoch == 0) {  // Wrapped: clear stamps once every 4 billion queries.
@@ -62,7 +63,7 @@ struct Scratch {
   DocState& Touch(uint32_t doc_id) {
     DocState& state = doc[doc_id];
     if (state.seen != epoch) {
-      state = {epoch, 0, 0, 0};
+      state = {epoch, 0, 0, 0, 0};
       touched.push_back(doc_id);
     }
     return state;
@@ -118,11 +119,25 @@ size_t SkipTo(const std::vector<uint32_t>& docs,
 }
 
 // Whether a clause has a word that is not a stop word.
-bool ClauseCounts(const Clause& clause) {
-  for (const QueryTerm& term : clause.terms) {
-    if (!term.stop_word) return true;
+bool ClauseCounts(const Clause& clause) { return HasContent(clause); }
+
+// The query as searched: fields whose weight is 0 are not searched, so a
+// word found only there neither matches nor counts.
+ParsedQuery WithSearchableFields(const ParsedQuery& query,
+                                 const RankingOptions& ranking) {
+  uint8_t searchable = 0;
+  for (int f = 0; f < kFieldCount; ++f) {
+    if (ranking.field_weights[f] > 0) searchable |= 1u << f;
   }
-  return false;
+  ParsedQuery searched = query;
+  if (searchable == kAllFields) return searched;
+  for (Clause& clause : searched.clauses) {
+    clause.fields &= searchable;
+    for (Clause& alternative : clause.alternatives) {
+      alternative.fields &= searchable;
+    }
+  }
+  return searched;
 }
 
 }  // namespace
@@ -264,6 +279,9 @@ struct SceneIndex::Impl::QueryRun {
     return clause_expansions[&clause - query.clauses.data()];
   }
 
+  void ExpandClauses();
+  // Runs the path chosen for the query.
+  void Score();
   void ScoreSingleStem();
   void ScoreCoordinated();
   void ScoreGeneral();
@@ -277,7 +295,8 @@ struct SceneIndex::Impl::QueryRun {
   void CollectHits();
 
   const Impl& index;
-  const ParsedQuery& query;
+  const ParsedQuery searched;  // The query with unsearched fields removed.
+  const ParsedQuery& query;    // = searched
   const SearchOptions& options;
   const RankingOptions& ranking;
   Scratch& s;
@@ -296,6 +315,8 @@ struct SceneIndex::Impl::QueryRun {
   size_t limit;
   std::vector<Ranked> heap;  // Worst of the best `limit` on top.
   std::vector<HighlightClause> highlight_clauses;
+  // Clauses with a word that is not a stop word; 0 also when those match
+  // nothing and stop words are searched for instead (see Run()).
   int content_clauses;
   // Content clauses first, so stop-word clauses can skip unmatched scenes.
   std::vector<const Clause*> ordered;
@@ -306,10 +327,11 @@ struct SceneIndex::Impl::QueryRun {
 };
 
 SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
-                                     const ParsedQuery& query,
+                                     const ParsedQuery& parsed,
                                      const SearchOptions& options)
     : index(index),
-      query(query),
+      searched(WithSearchableFields(parsed, options.ranking)),
+      query(searched),
       options(options),
       ranking(options.ranking),
       s(scratch),
@@ -336,12 +358,7 @@ SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
   for (const Clause& clause : query.clauses) {
     if (!ClauseCounts(clause)) ordered.push_back(&clause);
   }
-  for (const Clause& clause : query.clauses) {
-    auto& expansions = clause_expansions.emplace_back();
-    for (const QueryTerm& term : clause.terms) {
-      expansions.push_back(index.Expand(term, ranking));
-    }
-  }
+  ExpandClauses();
   // (A lone stop word, "then", counts as a match: nothing else could.)
   single_stem = query.clauses.size() == 1 && !query.clauses[0].phrase &&
                 !query.clauses[0].excluded &&
@@ -356,7 +373,17 @@ SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
                    [](const Clause& clause) { return clause.phrase; });
 }
 
-SearchResult SceneIndex::Impl::QueryRun::Run() {
+void SceneIndex::Impl::QueryRun::ExpandClauses() {
+  clause_expansions.clear();
+  for (const Clause& clause : query.clauses) {
+    auto& expansions = clause_expansions.emplace_back();
+    for (const QueryTerm& term : clause.terms) {
+      expansions.push_back(index.Expand(term, ranking));
+    }
+  }
+}
+
+void SceneIndex::Impl::QueryRun::Score() {
   if (single_stem) {
     ScoreSingleStem();
   } else if (coordinated) {
@@ -364,6 +391,25 @@ SearchResult SceneIndex::Impl::QueryRun::Run() {
   } else {
     ScoreGeneral();
     RankTouched();
+  }
+}
+
+SearchResult SceneIndex::Impl::QueryRun::Run() {
+  Score();
+  // When the other words match nothing, the stop words are what is left to
+  // search for ("up fabricating" still finds the film "Up").
+  const bool stop_word_clause = std::any_of(
+      query.clauses.begin(), query.clauses.end(), [](const Clause& clause) {
+        return !clause.excluded && !ClauseCounts(clause);
+      });
+  if (result.total_matches == 0 && content_clauses > 0 && stop_word_clause) {
+    content_clauses = 0;
+    s.Prepare(index.docs_.size());
+    heap.clear();
+    highlight_clauses.clear();
+    result = SearchResult();
+    ExpandClauses();
+    Score();
   }
   CollectHits();
   return std::move(result);
@@ -491,7 +537,7 @@ void SceneIndex::Impl::QueryRun::ScoreSingleStem() {
   const Postings& postings = index.postings_[expansion.stem];
   const float scale =
       static_cast<float>(expansion.weight * index.Idf(expansion.stem));
-  const uint8_t matched = ClauseCounts(clause) ? 1 : 0;
+  const uint8_t matched = 1;
   const size_t size = postings.docs.size();
   // Blocks are scored best bound first: the top-k fills with strong
   // scenes early, and once no block left can beat its worst, the rest are
@@ -585,8 +631,42 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
         Scratch::DocState& state = s.Touch(doc_id);
         if (clause.excluded) {
           state.excluded = 1;
-        } else if (counts) {
+        } else {
           ++state.matched;
+          if (counts) state.content = 1;
+        }
+      }
+    }
+  }
+  // Stop words do not make a match, but count where present, like any
+  // clause, in the scenes the other words matched ("in fear" ranks "In
+  // Fear" above "Cradle of Fear"). Their lists are long and those scenes
+  // few: gallop to each.
+  if (!stop_words_match) {
+    std::vector<uint32_t>& matched_docs = s.candidates;
+    matched_docs.clear();
+    for (uint32_t doc_id : s.touched) {
+      const Scratch::DocState& state = s.doc[doc_id];
+      if (state.content && !state.excluded) matched_docs.push_back(doc_id);
+    }
+    std::sort(matched_docs.begin(), matched_docs.end());
+    for (const Clause* clause_ptr : ordered) {
+      const Clause& clause = *clause_ptr;
+      if (clause.excluded || ClauseCounts(clause)) continue;
+      const uint32_t clause_epoch = s.NextClause();
+      for (const Expansion& expansion : ExpansionsOf(clause)[0]) {
+        const Postings& postings = index.postings_[expansion.stem];
+        size_t i = 0;
+        for (uint32_t doc_id : matched_docs) {
+          i = SkipTo(postings.docs, postings.heads, i, doc_id);
+          if (i == postings.docs.size()) break;
+          if (postings.docs[i] != doc_id ||
+              s.clause[doc_id].seen == clause_epoch ||
+              !InFields(&postings.field_tf[i * kFieldCount], clause.fields)) {
+            continue;
+          }
+          s.clause[doc_id].seen = clause_epoch;
+          ++s.doc[doc_id].matched;
         }
       }
     }
@@ -597,7 +677,7 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
   uint32_t total = 0;
   for (uint32_t doc_id : s.touched) {
     Scratch::DocState& state = s.doc[doc_id];
-    if (state.excluded || (need_content && state.matched == 0) ||
+    if (state.excluded || (need_content && !state.content) ||
         !Allowed(index.docs_[doc_id].film)) {
       state.excluded = 1;  // Not a match: never a candidate.
       continue;
@@ -899,17 +979,18 @@ void SceneIndex::Impl::QueryRun::ScoreGeneral() {
                         expansions.size() == 1 && expansions[0].size() == 1;
     auto record = [&](uint32_t doc_id, double value) {
       if (direct) {
-        s.Touch(doc_id);
-        s.doc[doc_id].score += static_cast<float>(value);
-        if (counts) ++s.doc[doc_id].matched;
+        Scratch::DocState& state = s.Touch(doc_id);
+        state.score += static_cast<float>(value);
+        ++state.matched;
+        if (counts) state.content = 1;
         return;
       }
       RecordBest(clause_epoch, doc_id, value);
     };
 
     // A stop-word clause ("the") only adds to scenes that content clauses
-    // matched: on its own it does not make a match, and its postings are
-    // the longest of all.
+    // matched (its score, and one matched clause): on its own it does not
+    // make a match, and its postings are the longest of all.
     const bool score_only = !counts && !clause.excluded && content_clauses > 0;
     if (!clause.phrase) {
       for (const Expansion& expansion : expansions[0]) {
@@ -956,9 +1037,10 @@ void SceneIndex::Impl::QueryRun::ScoreGeneral() {
     }
     highlight_clauses.push_back({clause.fields, std::move(expansions)});
     for (uint32_t doc_id : s.clause_touched) {
-      s.Touch(doc_id);
-      s.doc[doc_id].score += s.clause[doc_id].score;
-      if (counts) ++s.doc[doc_id].matched;
+      Scratch::DocState& state = s.Touch(doc_id);
+      state.score += s.clause[doc_id].score;
+      ++state.matched;
+      if (counts) state.content = 1;
     }
   }
 }
@@ -966,10 +1048,9 @@ void SceneIndex::Impl::QueryRun::ScoreGeneral() {
 // Ranks the scenes ScoreGeneral touched.
 void SceneIndex::Impl::QueryRun::RankTouched() {
   // A scene must match a clause with content, not only stop words.
-  const bool need_content = query.required_clause_count() > 0;
+  const bool need_content = content_clauses > 0;
   for (uint32_t doc_id : s.touched) {  // Empty after the single-stem path.
-    if (s.doc[doc_id].excluded ||
-        (need_content && s.doc[doc_id].matched == 0) ||
+    if (s.doc[doc_id].excluded || (need_content && !s.doc[doc_id].content) ||
         !Allowed(index.docs_[doc_id].film)) {
       continue;
     }
