@@ -129,7 +129,9 @@ absl::StatusOr<ValidatedSearch> ValidateSearchRequest(
   }
 
   absl::StatusOr<ParsedQuery> query =
-      ParseQuery(request.query(), analyzer, request.typos_in_phrases());
+      ParseQuery(request.query(), analyzer,
+                 ParseOptions{.typos_in_phrases = request.typos_in_phrases(),
+                              .allow_or_and_slop = true});
   if (!query.ok()) return query.status();
   result.query = *std::move(query);
   return result;

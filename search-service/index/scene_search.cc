@@ -118,6 +118,46 @@ size_t SkipTo(const std::vector<uint32_t>& docs,
          docs.begin();
 }
 
+// Sloppy phrase matching (Lucene's distance): term k at position p_k gives
+// the value p_k - k; the phrase occurs where one value per term fits in a
+// window of width <= slop (an exact phrase: all equal). Counts, per field,
+// the occurrences of the first term that take part in such a window.
+// `occ[k]` holds term k's occurrences, sorted; `values` is scratch.
+bool SloppyPhraseFrequency(
+    const std::vector<absl::Span<const uint32_t>>& occ, int slop,
+    uint32_t fields, std::array<uint32_t, kFieldCount>* tf,
+    std::vector<std::pair<int64_t, uint32_t>>* values) {
+  values->clear();
+  for (uint32_t k = 0; k < occ.size(); ++k) {
+    for (uint32_t occurrence : occ[k]) {
+      if (!(fields & (1u << OccurrenceField(occurrence)))) continue;
+      // The field is in the high bits: windows never span two fields.
+      values->emplace_back(static_cast<int64_t>(occurrence) - k, k);
+    }
+  }
+  std::sort(values->begin(), values->end());
+  std::array<int, kMaxQueryTerms> in_window{};
+  size_t covered = 0;
+  size_t left = 0;
+  size_t counted = 0;  // values before it were counted (or cannot be)
+  bool any = false;
+  for (size_t right = 0; right < values->size(); ++right) {
+    if (in_window[(*values)[right].second]++ == 0) ++covered;
+    while ((*values)[right].first - (*values)[left].first > slop) {
+      if (--in_window[(*values)[left].second] == 0) --covered;
+      ++left;
+    }
+    if (covered < occ.size()) continue;
+    for (counted = std::max(counted, left); counted <= right; ++counted) {
+      if ((*values)[counted].second != 0) continue;
+      const uint32_t first = static_cast<uint32_t>((*values)[counted].first);
+      ++(*tf)[OccurrenceField(first)];
+      any = true;
+    }
+  }
+  return any;
+}
+
 // Whether a clause has a word that is not a stop word.
 bool ClauseCounts(const Clause& clause) { return HasContent(clause); }
 
@@ -285,6 +325,13 @@ struct SceneIndex::Impl::QueryRun {
   void ScoreSingleStem();
   void ScoreCoordinated();
   void ScoreGeneral();
+  // Scores one word or phrase (a clause, or one alternative of an OR) into
+  // the clause's per-scene best (or straight into the totals when
+  // `direct`).
+  void ScorePart(const Clause& part,
+                 const std::vector<std::vector<Expansion>>& expansions,
+                 uint32_t clause_epoch, bool direct, bool counts,
+                 bool score_only);
   // Keeps the scene's best value within the clause (a word's typo and
   // prefix expansions, or a phrase's, do not add up).
   void RecordBest(uint32_t clause_epoch, uint32_t doc_id, double value);
@@ -322,6 +369,9 @@ struct SceneIndex::Impl::QueryRun {
   std::vector<const Clause*> ordered;
   // Dictionary stems per clause and term.
   std::vector<std::vector<std::vector<Expansion>>> clause_expansions;
+  // For an OR clause, per alternative and term (empty for other clauses).
+  std::vector<std::vector<std::vector<std::vector<Expansion>>>>
+      alternative_expansions;
   bool single_stem;
   bool coordinated;
 };
@@ -362,6 +412,7 @@ SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
   // (A lone stop word, "then", counts as a match: nothing else could.)
   single_stem = query.clauses.size() == 1 && !query.clauses[0].phrase &&
                 !query.clauses[0].excluded &&
+                query.clauses[0].alternatives.empty() &&
                 ExpansionsOf(query.clauses[0])[0].size() == 1;
   // Several words, no phrase: the ranking puts scenes matching more clauses
   // first, so a first pass only counts (every match, for total_matches) and
@@ -370,15 +421,25 @@ SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
   coordinated =
       !single_stem && limit > 0 && query.clauses.size() > 1 &&
       std::none_of(query.clauses.begin(), query.clauses.end(),
-                   [](const Clause& clause) { return clause.phrase; });
+                   [](const Clause& clause) {
+                     return clause.phrase || !clause.alternatives.empty();
+                   });
 }
 
 void SceneIndex::Impl::QueryRun::ExpandClauses() {
   clause_expansions.clear();
+  alternative_expansions.clear();
   for (const Clause& clause : query.clauses) {
     auto& expansions = clause_expansions.emplace_back();
     for (const QueryTerm& term : clause.terms) {
       expansions.push_back(index.Expand(term, ranking));
+    }
+    auto& alternatives = alternative_expansions.emplace_back();
+    for (const Clause& alternative : clause.alternatives) {
+      auto& terms = alternatives.emplace_back();
+      for (const QueryTerm& term : alternative.terms) {
+        terms.push_back(index.Expand(term, ranking));
+      }
     }
   }
 }
@@ -921,6 +982,7 @@ void SceneIndex::Impl::QueryRun::ScorePhrase(
   };
   std::vector<std::vector<uint32_t>> buffers(expansions.size());
   std::vector<absl::Span<const uint32_t>> occ(expansions.size());
+  std::vector<std::pair<int64_t, uint32_t>> sloppy;  // Scratch.
   for (const Expansion& e : expansions[driver]) {
     for (size_t k = 0; k < expansions.size(); ++k) {
       cursors[k].assign(expansions[k].size(), Cursor{});
@@ -943,17 +1005,22 @@ void SceneIndex::Impl::QueryRun::ScorePhrase(
       }
       std::array<uint32_t, kFieldCount> tf{};
       bool any = false;
-      for (uint32_t start : occ[0]) {
-        const uint32_t field = OccurrenceField(start);
-        if (!(clause.fields & (1u << field))) continue;
-        bool lined_up = true;
-        for (size_t k = 1; k < occ.size() && lined_up; ++k) {
-          lined_up = std::binary_search(occ[k].begin(), occ[k].end(),
-                                        start + static_cast<uint32_t>(k));
-        }
-        if (lined_up) {
-          ++tf[field];
-          any = true;
+      if (clause.slop > 0) {
+        any = SloppyPhraseFrequency(occ, clause.slop, clause.fields, &tf,
+                                    &sloppy);
+      } else {
+        for (uint32_t start : occ[0]) {
+          const uint32_t field = OccurrenceField(start);
+          if (!(clause.fields & (1u << field))) continue;
+          bool lined_up = true;
+          for (size_t k = 1; k < occ.size() && lined_up; ++k) {
+            lined_up = std::binary_search(occ[k].begin(), occ[k].end(),
+                                          start + static_cast<uint32_t>(k));
+          }
+          if (lined_up) {
+            ++tf[field];
+            any = true;
+          }
         }
       }
       if (!any) continue;
@@ -968,66 +1035,35 @@ void SceneIndex::Impl::QueryRun::ScorePhrase(
 void SceneIndex::Impl::QueryRun::ScoreGeneral() {
   for (const Clause* clause_ptr : ordered) {
     const Clause& clause = *clause_ptr;
+    const size_t clause_index = &clause - query.clauses.data();
     const uint32_t clause_epoch = s.NextClause();
     const bool counts = ClauseCounts(clause);
-    std::vector<std::vector<Expansion>> expansions =
-        std::move(ExpansionsOf(clause));
-    // A word with one stem scores each scene once: add straight to the
-    // totals. Otherwise a scene keeps its best match within the clause
-    // (typo and prefix expansions of one word do not add up).
-    const bool direct = !clause.phrase && !clause.excluded &&
-                        expansions.size() == 1 && expansions[0].size() == 1;
-    auto record = [&](uint32_t doc_id, double value) {
-      if (direct) {
-        Scratch::DocState& state = s.Touch(doc_id);
-        state.score += static_cast<float>(value);
-        ++state.matched;
-        if (counts) state.content = 1;
-        return;
-      }
-      RecordBest(clause_epoch, doc_id, value);
-    };
-
     // A stop-word clause ("the") only adds to scenes that content clauses
     // matched (its score, and one matched clause): on its own it does not
     // make a match, and its postings are the longest of all.
     const bool score_only = !counts && !clause.excluded && content_clauses > 0;
-    if (!clause.phrase) {
-      for (const Expansion& expansion : expansions[0]) {
-        const Postings& postings = index.postings_[expansion.stem];
-        const double scale = expansion.weight * index.Idf(expansion.stem);
-        auto score = [&](size_t i) {
-          if (!index.live_[postings.docs[i]]) return;
-          const Doc& doc = index.docs_[postings.docs[i]];
-          const float tf = SaturatedTf(doc, &postings.field_tf[i * kFieldCount],
-                                       clause.fields);
-          if (tf >= 0) record(postings.docs[i], scale * tf);
-        };
-        const size_t size = postings.docs.size();
-        if (score_only && s.touched.size() * 8 < size) {
-          // A stop word's list is long and the scenes it may add to are
-          // few: gallop to each of them instead of reading the whole list.
-          // `touched` is ascending within each clause's run of additions;
-          // a step back starts the gallop over.
-          size_t i = 0;
-          uint32_t previous = 0;
-          for (uint32_t doc_id : s.touched) {
-            if (doc_id < previous) i = 0;
-            previous = doc_id;
-            i = SkipTo(postings.docs, postings.heads, i, doc_id);
-            if (i < size && postings.docs[i] == doc_id) score(i);
-          }
-          continue;
-        }
-        for (size_t i = 0; i < size; ++i) {
-          if (score_only && s.doc[postings.docs[i]].seen != s.epoch) continue;
-          score(i);
-        }
+    if (clause.alternatives.empty()) {
+      std::vector<std::vector<Expansion>> expansions =
+          std::move(ExpansionsOf(clause));
+      // A word with one stem scores each scene once: add straight to the
+      // totals. Otherwise a scene keeps its best match within the clause
+      // (typo and prefix expansions of one word do not add up).
+      const bool direct = !clause.phrase && !clause.excluded &&
+                          expansions.size() == 1 && expansions[0].size() == 1;
+      ScorePart(clause, expansions, clause_epoch, direct, counts, score_only);
+      if (!clause.excluded) {
+        highlight_clauses.push_back({clause.fields, std::move(expansions)});
       }
     } else {
-      ScorePhrase(clause, expansions, clause_epoch);
+      // OR: a scene keeps its best alternative; the clause counts once.
+      auto& alternatives = alternative_expansions[clause_index];
+      for (size_t a = 0; a < clause.alternatives.size(); ++a) {
+        ScorePart(clause.alternatives[a], alternatives[a], clause_epoch,
+                  /*direct=*/false, counts, score_only);
+        highlight_clauses.push_back(
+            {clause.alternatives[a].fields, std::move(alternatives[a])});
+      }
     }
-
     if (clause.excluded) {
       for (uint32_t doc_id : s.clause_touched) {
         s.Touch(doc_id);
@@ -1035,12 +1071,61 @@ void SceneIndex::Impl::QueryRun::ScoreGeneral() {
       }
       continue;
     }
-    highlight_clauses.push_back({clause.fields, std::move(expansions)});
     for (uint32_t doc_id : s.clause_touched) {
       Scratch::DocState& state = s.Touch(doc_id);
       state.score += s.clause[doc_id].score;
       ++state.matched;
       if (counts) state.content = 1;
+    }
+  }
+}
+
+void SceneIndex::Impl::QueryRun::ScorePart(
+    const Clause& part, const std::vector<std::vector<Expansion>>& expansions,
+    uint32_t clause_epoch, bool direct, bool counts, bool score_only) {
+  if (part.phrase) {
+    ScorePhrase(part, expansions, clause_epoch);
+    return;
+  }
+  auto record = [&](uint32_t doc_id, double value) {
+    if (direct) {
+      Scratch::DocState& state = s.Touch(doc_id);
+      state.score += static_cast<float>(value);
+      ++state.matched;
+      if (counts) state.content = 1;
+      return;
+    }
+    RecordBest(clause_epoch, doc_id, value);
+  };
+  for (const Expansion& expansion : expansions[0]) {
+    const Postings& postings = index.postings_[expansion.stem];
+    const double scale = expansion.weight * index.Idf(expansion.stem);
+    auto score = [&](size_t i) {
+      if (!index.live_[postings.docs[i]]) return;
+      const Doc& doc = index.docs_[postings.docs[i]];
+      const float tf = SaturatedTf(doc, &postings.field_tf[i * kFieldCount],
+                                   part.fields);
+      if (tf >= 0) record(postings.docs[i], scale * tf);
+    };
+    const size_t size = postings.docs.size();
+    if (score_only && s.touched.size() * 8 < size) {
+      // A stop word's list is long and the scenes it may add to are few:
+      // gallop to each of them instead of reading the whole list. `touched`
+      // is ascending within each clause's run of additions; a step back
+      // starts the gallop over.
+      size_t i = 0;
+      uint32_t previous = 0;
+      for (uint32_t doc_id : s.touched) {
+        if (doc_id < previous) i = 0;
+        previous = doc_id;
+        i = SkipTo(postings.docs, postings.heads, i, doc_id);
+        if (i < size && postings.docs[i] == doc_id) score(i);
+      }
+      continue;
+    }
+    for (size_t i = 0; i < size; ++i) {
+      if (score_only && s.doc[postings.docs[i]].seen != s.epoch) continue;
+      score(i);
     }
   }
 }

@@ -115,5 +115,69 @@ TEST_F(RankingRulesTest, StopWordsAreSearchedWhenNothingElseMatches) {
   EXPECT_THAT(Films(result), ElementsAre("films/down#s1"));
 }
 
+TEST_F(RankingRulesTest, OrMatchesEitherSideAndCountsOnce) {
+  index_->UpsertFilm(MakeFilm("a", "A", "", {"A pair of red shoes."}));
+  index_->UpsertFilm(MakeFilm("b", "B", "", {"A pair of blue shoes."}));
+  index_->UpsertFilm(MakeFilm("c", "C", "", {"Red and blue shoes."}));
+  index_->UpsertFilm(MakeFilm("d", "D", "", {"A red hat."}));
+  index_->UpsertFilm(MakeFilm("e", "E", "", {"Green shoes."}));
+  auto parsed = ParseQuery("red OR blue shoes", *analyzer_,
+                           ParseOptions{.allow_or_and_slop = true});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  SearchResult result = index_->Search(*parsed, {});
+  EXPECT_EQ(result.total_matches, 5);
+  ASSERT_EQ(result.hits.size(), 5u);
+  // Scenes with shoes and either colour first, each matching two clauses;
+  // red and blue together still count as one.
+  std::vector<std::string> first;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(result.hits[i].matched_clauses, 2) << i;
+    first.push_back(result.hits[i].film_name());
+  }
+  EXPECT_THAT(first,
+              ::testing::UnorderedElementsAre("films/a", "films/b", "films/c"));
+  EXPECT_EQ(result.hits[3].matched_clauses, 1);
+  EXPECT_EQ(result.hits[4].matched_clauses, 1);
+  // A scoped or phrase alternative keeps its scope (scene titles are
+  // "Scene 1": title:red matches nothing).
+  auto scoped = ParseQuery("title:red OR \"blue shoes\"", *analyzer_,
+                           ParseOptions{.allow_or_and_slop = true});
+  ASSERT_TRUE(scoped.ok()) << scoped.status();
+  EXPECT_THAT(Films(index_->Search(*scoped, {})),
+              ::testing::UnorderedElementsAre("films/b#s1", "films/c#s1"));
+}
+
+TEST_F(RankingRulesTest, PhraseSlopAllowsThatManyMoves) {
+  index_->UpsertFilm(MakeFilm("exact", "F1", "", {"She wore red shoes."}));
+  index_->UpsertFilm(
+      MakeFilm("apart", "F2", "", {"She wore red leather dancing shoes."}));
+  index_->UpsertFilm(MakeFilm("swapped", "F3", "", {"Shoes red as blood."}));
+  index_->UpsertFilm(
+      MakeFilm("far", "F4", "", {"The shoes she wore that night were red."}));
+  auto films = [&](const std::string& query) {
+    auto parsed =
+        ParseQuery(query, *analyzer_, ParseOptions{.allow_or_and_slop = true});
+    EXPECT_TRUE(parsed.ok()) << query << ": " << parsed.status();
+    std::vector<std::string> names;
+    if (!parsed.ok()) return names;
+    for (const SceneHit& hit : index_->Search(*parsed, {}).hits) {
+      names.push_back(hit.film_name());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  EXPECT_THAT(films("\"red shoes\""), ElementsAre("films/exact"));
+  EXPECT_THAT(films("\"red shoes\"~1"), ElementsAre("films/exact"));
+  // Two moves: two words between, or the two words swapped.
+  EXPECT_THAT(films("\"red shoes\"~2"),
+              ElementsAre("films/apart", "films/exact", "films/swapped"));
+  // "shoes ... were red": red is 6 words after shoes.
+  EXPECT_THAT(
+      films("\"red shoes\"~7"),
+      ElementsAre("films/apart", "films/exact", "films/far", "films/swapped"));
+  EXPECT_THAT(films("\"red shoes\"~6"),
+              ElementsAre("films/apart", "films/exact", "films/swapped"));
+}
+
 }  // namespace
 }  // namespace reel::search
