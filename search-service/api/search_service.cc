@@ -1,11 +1,15 @@
 #include "search-service/api/search_service.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
+#include <functional>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
@@ -67,6 +71,29 @@ class SearchStreamWatchdog {
   std::thread thread_;
 };
 
+// Runs the searches that min_revision waits released, on threads of its
+// own: a wait ends on the thread that applies catalog changes (the catalog
+// follower's), which must only hand the search over and go on. The queue is
+// drained before the threads leave.
+class WaitedSearchRunner {
+ public:
+  explicit WaitedSearchRunner(int threads);
+  ~WaitedSearchRunner();
+
+  void Schedule(std::function<void()> search);
+
+ private:
+  void Loop();
+  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    return stopping_ || !queue_.empty();
+  }
+
+  absl::Mutex mutex_;
+  std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  std::vector<std::thread> threads_;
+};
+
 namespace {
 
 class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
@@ -74,12 +101,14 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   SearchReactor(const LiveIndex* index,
                 std::shared_ptr<const text::Analyzer> analyzer,
                 const SearchApiOptions& options, SearchStreamWatchdog* watchdog,
+                WaitedSearchRunner* waited_searches,
                 grpc::CallbackServerContext* context,
                 const SearchScenesRequest* request)
       : index_(index),
         analyzer_(std::move(analyzer)),
         options_(options),
         watchdog_(watchdog),
+        waited_searches_(waited_searches),
         context_(context) {
     watchdog_->Add(this);
     absl::StatusOr<ValidatedSearch> search = ValidateSearchRequest(
@@ -110,17 +139,32 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
     }
     wait_ = std::make_shared<WaitHandle>();
     wait_->reactor = this;
+    // `done` runs on the thread that applied the revision (the catalog
+    // follower's), the wait's timer thread, or this one. It only hands
+    // over: the search runs on a thread of waited_searches_, so the next
+    // catalog change is not applied after this search but beside it.
     index_->NotifyWhenApplied(
         wanted, deadline,
-        [wait = wait_, wanted, index = index_](WaitOutcome outcome) {
-          absl::MutexLock lock(&wait->mutex);
-          if (wait->reactor == nullptr) return;  // The call already ended.
-          SearchReactor* reactor = wait->reactor;
-          wait->reactor = nullptr;
+        [wait = wait_, wanted, index = index_,
+         runner = waited_searches_](WaitOutcome outcome) {
+          SearchReactor* reactor;
+          {
+            absl::MutexLock lock(&wait->mutex);
+            if (wait->reactor == nullptr) return;  // The call already ended.
+            reactor = wait->reactor;
+            wait->reactor = nullptr;
+            // Held until the outcome is acted on: once the handle is clear,
+            // OnCancel may finish the call, and OnDone let go of gRPC's
+            // reference, at any moment.
+            reactor->Ref();
+          }
           switch (outcome) {
             case WaitOutcome::kReached:
-              reactor->RunSearch();
-              break;
+              runner->Schedule([reactor] {
+                reactor->RunSearch();
+                reactor->Unref();
+              });
+              return;
             case WaitOutcome::kDeadline:
               reactor->FinishOnce(grpc::Status(
                   grpc::StatusCode::DEADLINE_EXCEEDED,
@@ -137,6 +181,7 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
                                wanted, "; retry on another replica")));
               break;
           }
+          reactor->Unref();
         });
   }
 
@@ -170,13 +215,20 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   }
 
   void OnDone() override {
-    watchdog_->Remove(this);
+    if (wait_ != nullptr) {
+      // A wait still pending finds nothing to do when it ends.
+      absl::MutexLock lock(&wait_->mutex);
+      wait_->reactor = nullptr;
+    }
     {
       absl::MutexLock lock(&mutex_);
       // A last write (StartWriteAndFinish) gets no OnWriteDone.
       watchdog_->buffered_bytes.fetch_sub(in_flight_bytes_);
       in_flight_bytes_ = 0;
     }
+    // Last use of the watchdog: its lock orders this call's uses before the
+    // service's destruction (which gRPC orders too, out of TSan's sight).
+    watchdog_->Remove(this);
     Unref();  // gRPC's reference.
   }
 
@@ -221,6 +273,11 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
 
  private:
   void RunSearch() {
+    {
+      // Cancelled while the search waited for its turn: nothing to do.
+      absl::MutexLock lock(&mutex_);
+      if (finished_) return;
+    }
     int64_t revision = 0;
     result_ = index_->Search(search_.query, search_.options, &revision);
     summary_.set_total_matches(result_.total_matches);
@@ -323,11 +380,14 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   const std::shared_ptr<const text::Analyzer> analyzer_;
   const SearchApiOptions& options_;
   SearchStreamWatchdog* const watchdog_;
+  WaitedSearchRunner* const waited_searches_;
   grpc::CallbackServerContext* const context_;
   ValidatedSearch search_;
   std::shared_ptr<WaitHandle> wait_;
   std::atomic<bool> cancelled_{false};
-  std::atomic<int> refs_{1};  // gRPC's until OnDone, and WriteNext's.
+  // gRPC's until OnDone, WriteNext's, and a released wait's until its
+  // outcome is acted on.
+  std::atomic<int> refs_{1};
 
   absl::Mutex mutex_;
   bool writing_ ABSL_GUARDED_BY(mutex_) = false;
@@ -390,6 +450,46 @@ void SearchStreamWatchdog::Run() {
   }
 }
 
+WaitedSearchRunner::WaitedSearchRunner(int threads) {
+  for (int i = 0; i < std::max(1, threads); ++i) {
+    threads_.emplace_back([this] { Loop(); });
+    pthread_setname_np(threads_.back().native_handle(), "search-waited");
+  }
+}
+
+WaitedSearchRunner::~WaitedSearchRunner() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+  }
+  for (std::thread& thread : threads_) thread.join();
+}
+
+void WaitedSearchRunner::Schedule(std::function<void()> search) {
+  {
+    absl::MutexLock lock(&mutex_);
+    if (!stopping_) {
+      queue_.push_back(std::move(search));
+      return;
+    }
+  }
+  search();  // Never while the server serves: it is stopped first.
+}
+
+void WaitedSearchRunner::Loop() {
+  while (true) {
+    std::function<void()> search;
+    {
+      absl::MutexLock lock(&mutex_);
+      mutex_.Await(absl::Condition(this, &WaitedSearchRunner::HasWork));
+      if (queue_.empty()) return;  // Stopping, and nothing left.
+      search = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    search();
+  }
+}
+
 SearchServiceImpl::SearchServiceImpl(
     const LiveIndex* index, std::shared_ptr<const text::Analyzer> analyzer,
     StatusFiller status_filler, SearchApiOptions options)
@@ -397,7 +497,9 @@ SearchServiceImpl::SearchServiceImpl(
       analyzer_(std::move(analyzer)),
       status_filler_(std::move(status_filler)),
       options_(options),
-      watchdog_(std::make_unique<SearchStreamWatchdog>(options.stall_timeout)) {
+      watchdog_(std::make_unique<SearchStreamWatchdog>(options.stall_timeout)),
+      waited_searches_(
+          std::make_unique<WaitedSearchRunner>(options.revision_wait_threads)) {
 }
 
 SearchServiceImpl::~SearchServiceImpl() = default;
@@ -415,7 +517,7 @@ int64_t SearchServiceImpl::buffered_bytes() const {
 grpc::ServerWriteReactor<SearchScenesResponse>* SearchServiceImpl::SearchScenes(
     grpc::CallbackServerContext* context, const SearchScenesRequest* request) {
   return new SearchReactor(index_, analyzer_, options_, watchdog_.get(),
-                           context, request);
+                           waited_searches_.get(), context, request);
 }
 
 grpc::ServerUnaryReactor* SearchServiceImpl::GetIndexStatus(

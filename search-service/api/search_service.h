@@ -1,7 +1,9 @@
 // SearchServiceImpl: the gRPC edge of scene search (callback API).
 //
 // SearchScenes validates the request, parses the query, waits (without
-// holding a thread) for `min_revision` when asked, runs the search, then
+// holding a thread) for `min_revision` when asked, runs the search (one the
+// wait released on a thread of the service's own, never on the thread that
+// applies catalog changes and ends the wait), then
 // streams the hits in rank order: a small first batch so the first hit
 // arrives early, larger batches after, each built (with its highlights) only
 // when the previous write has completed, so a slow reader holds one batch.
@@ -37,11 +39,16 @@ struct SearchApiOptions {
   int batch_hits = 50;
   // Longest wait for min_revision when the call has no deadline.
   absl::Duration max_revision_wait = absl::Seconds(30);
+  // Threads that run the searches a min_revision wait released (at least
+  // one). The wait ends on the thread that applies catalog changes, which
+  // hands the search over and goes on at once.
+  int revision_wait_threads = 2;
   // A stream whose client leaves a message unread this long is ended.
   absl::Duration stall_timeout = absl::Seconds(30);
 };
 
 class SearchStreamWatchdog;
+class WaitedSearchRunner;
 
 class SearchServiceImpl final
     : public reel::search::v1::SearchService::CallbackService {
@@ -78,6 +85,8 @@ class SearchServiceImpl final
   const StatusFiller status_filler_;
   const SearchApiOptions options_;
   std::unique_ptr<SearchStreamWatchdog> watchdog_;
+  // Destroyed first: a search it still runs may use the watchdog.
+  std::unique_ptr<WaitedSearchRunner> waited_searches_;
 };
 
 }  // namespace reel::search
