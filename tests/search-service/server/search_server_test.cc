@@ -28,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "catalog-service/server/catalog_server.h"
+#include "common/server/mutex_mode.h"
 #include "reel/catalog/v1/catalog.grpc.pb.h"
 #include "reel/search/v1/search.grpc.pb.h"
 #include "tests/integration/catalog_process.h"
@@ -112,6 +113,10 @@ const std::vector<std::string>& SearchGauges() {
 
 class SearchServerTest : public ::testing::Test {
  protected:
+  // As main() does: Abseil's lock-order graph is a debugging aid that the
+  // binaries turn off (and whose global spin lock TSan cannot see).
+  static void SetUpTestSuite() { DisableMutexDeadlockDetection(); }
+
   void TearDown() override {
     search_stub_.reset();
     search_channel_.reset();
