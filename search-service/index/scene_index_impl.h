@@ -173,8 +173,14 @@ class SceneIndex::Impl {
   };
   // A dictionary stem a query term matches, and how well.
   struct Expansion {
+    // How the term reached the stem (what an explanation calls its form):
+    // its own stem, a word it is a prefix of, or a word `distance` edits
+    // away. A stem reached several ways keeps its best weight's way.
+    enum Kind : uint8_t { kWord, kPrefix, kTypo };
     uint32_t stem;
     double weight;
+    Kind kind = kWord;
+    uint8_t distance = 0;  // Edits, for kTypo.
   };
 
   // BM25F constants of the default ranking with the current field

@@ -190,10 +190,13 @@ double SceneIndex::Impl::Idf(uint32_t stem) const {
 
 std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
     const QueryTerm& term, const RankingOptions& ranking) const {
-  absl::flat_hash_map<uint32_t, double> best;  // stem -> weight
-  auto offer = [&](uint32_t stem, double weight) {
-    auto [it, inserted] = best.try_emplace(stem, weight);
-    if (!inserted) it->second = std::max(it->second, weight);
+  // Per stem, its best offer (and how it was reached, for explanations).
+  absl::flat_hash_map<uint32_t, Expansion> best;
+  auto offer = [&](uint32_t stem, double weight,
+                   Expansion::Kind kind = Expansion::kWord, int distance = 0) {
+    const Expansion offered{stem, weight, kind, static_cast<uint8_t>(distance)};
+    auto [it, inserted] = best.try_emplace(stem, offered);
+    if (!inserted && weight > it->second.weight) it->second = offered;
   };
   if (auto it = stem_ids_.find(term.stem); it != stem_ids_.end()) {
     offer(it->second, 1.0);
@@ -203,16 +206,19 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
   // holding one and total_matches stays exact, whatever order the words
   // were indexed in.
   int typo_expansions = 0;
-  auto offer_surface = [&](const std::string& surface, double weight) {
+  auto offer_surface = [&](const std::string& surface, double weight,
+                           Expansion::Kind kind, int distance = 0) {
     auto it = surface_stem_.find(surface);
     if (it == surface_stem_.end()) return;
-    offer(it->second, weight);
+    offer(it->second, weight, kind, distance);
   };
   if (term.prefix) {
     auto offer_prefixed = [&](auto begin, auto end) {
       for (auto it = begin; it != end && absl::StartsWith(*it, term.folded);
            ++it) {
-        offer_surface(*it, *it == term.folded ? 1.0 : ranking.prefix_penalty);
+        const bool word = *it == term.folded;
+        offer_surface(*it, word ? 1.0 : ranking.prefix_penalty,
+                      word ? Expansion::kWord : Expansion::kPrefix);
       }
     };
     offer_prefixed(
@@ -220,10 +226,11 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
         dictionary_.end());
     offer_prefixed(pending_.lower_bound(term.folded), pending_.end());
   }
-  auto offer_typo = [&](const std::string& surface, double weight) {
+  auto offer_typo = [&](const std::string& surface, int distance) {
     if (typo_expansions >= ranking.max_expansions) return;
     ++typo_expansions;
-    offer_surface(surface, weight);
+    offer_surface(surface, std::pow(ranking.typo_penalty, distance),
+                  Expansion::kTypo, distance);
   };
   // Typos are looked for only when the word, as typed, is not in the index
   // (neither as a word nor by its stem): a real word is taken as meant, which
@@ -233,8 +240,7 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
     for (const text::FuzzyMatch& match :
          DictionaryTrie()->Lookup(term.folded, term.max_typos)) {
       if (match.distance == 0) continue;
-      offer_typo(dictionary_[match.index],
-                 std::pow(ranking.typo_penalty, match.distance));
+      offer_typo(dictionary_[match.index], match.distance);
     }
     // The recent words are few: check those the first-letter rule allows.
     for (const std::string& prefix : text::FuzzyPrefixes(term.folded)) {
@@ -243,14 +249,14 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
         const int distance =
             text::FuzzyDistance(term.folded, *it, term.max_typos);
         if (distance > 0) {
-          offer_typo(*it, std::pow(ranking.typo_penalty, distance));
+          offer_typo(*it, distance);
         }
       }
     }
   }
   std::vector<Expansion> result;
   result.reserve(best.size());
-  for (const auto& [stem, weight] : best) result.push_back({stem, weight});
+  for (const auto& [stem, expansion] : best) result.push_back(expansion);
   std::sort(
       result.begin(), result.end(),
       [](const Expansion& a, const Expansion& b) { return a.stem < b.stem; });
