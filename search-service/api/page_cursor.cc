@@ -1,0 +1,125 @@
+#include "search-service/api/page_cursor.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace reel::search {
+namespace {
+
+constexpr char kVersion = 1;
+constexpr size_t kMacBytes = 16;  // HMAC-SHA256, truncated.
+constexpr size_t kFixedBytes = 1 + 8 + 8 + 8;
+
+absl::Status BadToken(absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "page_token: ", why,
+      "; pass the next_page_token of this service's previous response "
+      "unchanged, or leave it empty for the first page"));
+}
+
+void PutUint64(uint64_t value, std::string* out) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((value >> shift) & 0xFF));
+  }
+}
+
+uint64_t GetUint64(const char* bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < 8; ++i) {
+    value = (value << 8) | static_cast<unsigned char>(bytes[i]);
+  }
+  return value;
+}
+
+}  // namespace
+
+CursorSigner CursorSigner::WithRandomKey() {
+  std::string key(32, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()),
+                 static_cast<int>(key.size())) != 1) {
+    // OpenSSL's generator is seeded from the OS; failing here means the OS
+    // gave it nothing, and a predictable key would let tokens be forged.
+    std::abort();
+  }
+  return CursorSigner(std::move(key));
+}
+
+absl::StatusOr<CursorSigner> CursorSigner::FromKeyFile(
+    const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat(
+        "page token key file ", path, " cannot be read: ", strerror(errno)));
+  }
+  std::stringstream contents;
+  contents << in.rdbuf();
+  std::string key = contents.str();
+  if (key.size() < 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page token key file ", path, " holds ", key.size(),
+                     " bytes; a key needs at least 32 (e.g. from "
+                     "`head -c 32 /dev/urandom`)"));
+  }
+  return CursorSigner(std::move(key));
+}
+
+std::string CursorSigner::Mac(absl::string_view payload) const {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+       reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
+       mac, &length);
+  return std::string(reinterpret_cast<const char*>(mac), kMacBytes);
+}
+
+std::string CursorSigner::Encode(const PageCursor& cursor) const {
+  std::string payload;
+  payload.push_back(kVersion);
+  PutUint64(static_cast<uint64_t>(cursor.index_revision), &payload);
+  PutUint64(cursor.request_fingerprint, &payload);
+  PutUint64(static_cast<uint64_t>(cursor.returned), &payload);
+  payload.append(cursor.position);
+  payload.append(Mac(payload));
+  return absl::WebSafeBase64Escape(payload);
+}
+
+absl::StatusOr<PageCursor> CursorSigner::Decode(absl::string_view token) const {
+  if (token.size() > kMaxTokenBytes) {
+    return BadToken(absl::StrCat("is ", token.size(),
+                                 " bytes; tokens are at "
+                                 "most ",
+                                 kMaxTokenBytes));
+  }
+  std::string bytes;
+  if (!absl::WebSafeBase64Unescape(token, &bytes) ||
+      bytes.size() < kFixedBytes + kMacBytes) {
+    return BadToken("is not a page token");
+  }
+  const absl::string_view payload(bytes.data(), bytes.size() - kMacBytes);
+  const std::string expected = Mac(payload);
+  if (CRYPTO_memcmp(expected.data(), bytes.data() + payload.size(),
+                    kMacBytes) != 0) {
+    return BadToken(
+        "was not issued by this service, or was altered (a token from "
+        "another replica needs the same --page_token_key_file)");
+  }
+  if (payload[0] != kVersion) return BadToken("has an unknown version");
+  PageCursor cursor;
+  cursor.index_revision = static_cast<int64_t>(GetUint64(payload.data() + 1));
+  cursor.request_fingerprint = GetUint64(payload.data() + 9);
+  cursor.returned = static_cast<int64_t>(GetUint64(payload.data() + 17));
+  cursor.position = std::string(payload.substr(kFixedBytes));
+  return cursor;
+}
+
+}  // namespace reel::search
