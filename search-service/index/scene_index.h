@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,74 @@ struct SearchOptions {
   // Fill SceneHit::matched_stems (highlighting needs them; a caller that
   // only wants ranked ids saves a look-up per hit and term).
   bool collect_matched_stems = true;
+  // Fill SceneHit::explanation. Costs only the returned hits: per hit and
+  // query term, a few postings look-ups and an analysis of the fields it
+  // matched in.
+  bool explain = false;
   SearchFilter filter;
   RankingOptions ranking;
+};
+
+// How a query term reached the word a scene holds.
+enum class MatchForm : uint8_t {
+  kExact,   // The word as typed (folded) is there: "dancing" in "dancing".
+  kStem,    // Only other words with its stem: "dancing" in "dances".
+  kTypo,    // A word typo_distance edits away: "ballerna" in "ballerina".
+  kPrefix,  // A longer word the prefix (word*) starts: "balle*" in "ballet".
+  kPhrase,  // A word of a phrase, where the whole phrase occurs.
+};
+
+// One query term's share of a hit's score, in one field. Under BM25F a
+// term's fields are saturated together: with pf_f = field_weight * tf /
+// (1 - b + b * length_f / average_f), the term adds form_weight * idf *
+// S(sum of pf) (S(x) = x (k1 + 1) / (x + k1)), split over its fields in
+// proportion to pf_f. A phrase adds S(sum of its pf) times the sum of its
+// words' idfs, split over words by idf and over fields by pf. A word's
+// expansions (stem, typos, prefix) and an OR's alternatives do not add up:
+// the best counts, and only it is explained.
+struct TermExplanation {
+  int clause_index = 0;  // Into ParsedQuery::clauses.
+  // For an OR clause, the alternative explained (its best), else -1.
+  int alternative_index = -1;
+  int term_index = 0;        // Into the clause's (or alternative's) terms.
+  std::string query_term;    // As typed, folded.
+  std::string matched_term;  // The scene's word (folded) it matched.
+  Field field = kSceneTitle;
+  MatchForm form = MatchForm::kExact;
+  int typo_distance = 0;  // Edits, for kTypo.
+  // Occurrences in the field of words with the matched stem (of the whole
+  // phrase, for kPhrase); words count up to 255.
+  int term_frequency = 0;
+  double field_weight = 0;  // RankingOptions::field_weights[field].
+  double form_weight = 1;   // 1, or the typo or prefix penalty applied.
+  double idf = 0;           // Of the matched stem.
+  double contribution = 0;  // Its share of SceneHit::score.
+};
+
+// What one query clause (a word, a phrase, an OR of them) did for a hit.
+struct ClauseExplanation {
+  int clause_index = 0;
+  // The scene matches it, so it is one of SceneHit::matched_clauses (a
+  // clause of stop words too; an excluded clause never).
+  bool counted = false;
+  double score = 0;  // Its terms' contributions, summed.
+};
+
+// Why a hit scored what it did. The contributions of its terms add up to
+// SceneHit::score (within float rounding: the ranking sums floats).
+struct HitExplanation {
+  std::vector<ClauseExplanation> clauses;  // One per query clause, in order.
+  std::vector<TermExplanation> terms;      // By clause, term, then field.
+};
+
+// The values the ranking compares, in order: more matched clauses first,
+// then the higher score, then the film name (ascending, bytewise), then the
+// scene's position in its film. No two hits of one search have equal keys.
+struct SceneSortKey {
+  int matched_clauses = 0;
+  float score = 0;  // The float compared; SceneHit::score holds it exactly.
+  absl::string_view film;
+  int scene_ordinal = 0;
 };
 
 // One ranked scene. It shares ownership of the index's copy of its film, so
@@ -65,12 +132,18 @@ struct SceneHit {
   // texts: what the index searches and shows (not quotes, cast, ...).
   std::shared_ptr<const reel::catalog::v1::Film> film;
   int scene_index = 0;  // Into film->scenes().
-  double score = 0;
+  double score = 0;     // The float the ranking compares (see sort_key()).
   int matched_clauses = 0;
   // Stems that matched, per field, for highlighting (sorted, distinct);
   // empty unless SearchOptions::collect_matched_stems.
   std::array<std::vector<std::string>, kFieldCount> matched_stems;
+  // Set only with SearchOptions::explain.
+  std::optional<HitExplanation> explanation;
 
+  SceneSortKey sort_key() const {
+    return {matched_clauses, static_cast<float>(score), film_name(),
+            scene_index};
+  }
   const reel::catalog::v1::Scene& scene() const {
     return film->scenes(scene_index);
   }

@@ -216,6 +216,11 @@ class SceneIndex::Impl {
   void MergePendingTerms();
   std::vector<Expansion> Expand(const QueryTerm& term,
                                 const RankingOptions& ranking) const;
+  // Sets each hit's explanation: per clause and term, what the scene holds
+  // and its share of the score, recomputed from the postings with the
+  // formula the ranking used (scene_explain.cc). `query` as searched.
+  void ExplainHits(const ParsedQuery& query, const RankingOptions& ranking,
+                   std::vector<SceneHit>* hits) const;
   double Idf(uint32_t stem) const;
 
   std::shared_ptr<const text::Analyzer> analyzer_;

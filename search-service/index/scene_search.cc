@@ -1209,6 +1209,9 @@ void SceneIndex::Impl::QueryRun::CollectHits() {
       stems.erase(std::unique(stems.begin(), stems.end()), stems.end());
     }
   }
+  // After the loop (which skips on without matched stems): the hits'
+  // explanations share the query's expansions, computed once.
+  if (options.explain) index.ExplainHits(query, ranking, &result.hits);
 }
 
 SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
