@@ -7,7 +7,8 @@
 #                test are the instrumented binaries).
 #   build-tsan/  only the concurrency-heavy tests under TSan: group commit,
 #                watch streams, the catalog follower, the live index and the
-#                search reactor (TSAN_TESTS below).
+#                search reactor, the search server and its revision waits
+#                (TSAN_TESTS below).
 #
 # Both use -O1 with line tables only: full debug info doubles link time and
 # the reports only need file:line. Benchmarks and the fuzzers are not built.
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 
 JOBS="${REEL_SANITIZER_JOBS:-$(nproc)}"
 # ctest -R over test names; each name is also its build target.
-TSAN_TESTS='^(tsan_absl_mutex_test|film_store_concurrency_test|film_store_watch_test|watch_[a-z_]*_test|catalog_service_test|catalog_follower_test|scene_index_test|search_service_test)$'
+TSAN_TESTS='^(tsan_absl_mutex_test|film_store_concurrency_test|film_store_watch_test|watch_[a-z_]*_test|catalog_service_test|catalog_follower_test|scene_index_test|search_service_test|search_server_test|search_revision_wait_test)$'
 
 export CC=clang-14 CXX=clang++-14
 # Reports go to stderr, which ctest shows for failing tests. ASan checks
