@@ -128,6 +128,8 @@ absl::StatusOr<ValidatedSearch> ValidateSearchRequest(
     if (!s.ok()) return s;
   }
 
+  options.explain = request.explain();
+
   absl::StatusOr<ParsedQuery> query =
       ParseQuery(request.query(), analyzer,
                  ParseOptions{.typos_in_phrases = request.typos_in_phrases(),

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -95,6 +96,75 @@ class WaitedSearchRunner {
 };
 
 namespace {
+
+v1::MatchField ToProto(Field field) {
+  switch (field) {
+    case kSceneTitle:
+      return v1::MATCH_FIELD_SCENE_TITLE;
+    case kDescription:
+      return v1::MATCH_FIELD_DESCRIPTION;
+    case kContext:
+      return v1::MATCH_FIELD_CONTEXT;
+    case kFilmTitle:
+      return v1::MATCH_FIELD_FILM_TITLE;
+    case kSynopsis:
+      return v1::MATCH_FIELD_SYNOPSIS;
+  }
+  return v1::MATCH_FIELD_UNSPECIFIED;
+}
+
+v1::MatchForm ToProto(MatchForm form) {
+  switch (form) {
+    case MatchForm::kExact:
+      return v1::MATCH_FORM_EXACT;
+    case MatchForm::kStem:
+      return v1::MATCH_FORM_STEM;
+    case MatchForm::kTypo:
+      return v1::MATCH_FORM_TYPO;
+    case MatchForm::kPrefix:
+      return v1::MATCH_FORM_PREFIX;
+    case MatchForm::kPhrase:
+      return v1::MATCH_FORM_PHRASE;
+  }
+  return v1::MATCH_FORM_UNSPECIFIED;
+}
+
+// Why the hit ranks where it does: its sort key always, its explanation when
+// the search made one.
+void SetRanking(const SceneHit& hit, v1::SceneHit* out) {
+  const SceneSortKey key = hit.sort_key();
+  v1::SortKey* sort_key = out->mutable_sort_key();
+  sort_key->set_matched_clauses(key.matched_clauses);
+  sort_key->set_score(key.score);
+  sort_key->set_film(std::string(key.film));
+  sort_key->set_scene_ordinal(key.scene_ordinal);
+  if (!hit.explanation.has_value()) return;
+  v1::HitExplanation* explanation = out->mutable_explanation();
+  for (const ClauseExplanation& clause : hit.explanation->clauses) {
+    v1::ClauseExplanation* to = explanation->add_clauses();
+    to->set_clause_index(clause.clause_index);
+    to->set_counted(clause.counted);
+    to->set_score(clause.score);
+  }
+  for (const TermExplanation& term : hit.explanation->terms) {
+    v1::TermExplanation* to = explanation->add_terms();
+    to->set_clause_index(term.clause_index);
+    if (term.alternative_index >= 0) {
+      to->set_alternative_index(term.alternative_index);
+    }
+    to->set_term_index(term.term_index);
+    to->set_query_term(term.query_term);
+    to->set_matched_term(term.matched_term);
+    to->set_field(ToProto(term.field));
+    to->set_form(ToProto(term.form));
+    to->set_typo_distance(term.typo_distance);
+    to->set_term_frequency(term.term_frequency);
+    to->set_field_weight(term.field_weight);
+    to->set_form_weight(term.form_weight);
+    to->set_idf(term.idf);
+    to->set_contribution(term.contribution);
+  }
+}
 
 class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
  public:
@@ -314,6 +384,8 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
         for (; next_hit_ < end; ++next_hit_) {
           BuildHit(result_.hits[next_hit_], static_cast<int>(next_hit_) + 1,
                    *analyzer_, message_.add_hits(), &highlights_);
+          SetRanking(result_.hits[next_hit_],
+                     message_.mutable_hits(message_.hits_size() - 1));
         }
         if (next_hit_ < total) {
           action = Action::kWrite;

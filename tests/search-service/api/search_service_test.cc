@@ -10,7 +10,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -244,6 +246,81 @@ TEST_F(SearchServiceTest, RedShoesDanceHighlightsTheMatchedWords) {
           << word;
     }
   }
+}
+
+// Every hit carries the key it was ordered by; with `explain`, the terms
+// behind its score, typed, adding up to it.
+TEST_F(SearchServiceTest, SortKeysAlwaysAndExplanationsOnRequest) {
+  LoadCorpus();
+  SearchScenesRequest request;
+  request.set_query("red shoes ballerna vick*");
+  Stream plain = Search(request);
+  ASSERT_TRUE(plain.status.ok()) << plain.status.error_message();
+  request.set_explain(true);
+  Stream explained = Search(request);
+  ASSERT_TRUE(explained.status.ok()) << explained.status.error_message();
+  const std::vector<v1::SceneHit> hits = explained.hits();
+  ASSERT_EQ(hits.size(), 20u);
+  ASSERT_EQ(plain.hits().size(), hits.size());
+
+  auto rank_tuple = [](const v1::SortKey& key) {
+    return std::make_tuple(-key.matched_clauses(), -key.score(), key.film(),
+                           key.scene_ordinal());
+  };
+  std::set<v1::MatchForm> forms;
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const v1::SceneHit& hit = hits[i];
+    SCOPED_TRACE(absl::StrCat("rank ", hit.rank(), " ", hit.film(), " ",
+                              hit.scene_id()));
+    EXPECT_FALSE(plain.hits()[i].has_explanation());
+    EXPECT_EQ(plain.hits()[i].sort_key().SerializeAsString(),
+              hit.sort_key().SerializeAsString());
+    ASSERT_TRUE(hit.has_sort_key()) << hit.DebugString();
+    EXPECT_EQ(hit.sort_key().film(), hit.film());
+    EXPECT_EQ(hit.sort_key().score(), static_cast<float>(hit.score()));
+    EXPECT_EQ(static_cast<double>(hit.sort_key().score()), hit.score());
+    EXPECT_GE(hit.sort_key().scene_ordinal(), 0);
+    if (i > 0) {
+      EXPECT_LT(rank_tuple(hits[i - 1].sort_key()), rank_tuple(hit.sort_key()));
+    }
+
+    ASSERT_TRUE(hit.has_explanation());
+    const v1::HitExplanation& explanation = hit.explanation();
+    ASSERT_EQ(explanation.clauses_size(), 4);
+    int counted = 0;
+    for (int c = 0; c < explanation.clauses_size(); ++c) {
+      EXPECT_EQ(explanation.clauses(c).clause_index(), c);
+      counted += explanation.clauses(c).counted();
+    }
+    EXPECT_EQ(counted, hit.sort_key().matched_clauses());
+    double total = 0;
+    for (const v1::TermExplanation& term : explanation.terms()) {
+      EXPECT_TRUE(explanation.clauses(term.clause_index()).counted());
+      EXPECT_FALSE(term.has_alternative_index());
+      EXPECT_NE(term.field(), v1::MATCH_FIELD_UNSPECIFIED);
+      EXPECT_NE(term.form(), v1::MATCH_FORM_UNSPECIFIED);
+      EXPECT_GT(term.term_frequency(), 0);
+      EXPECT_GT(term.field_weight(), 0);
+      EXPECT_GT(term.idf(), 0);
+      forms.insert(term.form());
+      if (term.query_term() == "ballerna") {
+        EXPECT_EQ(term.form(), v1::MATCH_FORM_TYPO);
+        EXPECT_EQ(term.typo_distance(), 1);
+        EXPECT_EQ(term.matched_term(), "ballerina");
+        EXPECT_EQ(term.field(), v1::MATCH_FIELD_SYNOPSIS);
+      } else if (term.query_term() == "vick") {
+        EXPECT_EQ(term.form(), v1::MATCH_FORM_PREFIX);
+        EXPECT_EQ(term.matched_term(), "vicky");
+      } else {
+        EXPECT_THAT(term.query_term(), ::testing::AnyOf("red", "shoes"));
+      }
+      total += term.contribution();
+    }
+    EXPECT_NEAR(total, hit.score(), 1e-5 * hit.score());
+  }
+  EXPECT_TRUE(forms.count(v1::MATCH_FORM_EXACT));
+  EXPECT_TRUE(forms.count(v1::MATCH_FORM_TYPO));
+  EXPECT_TRUE(forms.count(v1::MATCH_FORM_PREFIX));
 }
 
 TEST_F(SearchServiceTest, HighlightOffsetsWorkInBytesAndUtf16) {
