@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -28,6 +30,10 @@ ABSL_FLAG(std::vector<std::string>, film, {},
           "search: only these films (names or ids, comma-separated)");
 ABSL_FLAG(int64_t, min_revision, 0,
           "search: wait until the index has applied this catalog revision");
+ABSL_FLAG(bool, explain, false,
+          "search: under each hit, its sort key and one line per query term: "
+          "the word matched, field, form, tf, field weight, idf and the "
+          "share of the score");
 
 namespace reel::reelctl {
 namespace {
@@ -48,6 +54,44 @@ std::string FieldName(v1::HighlightField field) {
   absl::string_view name = v1::HighlightField_Name(field);
   absl::ConsumePrefix(&name, "HIGHLIGHT_FIELD_");
   return absl::AsciiStrToLower(name);
+}
+
+std::string MatchFieldName(v1::MatchField field) {
+  absl::string_view name = v1::MatchField_Name(field);
+  absl::ConsumePrefix(&name, "MATCH_FIELD_");
+  return absl::AsciiStrToLower(name);
+}
+
+std::string MatchFormName(const v1::TermExplanation& term) {
+  if (term.form() == v1::MATCH_FORM_TYPO) {
+    return absl::StrCat("typo(", term.typo_distance(), ")");
+  }
+  absl::string_view name = v1::MatchForm_Name(term.form());
+  absl::ConsumePrefix(&name, "MATCH_FORM_");
+  return absl::AsciiStrToLower(name);
+}
+
+// What ordered the hit, then one line per term and field it matched:
+//   ballerna → ballerina  synopsis  typo(1)  tf 1  w 0.5  idf 4.48  +1.20
+void PrintExplanation(const v1::SceneHit& hit) {
+  const v1::SortKey& key = hit.sort_key();
+  std::cout << absl::StrFormat(
+      "       sort key: %d matched clauses, score %.4f, %s, scene ordinal %d\n",
+      key.matched_clauses(), key.score(), key.film(), key.scene_ordinal());
+  // Two decimals, or three digits for what is smaller than 0.1.
+  auto number = [](double x) {
+    return absl::StrFormat(std::abs(x) >= 0.1 ? "%.2f" : "%.3g", x);
+  };
+  for (const v1::TermExplanation& term : hit.explanation().terms()) {
+    const double w = term.field_weight();  // As set: 1.0, 0.5, 0.25.
+    std::cout << absl::StrFormat(
+        "       %s → %s  %s  %s  tf %d  w %s  idf %s  +%s\n", term.query_term(),
+        term.matched_term(), MatchFieldName(term.field()), MatchFormName(term),
+        term.term_frequency(),
+        w == std::round(w * 10) / 10 ? absl::StrFormat("%.1f", w)
+                                     : absl::StrFormat("%g", w),
+        number(term.idf()), number(term.contribution()));
+  }
 }
 
 // The snippet with its spans marked: bold on a terminal, [brackets] else.
@@ -74,7 +118,7 @@ int RunSearchCommand(CliContext& cli, const CommandLine& line) {
   if (absl::Status status =
           CheckFlags(line, "search",
                      {"search", "max", "year_min", "year_max", "genre",
-                      "director", "film", "min_revision"});
+                      "director", "film", "min_revision", "explain"});
       !status.ok()) {
     return ReportUsageError(status.message());
   }
@@ -83,6 +127,7 @@ int RunSearchCommand(CliContext& cli, const CommandLine& line) {
   request.set_query(absl::StrJoin(line.args.begin() + 1, line.args.end(), " "));
   request.set_max_results(absl::GetFlag(FLAGS_max));
   request.set_min_revision(absl::GetFlag(FLAGS_min_revision));
+  request.set_explain(absl::GetFlag(FLAGS_explain));
   auto* filter = request.mutable_filter();
   filter->set_year_min(absl::GetFlag(FLAGS_year_min));
   filter->set_year_max(absl::GetFlag(FLAGS_year_max));
@@ -111,6 +156,7 @@ int RunSearchCommand(CliContext& cli, const CommandLine& line) {
         std::cout << "       " << FieldName(highlight.field()) << ": "
                   << Mark(highlight, terminal) << "\n";
       }
+      if (hit.has_explanation()) PrintExplanation(hit);
     }
     if (message.has_summary()) {
       const v1::SearchSummary& summary = message.summary();
