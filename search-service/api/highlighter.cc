@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
@@ -19,18 +21,6 @@ constexpr HighlightField kWireField[kFieldCount] = {
     reel::search::v1::HIGHLIGHT_FIELD_FILM_TITLE,
     reel::search::v1::HIGHLIGHT_FIELD_SYNOPSIS,
 };
-
-// Context shown before the first match in a windowed snippet.
-constexpr size_t kLeadBytes = 80;
-
-// Moves `offset` back to the start of the UTF-8 sequence it falls in.
-size_t CodePointStart(absl::string_view text, size_t offset) {
-  while (offset > 0 && offset < text.size() &&
-         (static_cast<unsigned char>(text[offset]) & 0xC0) == 0x80) {
-    --offset;
-  }
-  return offset;
-}
 
 bool IsAsciiAlnum(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -88,68 +78,210 @@ bool IsAscii(absl::string_view s) {
   return true;
 }
 
-void AddHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
-                  HighlightField field, reel::search::v1::Highlight* out) {
-  size_t begin = 0;
-  size_t end = text.size();
-  if (text.size() > kMaxSnippetBytes) {
-    // Window on word boundaries (spaces), starting a little before the
-    // first match.
-    begin =
-        spans.front().begin > kLeadBytes ? spans.front().begin - kLeadBytes : 0;
-    if (begin > 0) {
-      const size_t space = text.find(' ', begin);
-      begin = (space != absl::string_view::npos && space < spans.front().begin)
-                  ? space + 1
-                  : CodePointStart(text, begin);
-    }
-    end = std::min(text.size(), begin + kMaxSnippetBytes);
-    if (end < text.size()) {
-      const size_t space = text.rfind(' ', end);
-      end = (space != absl::string_view::npos && space > spans.front().end)
-                ? space
-                : CodePointStart(text, end);
-    }
+constexpr absl::string_view kEllipsis = "\u2026";
+constexpr size_t kNone = absl::string_view::npos;
+
+bool IsContinuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+// Code points in text[begin, end): the bytes that start a sequence (as the
+// spans' code point offsets count them).
+size_t CodePointsIn(absl::string_view text, size_t begin, size_t end) {
+  size_t count = 0;
+  for (size_t i = begin; i < end; ++i) count += !IsContinuation(text[i]);
+  return count;
+}
+
+// `offset` moved forward (at most to the end) or back (at most to 0) by `n`
+// code points.
+size_t Advance(absl::string_view text, size_t offset, size_t n) {
+  for (; n > 0 && offset < text.size(); --n) {
+    ++offset;
+    while (offset < text.size() && IsContinuation(text[offset])) ++offset;
   }
-  const absl::string_view snippet = text.substr(begin, end - begin);
-  out->set_field(field);
-  out->set_snippet(snippet.data(), snippet.size());
-  text::Utf16OffsetMapper utf16(snippet);
-  // Code points before a byte offset: the bytes that start a sequence.
-  size_t counted_bytes = 0;
-  int32_t code_points = 0;
-  auto code_points_before = [&](size_t byte_offset) {
-    for (; counted_bytes < byte_offset; ++counted_bytes) {
-      if ((static_cast<unsigned char>(snippet[counted_bytes]) & 0xC0) != 0x80) {
-        ++code_points;
+  return offset;
+}
+size_t Retreat(absl::string_view text, size_t offset, size_t n) {
+  for (; n > 0 && offset > 0; --n) {
+    --offset;
+    while (offset > 0 && IsContinuation(text[offset])) --offset;
+  }
+  return offset;
+}
+
+// The words of a text as the analyser sees them, where a snippet may be cut:
+// a word is a token merged with the tokens overlapping it, so that a
+// hyphenated compound ("sixteen-year-old", whose joined alternate covers its
+// parts) or an apostrophe word ("Entr'acte") is one word. The analyser never
+// joins across an ASCII space, so each space-separated piece is analysed on
+// its own, and only the pieces around a cut are.
+class Words {
+ public:
+  Words(absl::string_view text, const text::Analyzer& analyzer,
+        std::vector<text::Token>* tokens)
+      : text_(text), analyzer_(analyzer), tokens_(tokens) {}
+
+  // The word with begin <= offset < end, if any.
+  std::optional<ByteSpan> At(size_t offset) {
+    for (const ByteSpan& word : PieceAt(offset)) {
+      if (word.begin <= offset && offset < word.end) return word;
+    }
+    return std::nullopt;
+  }
+
+  // The word with begin < offset < end, if any.
+  std::optional<ByteSpan> Around(size_t offset) {
+    for (const ByteSpan& word : PieceAt(offset)) {
+      if (word.begin < offset && offset < word.end) return word;
+    }
+    return std::nullopt;
+  }
+
+  // The first word beginning at or after `offset`, at most `limit`: its
+  // begin, or kNone.
+  size_t NextBegin(size_t offset, size_t limit) {
+    while (offset <= limit && offset < text_.size()) {
+      for (const ByteSpan& word : PieceAt(offset)) {
+        if (word.begin >= offset) {
+          return word.begin <= limit ? word.begin : kNone;
+        }
+      }
+      offset = piece_end_ + 1;  // The piece after the next space.
+    }
+    return kNone;
+  }
+
+  // The last word ending at or before `offset`, at least `limit`: its end,
+  // or kNone.
+  size_t PreviousEnd(size_t offset, size_t limit) {
+    while (offset >= limit && offset > 0) {
+      const std::vector<ByteSpan>& words = PieceAt(offset);
+      for (auto word = words.rbegin(); word != words.rend(); ++word) {
+        if (word->end <= offset) return word->end >= limit ? word->end : kNone;
+      }
+      if (piece_begin_ == 0) break;
+      offset = piece_begin_ - 1;  // The space before the piece.
+    }
+    return kNone;
+  }
+
+ private:
+  // The words of the piece holding `offset`: from just after the last space
+  // before it to the first space at or after it (so an offset on a space
+  // gives the piece before the space).
+  const std::vector<ByteSpan>& PieceAt(size_t offset) {
+    const size_t space_before =
+        offset == 0 ? kNone : text_.rfind(' ', offset - 1);
+    const size_t begin = space_before == kNone ? 0 : space_before + 1;
+    if (analysed_ && begin == piece_begin_) return words_;
+    const size_t space_after = text_.find(' ', begin);
+    const size_t end = space_after == kNone ? text_.size() : space_after;
+    analysed_ = true;
+    piece_begin_ = begin;
+    piece_end_ = end;
+    words_.clear();
+    analyzer_.Analyze(text_.substr(begin, end - begin), tokens_);
+    // Tokens come by position, which orders their begins (a compound's
+    // joined alternate begins with its first part and covers the rest), so
+    // overlapping tokens are adjacent; sorted here should that change.
+    auto by_begin = [](const text::Token& a, const text::Token& b) {
+      return a.begin_byte < b.begin_byte;
+    };
+    if (!std::is_sorted(tokens_->begin(), tokens_->end(), by_begin)) {
+      std::sort(tokens_->begin(), tokens_->end(), by_begin);
+    }
+    for (const text::Token& token : *tokens_) {
+      const auto token_begin = static_cast<uint32_t>(begin + token.begin_byte);
+      const auto token_end = static_cast<uint32_t>(begin + token.end_byte);
+      if (!words_.empty() && token_begin < words_.back().end) {
+        words_.back().end = std::max(words_.back().end, token_end);
+      } else {
+        words_.push_back({token_begin, token_end});
       }
     }
-    return code_points;
-  };
-  for (const ByteSpan& span : spans) {
-    if (span.begin < begin || span.end > end) continue;
-    auto* wire = out->add_spans();
-    const uint32_t start_byte = span.begin - static_cast<uint32_t>(begin);
-    const uint32_t end_byte = span.end - static_cast<uint32_t>(begin);
-    wire->set_start_byte(static_cast<int32_t>(start_byte));
-    wire->set_end_byte(static_cast<int32_t>(end_byte));
-    wire->set_start_utf16(static_cast<int32_t>(utf16.ToUtf16(start_byte)));
-    wire->set_end_utf16(static_cast<int32_t>(utf16.ToUtf16(end_byte)));
-    wire->set_start_code_point(code_points_before(start_byte));
-    wire->set_end_code_point(code_points_before(end_byte));
+    return words_;
   }
+
+  const absl::string_view text_;
+  const text::Analyzer& analyzer_;
+  std::vector<text::Token>* const tokens_;
+  bool analysed_ = false;
+  size_t piece_begin_ = 0;
+  size_t piece_end_ = 0;
+  std::vector<ByteSpan> words_;
+};
+
+// The window [begin, end) of `text` (more than `length` code points) to show
+// around `first`, the first match: at most `length` code points with an
+// ellipsis counted at each cut end.
+ByteSpan Window(absl::string_view text, ByteSpan first, size_t length,
+                const text::Analyzer& analyzer,
+                std::vector<text::Token>* tokens) {
+  Words words(text, analyzer, tokens);
+  const size_t size = text.size();
+  // The text to show at least: the first match's word (all of a compound
+  // it is part of), unless that alone is too long, then the match.
+  ByteSpan anchor = words.At(first.begin).value_or(first);
+  if (CodePointsIn(text, anchor.begin, anchor.end) + 2 > length) {
+    anchor = first;
+  }
+  // Start a quarter of the length before it, at a word.
+  size_t begin = Retreat(text, anchor.begin, length / 4);
+  if (begin > 0) {
+    const std::optional<ByteSpan> cut = words.Around(begin);
+    begin = words.NextBegin(cut.has_value() ? cut->end : begin, anchor.begin);
+    if (begin == kNone) begin = anchor.begin;
+  }
+  // End at the last word that fits, keeping room for a final ellipsis.
+  auto end_from = [&](size_t from) {
+    const size_t room = length - (from > 0 ? 1 : 0) - 1;
+    const size_t end = Advance(text, from, room);
+    if (end == size) return end;
+    const std::optional<ByteSpan> cut = words.Around(end);
+    return words.PreviousEnd(cut.has_value() ? cut->begin : end, anchor.end);
+  };
+  size_t end = end_from(begin);
+  if (end == kNone) {
+    // The lead leaves no room for the anchor's word: drop the lead.
+    begin = anchor.begin;
+    end = end_from(begin);
+    // Only a first match too long for the snippet is cut inside a word.
+    if (end == kNone) end = Advance(text, begin, length - 2);
+  }
+  if (end == size) {
+    // The field ends within the length: start earlier to fill it.
+    const size_t earliest = Retreat(text, size, length - 1);
+    const size_t earlier = words.NextBegin(earliest, begin);
+    if (earlier != kNone) begin = earlier;
+  }
+  // What is left at either end may fit whole.
+  size_t shown = CodePointsIn(text, begin, end);
+  if (end < size) {
+    const size_t rest = CodePointsIn(text, end, size);
+    if (shown + (begin > 0 ? 1 : 0) + rest <= length) {
+      end = size;
+      shown += rest;
+    }
+  }
+  if (begin > 0 &&
+      CodePointsIn(text, 0, begin) + shown + (end < size ? 1 : 0) <= length) {
+    begin = 0;
+  }
+  return {static_cast<uint32_t>(begin), static_cast<uint32_t>(end)};
 }
 
 // The highlight of one field, or false when none of its words matched.
-bool BuildHighlight(absl::string_view text,
-                    const std::vector<std::string>& stems, Field field,
-                    const text::Analyzer& analyzer,
-                    std::vector<text::Token>* tokens,
-                    reel::search::v1::Highlight* out) {
+bool BuildFieldHighlight(absl::string_view text,
+                         const std::vector<std::string>& stems, Field field,
+                         int snippet_length, const text::Analyzer& analyzer,
+                         std::vector<text::Token>* tokens,
+                         reel::search::v1::Highlight* out) {
   const std::vector<ByteSpan> spans =
       MatchedWordSpans(text, stems, analyzer, tokens);
   if (spans.empty()) return false;
-  AddHighlight(text, spans, kWireField[field], out);
+  BuildHighlight(text, spans, kWireField[field], snippet_length, analyzer,
+                 tokens, out);
   return true;
 }
 
@@ -186,7 +318,6 @@ std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
   char folded[kMaxFolded];
   std::string stem;
   // Adjacent candidate pieces are analysed together: [run_begin, run_end).
-  constexpr size_t kNone = absl::string_view::npos;
   size_t run_begin = kNone;
   size_t run_end = 0;
   auto flush = [&] {
@@ -263,15 +394,70 @@ std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
   return spans;
 }
 
+void BuildHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
+                    HighlightField field, int snippet_length,
+                    const text::Analyzer& analyzer,
+                    std::vector<text::Token>* tokens,
+                    reel::search::v1::Highlight* out) {
+  const size_t length = static_cast<size_t>(
+      snippet_length <= 0
+          ? kDefaultSnippetLength
+          : std::clamp(snippet_length, kMinSnippetLength, kMaxSnippetLength));
+  ByteSpan window = {0, static_cast<uint32_t>(text.size())};
+  // Bytes are at least code points: most fields need no count.
+  if (text.size() > length && CodePointsIn(text, 0, text.size()) > length) {
+    window = Window(text, spans.front(), length, analyzer, tokens);
+  }
+  const bool cut_before = window.begin > 0;
+  const bool cut_after = window.end < text.size();
+  out->set_field(field);
+  std::string* snippet = out->mutable_snippet();
+  snippet->clear();
+  if (cut_before) snippet->append(kEllipsis.data(), kEllipsis.size());
+  const size_t prefix = snippet->size();  // Bytes before the text.
+  snippet->append(text.data() + window.begin, window.end - window.begin);
+  if (cut_after) snippet->append(kEllipsis.data(), kEllipsis.size());
+  out->set_cut_before(cut_before);
+  out->set_cut_after(cut_after);
+  text::Utf16OffsetMapper utf16(*snippet);
+  // Code points before a byte offset, counted as the cursor moves on.
+  size_t counted_bytes = 0;
+  int32_t code_points = 0;
+  auto code_points_before = [&](size_t byte_offset) {
+    code_points += static_cast<int32_t>(
+        CodePointsIn(*snippet, counted_bytes, byte_offset));
+    counted_bytes = byte_offset;
+    return code_points;
+  };
+  for (const ByteSpan& span : spans) {
+    // Only a first match longer than the snippet is cut, and kept in part.
+    const uint32_t begin = std::max(span.begin, window.begin);
+    const uint32_t end = std::min(span.end, window.end);
+    if (begin >= end) continue;
+    auto* wire = out->add_spans();
+    const size_t start_byte = prefix + (begin - window.begin);
+    const size_t end_byte = prefix + (end - window.begin);
+    wire->set_start_byte(static_cast<int32_t>(start_byte));
+    wire->set_end_byte(static_cast<int32_t>(end_byte));
+    wire->set_start_utf16(static_cast<int32_t>(utf16.ToUtf16(start_byte)));
+    wire->set_end_utf16(static_cast<int32_t>(utf16.ToUtf16(end_byte)));
+    wire->set_start_code_point(code_points_before(start_byte));
+    wire->set_end_code_point(code_points_before(end_byte));
+  }
+}
+
 const reel::search::v1::Highlight* HighlightCache::Find(
     const reel::catalog::v1::Film* film, Field field,
-    const std::vector<std::string>& stems, bool* found) const {
+    const std::vector<std::string>& stems, int snippet_length,
+    bool* found) const {
   *found = false;
   auto it = entries_.find(
       std::make_pair(static_cast<const void*>(film), static_cast<int>(field)));
   if (it == entries_.end()) return nullptr;
   for (const Entry& entry : it->second) {
-    if (entry.stems != stems) continue;
+    if (entry.stems != stems || entry.snippet_length != snippet_length) {
+      continue;
+    }
     *found = true;
     return entry.has_highlight ? &entry.highlight : nullptr;
   }
@@ -280,11 +466,13 @@ const reel::search::v1::Highlight* HighlightCache::Find(
 
 void HighlightCache::Insert(const reel::catalog::v1::Film* film, Field field,
                             const std::vector<std::string>& stems,
+                            int snippet_length,
                             const reel::search::v1::Highlight* highlight) {
   Entry& entry = entries_[std::make_pair(static_cast<const void*>(film),
                                          static_cast<int>(field))]
                      .emplace_back();
   entry.stems = stems;
+  entry.snippet_length = snippet_length;
   if (highlight != nullptr) {
     entry.has_highlight = true;
     entry.highlight = *highlight;
@@ -292,7 +480,8 @@ void HighlightCache::Insert(const reel::catalog::v1::Film* film, Field field,
 }
 
 void BuildHit(const SceneHit& hit, int rank, const text::Analyzer& analyzer,
-              reel::search::v1::SceneHit* out, HighlightCache* cache) {
+              reel::search::v1::SceneHit* out, HighlightCache* cache,
+              int snippet_length) {
   out->set_film(hit.film_name());
   out->set_film_title(hit.film->title());
   out->set_year(hit.film->year());
@@ -313,18 +502,18 @@ void BuildHit(const SceneHit& hit, int rank, const text::Analyzer& analyzer,
     if (cache != nullptr && film_level) {
       bool found;
       const reel::search::v1::Highlight* cached =
-          cache->Find(hit.film.get(), field, stems, &found);
+          cache->Find(hit.film.get(), field, stems, snippet_length, &found);
       if (found) {
         if (cached != nullptr) *out->add_highlights() = *cached;
         continue;
       }
     }
     reel::search::v1::Highlight* highlight = out->add_highlights();
-    const bool matched =
-        BuildHighlight(text, stems, field, analyzer, tokens, highlight);
+    const bool matched = BuildFieldHighlight(text, stems, field, snippet_length,
+                                             analyzer, tokens, highlight);
     if (!matched) out->mutable_highlights()->RemoveLast();
     if (cache != nullptr && film_level) {
-      cache->Insert(hit.film.get(), field, stems,
+      cache->Insert(hit.film.get(), field, stems, snippet_length,
                     matched ? highlight : nullptr);
     }
   }
