@@ -70,6 +70,16 @@ absl::StatusOr<ValidatedSearch> ValidateSearchRequest(
   if (request.min_revision() < 0) {
     return Invalid("min_revision", "must not be negative");
   }
+  if (const int length = request.snippet_length(); length != 0) {
+    if (length < kMinSnippetLength || length > kMaxSnippetLength) {
+      return Invalid(
+          "snippet_length",
+          absl::StrCat(length, " is outside ", kMinSnippetLength, "-",
+                       kMaxSnippetLength, " code points (0 means ",
+                       kDefaultSnippetLength, ")"));
+    }
+    result.snippet_length = length;
+  }
 
   const auto& filter = request.filter();
   if (absl::Status s =

@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "reel/search/v1/search.pb.h"
+#include "search-service/api/highlighter.h"
 #include "search-service/index/scene_index.h"
 #include "search-service/query/query.h"
 #include "search-service/text/analyzer.h"
@@ -14,6 +15,9 @@ namespace reel::search {
 struct ValidatedSearch {
   ParsedQuery query;
   SearchOptions options;
+  // Longest highlight snippet, in code points (the request's, or the
+  // default for 0).
+  int snippet_length = kDefaultSnippetLength;
 };
 
 absl::StatusOr<ValidatedSearch> ValidateSearchRequest(

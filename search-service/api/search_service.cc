@@ -383,7 +383,8 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
         const size_t end = std::min(total, next_hit_ + batch);
         for (; next_hit_ < end; ++next_hit_) {
           BuildHit(result_.hits[next_hit_], static_cast<int>(next_hit_) + 1,
-                   *analyzer_, message_.add_hits(), &highlights_);
+                   *analyzer_, message_.add_hits(), &highlights_,
+                   search_.snippet_length);
           SetRanking(result_.hits[next_hit_],
                      message_.mutable_hits(message_.hits_size() - 1));
         }

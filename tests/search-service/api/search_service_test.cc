@@ -615,5 +615,71 @@ TEST_F(StalledSearchTest, NeverReadStreamsAreReleasedAndHoldOneBatchEach) {
   EXPECT_EQ(service_->buffered_bytes(), 0);
 }
 
+TEST_F(SearchServiceTest,
+       SnippetLengthIsCheckedAndLongFieldsAreCutWithEllipses) {
+  LoadCorpus();
+  for (int length : {-1, 5, 19, 2001}) {
+    SearchScenesRequest request;
+    request.set_query("red shoes");
+    request.set_snippet_length(length);
+    Stream stream = Search(request);
+    EXPECT_EQ(stream.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << length;
+    EXPECT_THAT(stream.status.error_message(),
+                HasSubstr(absl::StrCat("snippet_length: ", length,
+                                       " is outside 20-2000")));
+    EXPECT_TRUE(stream.messages.empty());
+  }
+  const std::string kEllipsis = "…";
+  // Snippets of every hit at 40 code points, and at the default (0).
+  int cut = 0;
+  size_t longest_default = 0;
+  for (int length : {40, 0}) {
+    SearchScenesRequest request;
+    request.set_query("red shoes ballet");
+    request.set_max_results(50);
+    request.set_snippet_length(length);
+    Stream stream = Search(request);
+    ASSERT_TRUE(stream.status.ok()) << stream.status.error_message();
+    const std::vector<v1::SceneHit> hits = stream.hits();
+    ASSERT_GT(hits.size(), 5u);
+    for (const v1::SceneHit& hit : hits) {
+      for (const v1::Highlight& highlight : hit.highlights()) {
+        const std::string& snippet = highlight.snippet();
+        SCOPED_TRACE(snippet);
+        const int code_points = CodePoints(snippet, snippet.size());
+        EXPECT_LE(code_points, length == 0 ? 320 : length);
+        if (length == 0) {
+          longest_default =
+              std::max(longest_default, static_cast<size_t>(code_points));
+          continue;
+        }
+        EXPECT_EQ(highlight.cut_before(), absl::StartsWith(snippet, kEllipsis));
+        EXPECT_EQ(highlight.cut_after(), absl::EndsWith(snippet, kEllipsis));
+        cut += highlight.cut_before() || highlight.cut_after();
+        ASSERT_GT(highlight.spans_size(), 0);
+        for (const v1::Span& span : highlight.spans()) {
+          const std::string word = absl::AsciiStrToLower(snippet.substr(
+              span.start_byte(), span.end_byte() - span.start_byte()));
+          EXPECT_TRUE(absl::StartsWith(word, "red") ||
+                      absl::StartsWith(word, "shoe") ||
+                      absl::StartsWith(word, "ballet"))
+              << word;
+          EXPECT_EQ(span.start_utf16(), Utf16Units(snippet, span.start_byte()));
+          EXPECT_EQ(span.end_utf16(), Utf16Units(snippet, span.end_byte()));
+          EXPECT_EQ(span.start_code_point(),
+                    CodePoints(snippet, span.start_byte()));
+          EXPECT_EQ(span.end_code_point(),
+                    CodePoints(snippet, span.end_byte()));
+        }
+      }
+    }
+  }
+  // Some fields were longer than 40 code points, and the default shows more
+  // of them.
+  EXPECT_GT(cut, 0);
+  EXPECT_GT(longest_default, 40u);
+}
+
 }  // namespace
 }  // namespace reel::search
