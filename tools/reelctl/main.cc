@@ -44,9 +44,10 @@ Commands:
       ids and scene ids; revision, etag and times are ignored.
   search QUERY... [--max N] [--year-min Y] [--year-max Y] [--genre G,...]
                   [--director D,...] [--film NAME,...] [--min-revision R]
-                  [--explain]
-      Streams matching scenes, best first, with the matched words marked,
-      then a summary. Query syntax: "exact phrase", prefix*, -exclude,
+                  [--snippet-length N] [--explain]
+      Streams matching scenes, best first, with the matched words marked in
+      snippets of up to N characters (default 320; "…" where a field was
+      cut), then a summary. Query syntax: "exact phrase", prefix*, -exclude,
       title:|description:|context:|film:|synopsis: scopes. --explain adds
       each hit's sort key and, per query term and field, the word and form
       it matched and its share of the score.

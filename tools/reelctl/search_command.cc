@@ -30,6 +30,10 @@ ABSL_FLAG(std::vector<std::string>, film, {},
           "search: only these films (names or ids, comma-separated)");
 ABSL_FLAG(int64_t, min_revision, 0,
           "search: wait until the index has applied this catalog revision");
+ABSL_FLAG(int32_t, snippet_length, 0,
+          "search: longest snippet of a matched field, in characters (code "
+          "points) with the \"…\" marking a cut (0: the server's 320; "
+          "20-2000)");
 ABSL_FLAG(bool, explain, false,
           "search: under each hit, its sort key and one line per query term: "
           "the word matched, field, form, tf, field weight, idf and the "
@@ -115,10 +119,10 @@ std::string Mark(const v1::Highlight& highlight, bool terminal) {
 }  // namespace
 
 int RunSearchCommand(CliContext& cli, const CommandLine& line) {
-  if (absl::Status status =
-          CheckFlags(line, "search",
-                     {"search", "max", "year_min", "year_max", "genre",
-                      "director", "film", "min_revision", "explain"});
+  if (absl::Status status = CheckFlags(
+          line, "search",
+          {"search", "max", "year_min", "year_max", "genre", "director", "film",
+           "min_revision", "snippet_length", "explain"});
       !status.ok()) {
     return ReportUsageError(status.message());
   }
@@ -127,6 +131,7 @@ int RunSearchCommand(CliContext& cli, const CommandLine& line) {
   request.set_query(absl::StrJoin(line.args.begin() + 1, line.args.end(), " "));
   request.set_max_results(absl::GetFlag(FLAGS_max));
   request.set_min_revision(absl::GetFlag(FLAGS_min_revision));
+  request.set_snippet_length(absl::GetFlag(FLAGS_snippet_length));
   request.set_explain(absl::GetFlag(FLAGS_explain));
   auto* filter = request.mutable_filter();
   filter->set_year_min(absl::GetFlag(FLAGS_year_min));
