@@ -49,8 +49,48 @@ struct SearchFilter {
   std::vector<std::string> directors;  // Case-insensitive, any of.
 };
 
+// The order of SearchResult::hits. Every order ends with the relevance
+// order (SceneSortKey), so no two hits tie.
+enum class SortOrder : uint8_t {
+  kRelevance,       // More matched clauses, then the higher score.
+  kYearAscending,   // The film's year, oldest first; unknown years last.
+  kYearDescending,  // Newest first; unknown years last.
+  kTitle,           // The film's title (ASCII case folded), A to Z.
+};
+
+// A hit's place in an order, what a page token resumes after. For the
+// order it was made in, no two hits of one index state share one.
+struct ResultPosition {
+  int matched_clauses = 0;
+  float score = 0;
+  int year = 0;
+  std::string title_key;  // The film title as kTitle compares it.
+  std::string film;       // Film name.
+  int scene_ordinal = 0;
+};
+
+// Facet counts to compute over every match: the top N values of each
+// (0: none).
+struct FacetRequest {
+  int genres = 0;
+  int directors = 0;
+  int years = 0;
+};
+
+struct FacetCount {
+  std::string value;   // As the first matching film spells it.
+  int64_t scenes = 0;  // Matching scenes of films with this value.
+};
+
 struct SearchOptions {
   int max_results = 20;
+  SortOrder sort = SortOrder::kRelevance;
+  // At most this many scenes of one film among the hits, over all pages
+  // (0: no limit); total_matches still counts every matching scene.
+  int max_scenes_per_film = 0;
+  FacetRequest facets;
+  // Start after this position of `sort`'s order (the next page).
+  std::optional<ResultPosition> after;
   // Fill SceneHit::matched_stems (highlighting needs them; a caller that
   // only wants ranked ids saves a look-up per hit and term).
   bool collect_matched_stems = true;
@@ -154,8 +194,14 @@ struct SceneHit {
 };
 
 struct SearchResult {
-  std::vector<SceneHit> hits;  // Best first.
+  std::vector<SceneHit> hits;  // In SearchOptions::sort's order.
   int64_t total_matches = 0;   // Every scene that matched, exactly.
+  // Facets over every match (not only the hits), most scenes first, then
+  // by value; the top FacetRequest values of each.
+  std::vector<FacetCount> genre_facets, director_facets, year_facets;
+  // Hits remain after the last one (another page), and its position.
+  bool more = false;
+  ResultPosition last_position;
 };
 
 struct IndexStats {

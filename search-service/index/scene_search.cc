@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/types/span.h"
 #include "search-service/index/positions.h"
@@ -123,10 +124,10 @@ size_t SkipTo(const std::vector<uint32_t>& docs,
 // window of width <= slop (an exact phrase: all equal). Counts, per field,
 // the occurrences of the first term that take part in such a window.
 // `occ[k]` holds term k's occurrences, sorted; `values` is scratch.
-bool SloppyPhraseFrequency(
-    const std::vector<absl::Span<const uint32_t>>& occ, int slop,
-    uint32_t fields, std::array<uint32_t, kFieldCount>* tf,
-    std::vector<std::pair<int64_t, uint32_t>>* values) {
+bool SloppyPhraseFrequency(const std::vector<absl::Span<const uint32_t>>& occ,
+                           int slop, uint32_t fields,
+                           std::array<uint32_t, kFieldCount>* tf,
+                           std::vector<std::pair<int64_t, uint32_t>>* values) {
   values->clear();
   for (uint32_t k = 0; k < occ.size(); ++k) {
     for (uint32_t occurrence : occ[k]) {
@@ -345,6 +346,24 @@ struct SceneIndex::Impl::QueryRun {
                    const std::vector<std::vector<Expansion>>& expansions,
                    uint32_t clause_epoch);
   void RankTouched();
+  // Collects every match, counts facets, orders them by options.sort,
+  // skips to options.after and the per-film cap, and keeps the page.
+  void RankAll();
+  // A match's place in options.sort's order.
+  struct OrderKey {
+    uint32_t matched;
+    float score;
+    int year;
+    absl::string_view title_key;
+    absl::string_view film;
+    uint32_t ordinal;
+  };
+  OrderKey KeyOf(const Ranked& ranked);
+  // Whether `a` comes before `b` in options.sort's order.
+  bool Before(const OrderKey& a, const OrderKey& b) const;
+  void CountFacets(const std::vector<Ranked>& matches);
+  // By film; node-based, so OrderKeys may point into it.
+  absl::node_hash_map<uint32_t, std::string> title_keys;
   void CollectHits();
 
   const Impl& index;
@@ -380,6 +399,9 @@ struct SceneIndex::Impl::QueryRun {
       alternative_expansions;
   bool single_stem;
   bool coordinated;
+  // Another order, a per-film cap, facets or a page after the first: every
+  // match is collected and ordered (RankAll) instead of a top-k.
+  bool full_order;
 };
 
 SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
@@ -424,8 +446,13 @@ SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
   // first, so a first pass only counts (every match, for total_matches) and
   // finds the fewest clauses a top-k scene can match; only scenes matching
   // that many are scored, each list walked against them in doc order.
+  full_order = options.sort != SortOrder::kRelevance ||
+               options.max_scenes_per_film > 0 || options.after.has_value() ||
+               options.facets.genres > 0 || options.facets.directors > 0 ||
+               options.facets.years > 0;
+  if (full_order) single_stem = false;
   coordinated =
-      !single_stem && limit > 0 && query.clauses.size() > 1 &&
+      !full_order && !single_stem && limit > 0 && query.clauses.size() > 1 &&
       std::none_of(query.clauses.begin(), query.clauses.end(),
                    [](const Clause& clause) {
                      return clause.phrase || !clause.alternatives.empty();
@@ -457,7 +484,140 @@ void SceneIndex::Impl::QueryRun::Score() {
     ScoreCoordinated();
   } else {
     ScoreGeneral();
-    RankTouched();
+    if (full_order) {
+      RankAll();
+    } else {
+      RankTouched();
+    }
+  }
+}
+
+SceneIndex::Impl::QueryRun::OrderKey SceneIndex::Impl::QueryRun::KeyOf(
+    const Ranked& ranked) {
+  const Doc& doc = index.docs_[ranked.doc];
+  const Film& film = *index.films_[doc.film].film;
+  auto [it, inserted] = title_keys.try_emplace(doc.film);
+  if (inserted) it->second = absl::AsciiStrToLower(film.title());
+  return {ranked.matched, ranked.score, film.year(),
+          it->second,     film.name(),  doc.ordinal};
+}
+
+bool SceneIndex::Impl::QueryRun::Before(const OrderKey& a,
+                                        const OrderKey& b) const {
+  switch (options.sort) {
+    case SortOrder::kYearAscending:
+    case SortOrder::kYearDescending:
+      if (a.year != b.year) {
+        if (a.year == 0 || b.year == 0) return b.year == 0;  // Unknown last.
+        return options.sort == SortOrder::kYearAscending ? a.year < b.year
+                                                         : a.year > b.year;
+      }
+      break;
+    case SortOrder::kTitle:
+      if (a.title_key != b.title_key) return a.title_key < b.title_key;
+      break;
+    case SortOrder::kRelevance:
+      break;
+  }
+  if (a.matched != b.matched) return a.matched > b.matched;
+  if (a.score != b.score) return a.score > b.score;
+  if (a.film != b.film) return a.film < b.film;
+  return a.ordinal < b.ordinal;
+}
+
+void SceneIndex::Impl::QueryRun::CountFacets(
+    const std::vector<Ranked>& matches) {
+  struct Tally {
+    std::string display;
+    int64_t scenes = 0;
+  };
+  absl::flat_hash_map<std::string, Tally> genres, directors, years;
+  auto count = [](absl::flat_hash_map<std::string, Tally>* tallies,
+                  const std::string& display) {
+    const std::string key = FoldForFilter(display);
+    if (key.empty()) return;
+    Tally& tally = (*tallies)[key];
+    if (tally.scenes++ == 0) tally.display = display;
+  };
+  for (const Ranked& match : matches) {
+    const Film& film = *index.films_[index.docs_[match.doc].film].film;
+    if (options.facets.genres > 0) {
+      for (const std::string& genre : film.genres()) count(&genres, genre);
+    }
+    if (options.facets.directors > 0) {
+      for (const std::string& director : film.directors()) {
+        count(&directors, director);
+      }
+    }
+    if (options.facets.years > 0 && film.year() != 0) {
+      count(&years, std::to_string(film.year()));
+    }
+  }
+  auto top = [](const absl::flat_hash_map<std::string, Tally>& tallies, int n,
+                std::vector<FacetCount>* out) {
+    for (const auto& [key, tally] : tallies) {
+      out->push_back({tally.display, tally.scenes});
+    }
+    std::sort(out->begin(), out->end(),
+              [](const FacetCount& a, const FacetCount& b) {
+                if (a.scenes != b.scenes) return a.scenes > b.scenes;
+                return a.value < b.value;
+              });
+    if (out->size() > static_cast<size_t>(n)) out->resize(n);
+  };
+  top(genres, options.facets.genres, &result.genre_facets);
+  top(directors, options.facets.directors, &result.director_facets);
+  top(years, options.facets.years, &result.year_facets);
+}
+
+void SceneIndex::Impl::QueryRun::RankAll() {
+  const bool need_content = content_clauses > 0;
+  std::vector<Ranked> matches;
+  for (uint32_t doc_id : s.touched) {
+    const Scratch::DocState& state = s.doc[doc_id];
+    if (state.excluded || (need_content && !state.content) ||
+        !Allowed(index.docs_[doc_id].film)) {
+      continue;
+    }
+    matches.push_back({state.score, state.matched, doc_id});
+  }
+  result.total_matches = static_cast<int64_t>(matches.size());
+  CountFacets(matches);
+  std::vector<std::pair<OrderKey, Ranked>> ordered_matches;
+  ordered_matches.reserve(matches.size());
+  for (const Ranked& match : matches) {
+    ordered_matches.emplace_back(KeyOf(match), match);
+  }
+  std::sort(ordered_matches.begin(), ordered_matches.end(),
+            [this](const auto& a, const auto& b) {
+              return Before(a.first, b.first);
+            });
+  std::optional<OrderKey> after;
+  if (options.after.has_value()) {
+    const ResultPosition& p = *options.after;
+    after = OrderKey{static_cast<uint32_t>(p.matched_clauses),
+                     p.score,
+                     p.year,
+                     p.title_key,
+                     p.film,
+                     static_cast<uint32_t>(p.scene_ordinal)};
+  }
+  // The cap counts scenes in order from the first page on, so every page
+  // leaves out the same scenes.
+  absl::flat_hash_map<uint32_t, int> shown_per_film;
+  heap.clear();
+  for (const auto& [key, match] : ordered_matches) {
+    if (options.max_scenes_per_film > 0 &&
+        ++shown_per_film[index.docs_[match.doc].film] >
+            options.max_scenes_per_film) {
+      continue;
+    }
+    if (after.has_value() && !Before(*after, key)) continue;
+    if (heap.size() == limit) {
+      result.more = true;
+      break;
+    }
+    heap.push_back(match);
   }
 }
 
@@ -1109,8 +1269,8 @@ void SceneIndex::Impl::QueryRun::ScorePart(
     auto score = [&](size_t i) {
       if (!index.live_[postings.docs[i]]) return;
       const Doc& doc = index.docs_[postings.docs[i]];
-      const float tf = SaturatedTf(doc, &postings.field_tf[i * kFieldCount],
-                                   part.fields);
+      const float tf =
+          SaturatedTf(doc, &postings.field_tf[i * kFieldCount], part.fields);
       if (tf >= 0) record(postings.docs[i], scale * tf);
     };
     const size_t size = postings.docs.size();
@@ -1158,7 +1318,21 @@ void SceneIndex::Impl::QueryRun::RankTouched() {
 }
 
 void SceneIndex::Impl::QueryRun::CollectHits() {
-  std::sort(heap.begin(), heap.end(), ByRank{this});
+  if (full_order) {
+    // RankAll kept the page in order.
+  } else {
+    std::sort(heap.begin(), heap.end(), ByRank{this});
+    result.more = result.total_matches > static_cast<int64_t>(heap.size());
+  }
+  if (!heap.empty()) {
+    const OrderKey key = KeyOf(heap.back());
+    result.last_position = {static_cast<int>(key.matched),
+                            key.score,
+                            key.year,
+                            std::string(key.title_key),
+                            std::string(key.film),
+                            static_cast<int>(key.ordinal)};
+  }
 
   result.hits.reserve(heap.size());
   for (const Ranked& ranked : heap) {
