@@ -154,9 +154,11 @@ struct HitExplanation {
   std::vector<TermExplanation> terms;      // By clause, term, then field.
 };
 
-// The values the ranking compares, in order: more matched clauses first,
-// then the higher score, then the film name (ascending, bytewise), then the
-// scene's position in its film. No two hits of one search have equal keys.
+// The values the relevance order compares, in order: more matched clauses
+// first, then the higher score, then the film name (ascending, bytewise),
+// then the scene's position in its film. Other orders (SortOrder) compare
+// the film's year or title first and end with these. No two hits of one
+// search have equal keys.
 struct SceneSortKey {
   int matched_clauses = 0;
   float score = 0;  // The float compared; SceneHit::score holds it exactly.

@@ -245,6 +245,34 @@ TEST_F(SceneExplainTest, ContributionsAddUpToTheScore) {
   }
 }
 
+// Other orders, pages and caps change which hits come back, not their
+// explanations.
+TEST_F(SceneExplainTest, EveryOrderIsExplained) {
+  LoadCorpus();
+  auto parsed = ParseQuery("red shoes dance ", *analyzer_);
+  ASSERT_TRUE(parsed.ok());
+  for (SortOrder sort : {SortOrder::kRelevance, SortOrder::kYearAscending,
+                         SortOrder::kYearDescending, SortOrder::kTitle}) {
+    SearchOptions options;
+    options.max_results = 40;
+    options.explain = true;
+    options.sort = sort;
+    options.max_scenes_per_film = 2;
+    const SearchResult result = index_->Search(*parsed, options);
+    ASSERT_FALSE(result.hits.empty());
+    for (const SceneHit& hit : result.hits) {
+      ASSERT_TRUE(hit.explanation.has_value());
+      double total = 0;
+      for (const TermExplanation& term : hit.explanation->terms) {
+        total += term.contribution;
+      }
+      EXPECT_NEAR(total, hit.score, 1e-5 * std::max(1.0, hit.score))
+          << static_cast<int>(sort) << "\n"
+          << Describe(hit);
+    }
+  }
+}
+
 // OR clauses (worth their best alternative) and sloppy phrases add up too.
 TEST_F(SceneExplainTest, OrAndSloppyPhrasesAddUp) {
   LoadCorpus();
