@@ -48,6 +48,11 @@ ABSL_FLAG(absl::Duration, search_stall_timeout, absl::Seconds(30),
           "this long (RESOURCE_EXHAUSTED); one that does not read up to that "
           "status within as long again is cancelled");
 
+ABSL_FLAG(std::string, page_token_key_file, "",
+          "file whose bytes (at least 32) sign SearchScenes page tokens; "
+          "replicas behind one address need the same file so a page token "
+          "from one works on another; empty: a random key per process");
+
 namespace {
 
 int Run() {
@@ -69,6 +74,16 @@ int Run() {
   options.follower.catalog_tls_dir = absl::GetFlag(FLAGS_catalog_tls_dir);
   options.follower.max_backoff = absl::GetFlag(FLAGS_reconnect_max_backoff);
   options.api.stall_timeout = absl::GetFlag(FLAGS_search_stall_timeout);
+  if (const std::string key_file = absl::GetFlag(FLAGS_page_token_key_file);
+      !key_file.empty()) {
+    absl::StatusOr<CursorSigner> signer = CursorSigner::FromKeyFile(key_file);
+    if (!signer.ok()) {
+      spdlog::critical("--page_token_key_file: {}", signer.status().ToString());
+      return 2;
+    }
+    options.api.page_tokens =
+        std::make_shared<const CursorSigner>(*std::move(signer));
+  }
   options.server.listen_address = absl::GetFlag(FLAGS_listen);
   options.server.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
   options.server.metrics_listen_address = absl::GetFlag(FLAGS_metrics_listen);

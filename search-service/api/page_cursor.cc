@@ -122,4 +122,36 @@ absl::StatusOr<PageCursor> CursorSigner::Decode(absl::string_view token) const {
   return cursor;
 }
 
+std::string EncodePosition(const ResultPosition& position) {
+  std::string bytes;
+  uint32_t score_bits = 0;
+  static_assert(sizeof(score_bits) == sizeof(position.score));
+  std::memcpy(&score_bits, &position.score, sizeof(score_bits));
+  PutUint64(static_cast<uint32_t>(position.matched_clauses), &bytes);
+  PutUint64(score_bits, &bytes);
+  PutUint64(static_cast<uint64_t>(static_cast<int64_t>(position.year)), &bytes);
+  PutUint64(static_cast<uint32_t>(position.scene_ordinal), &bytes);
+  PutUint64(position.title_key.size(), &bytes);
+  bytes.append(position.title_key);
+  bytes.append(position.film);
+  return bytes;
+}
+
+absl::StatusOr<ResultPosition> DecodePosition(absl::string_view bytes) {
+  if (bytes.size() < 40) return BadToken("holds no position");
+  ResultPosition position;
+  position.matched_clauses = static_cast<int>(GetUint64(bytes.data()));
+  const uint32_t score_bits =
+      static_cast<uint32_t>(GetUint64(bytes.data() + 8));
+  std::memcpy(&position.score, &score_bits, sizeof(score_bits));
+  position.year =
+      static_cast<int>(static_cast<int64_t>(GetUint64(bytes.data() + 16)));
+  position.scene_ordinal = static_cast<int>(GetUint64(bytes.data() + 24));
+  const uint64_t title_bytes = GetUint64(bytes.data() + 32);
+  if (title_bytes > bytes.size() - 40) return BadToken("holds no position");
+  position.title_key = std::string(bytes.substr(40, title_bytes));
+  position.film = std::string(bytes.substr(40 + title_bytes));
+  return position;
+}
+
 }  // namespace reel::search

@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "search-service/index/scene_index.h"
 
 namespace reel::search {
 
@@ -55,6 +56,12 @@ class CursorSigner {
 
   std::string key_;
 };
+
+// PageCursor::position for the index's ResultPosition, and back.
+// INVALID_ARGUMENT ("page_token: ...") when the bytes are not one (a token
+// is signed, so only a bug could produce that).
+std::string EncodePosition(const ResultPosition& position);
+absl::StatusOr<ResultPosition> DecodePosition(absl::string_view bytes);
 
 }  // namespace reel::search
 

@@ -1,6 +1,11 @@
 #include "search-service/api/search_request.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <openssl/sha.h>
+
 #include <cmath>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -8,8 +13,12 @@
 namespace reel::search {
 namespace {
 
+namespace v1 = ::reel::search::v1;
+
 constexpr int kMaxFilterFilms = 1000;
 constexpr int kMaxFilterValues = 64;
+constexpr int kMaxScenesPerFilm = 1000;
+constexpr int kMaxFacetValues = 100;
 constexpr int kMinYear = 1870;
 constexpr int kMaxYear = 2100;
 
@@ -49,6 +58,37 @@ absl::Status ApplyWeight(absl::string_view name, bool has, double value,
   }
   *weight = value;
   return absl::OkStatus();
+}
+
+}  // namespace
+
+namespace {
+
+// The first 8 bytes of a SHA-256 of the fields that decide matches and
+// order, with the sort's default spelled out.
+uint64_t Fingerprint(const v1::SearchScenesRequest& request) {
+  v1::SearchScenesRequest decisive;
+  decisive.set_query(request.query());
+  *decisive.mutable_filter() = request.filter();
+  *decisive.mutable_field_weights() = request.field_weights();
+  decisive.set_typos_in_phrases(request.typos_in_phrases());
+  decisive.set_sort(request.sort() == v1::SORT_ORDER_UNSPECIFIED
+                        ? v1::SORT_ORDER_RELEVANCE
+                        : request.sort());
+  decisive.set_max_scenes_per_film(request.max_scenes_per_film());
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    decisive.SerializeToCodedStream(&coded);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+         digest);
+  uint64_t fingerprint = 0;
+  for (int i = 0; i < 8; ++i) fingerprint = (fingerprint << 8) | digest[i];
+  return fingerprint;
 }
 
 }  // namespace
@@ -139,6 +179,45 @@ absl::StatusOr<ValidatedSearch> ValidateSearchRequest(
   }
 
   options.explain = request.explain();
+
+  switch (request.sort()) {
+    case v1::SORT_ORDER_UNSPECIFIED:
+    case v1::SORT_ORDER_RELEVANCE:
+      options.sort = SortOrder::kRelevance;
+      break;
+    case v1::SORT_ORDER_YEAR_ASCENDING:
+      options.sort = SortOrder::kYearAscending;
+      break;
+    case v1::SORT_ORDER_YEAR_DESCENDING:
+      options.sort = SortOrder::kYearDescending;
+      break;
+    case v1::SORT_ORDER_TITLE:
+      options.sort = SortOrder::kTitle;
+      break;
+    default:
+      return Invalid("sort", absl::StrCat(static_cast<int>(request.sort()),
+                                          " is not a SortOrder"));
+  }
+  if (request.max_scenes_per_film() < 0 ||
+      request.max_scenes_per_film() > kMaxScenesPerFilm) {
+    return Invalid("max_scenes_per_film",
+                   absl::StrCat(request.max_scenes_per_film(), " is outside 0-",
+                                kMaxScenesPerFilm, " (0: no limit)"));
+  }
+  options.max_scenes_per_film = request.max_scenes_per_film();
+  for (auto [field, value, out] :
+       {std::tuple<const char*, int, int*>{
+            "facets.genres", request.facets().genres(), &options.facets.genres},
+        {"facets.directors", request.facets().directors(),
+         &options.facets.directors},
+        {"facets.years", request.facets().years(), &options.facets.years}}) {
+    if (value < 0 || value > kMaxFacetValues) {
+      return Invalid(field, absl::StrCat(value, " is outside 0-",
+                                         kMaxFacetValues, " values"));
+    }
+    *out = value;
+  }
+  result.fingerprint = Fingerprint(request);
 
   absl::StatusOr<ParsedQuery> query =
       ParseQuery(request.query(), analyzer,

@@ -18,6 +18,11 @@ struct ValidatedSearch {
   // Longest highlight snippet, in code points (the request's, or the
   // default for 0).
   int snippet_length = kDefaultSnippetLength;
+  // A digest of the fields that decide what matches and in which order
+  // (query, filter, field_weights, typos_in_phrases, sort,
+  // max_scenes_per_film): a page token only continues the request it came
+  // from.
+  uint64_t fingerprint = 0;
 };
 
 absl::StatusOr<ValidatedSearch> ValidateSearchRequest(

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -19,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "common/status/grpc_status.h"
 #include "search-service/api/highlighter.h"
+#include "search-service/api/page_cursor.h"
 #include "search-service/api/search_request.h"
 
 namespace reel::search {
@@ -189,6 +191,13 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
       return;
     }
     search_ = *std::move(search);
+    if (!request->page_token().empty()) {
+      absl::Status resumed = Resume(request->page_token());
+      if (!resumed.ok()) {
+        FinishOnce(ToGrpcStatus(resumed));
+        return;
+      }
+    }
     if (!index_->ready()) {
       FinishOnce(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                               "the search index has not loaded its first "
@@ -350,10 +359,64 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
     }
     int64_t revision = 0;
     result_ = index_->Search(search_.query, search_.options, &revision);
+    if (cursor_.has_value() && revision != cursor_->index_revision) {
+      FinishOnce(grpc::Status(
+          grpc::StatusCode::FAILED_PRECONDITION,
+          absl::StrCat("page_token: the index has moved from revision ",
+                       cursor_->index_revision, " (its first page) to ",
+                       revision,
+                       "; that order can no longer be continued: search "
+                       "again from the first page")));
+      return;
+    }
     summary_.set_total_matches(result_.total_matches);
     summary_.set_index_revision(revision);
     summary_.set_complete(true);
+    if (result_.more && !result_.hits.empty()) {
+      PageCursor next;
+      next.index_revision = revision;
+      next.request_fingerprint = search_.fingerprint;
+      next.returned = rank_offset_ + static_cast<int64_t>(result_.hits.size());
+      next.position = EncodePosition(result_.last_position);
+      summary_.set_next_page_token(options_.page_tokens->Encode(next));
+    }
+    auto add_facets =
+        [](const std::vector<FacetCount>& counts,
+           google::protobuf::RepeatedPtrField<reel::search::v1::FacetValue>*
+               out) {
+          for (const FacetCount& count : counts) {
+            auto* value = out->Add();
+            value->set_value(count.value);
+            value->set_scene_count(count.scenes);
+          }
+        };
+    const auto& facets = search_.options.facets;
+    if (facets.genres > 0 || facets.directors > 0 || facets.years > 0) {
+      auto* out = summary_.mutable_facets();
+      add_facets(result_.genre_facets, out->mutable_genres());
+      add_facets(result_.director_facets, out->mutable_directors());
+      add_facets(result_.year_facets, out->mutable_years());
+    }
     WriteNext();
+  }
+
+  // Continues the order a page token names: the token must be this
+  // service's, unaltered, and of this request.
+  absl::Status Resume(const std::string& token) {
+    absl::StatusOr<PageCursor> cursor = options_.page_tokens->Decode(token);
+    if (!cursor.ok()) return cursor.status();
+    if (cursor->request_fingerprint != search_.fingerprint) {
+      return absl::InvalidArgumentError(
+          "page_token: belongs to another request (the query, filter, "
+          "field_weights, typos_in_phrases, sort or max_scenes_per_film "
+          "differ from its first page's)");
+    }
+    absl::StatusOr<ResultPosition> after = DecodePosition(cursor->position);
+    if (!after.ok()) return after.status();
+    search_.options.after = *std::move(after);
+    rank_offset_ = cursor->returned;
+    cursor_ = *std::move(cursor);
+    return absl::OkStatus();
   }
 
   // Builds and starts the next message: a batch of hits; the last batch (or
@@ -382,9 +445,9 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
         }
         const size_t end = std::min(total, next_hit_ + batch);
         for (; next_hit_ < end; ++next_hit_) {
-          BuildHit(result_.hits[next_hit_], static_cast<int>(next_hit_) + 1,
-                   *analyzer_, message_.add_hits(), &highlights_,
-                   search_.snippet_length);
+          BuildHit(result_.hits[next_hit_],
+                   static_cast<int>(rank_offset_ + next_hit_) + 1, *analyzer_,
+                   message_.add_hits(), &highlights_, search_.snippet_length);
           SetRanking(result_.hits[next_hit_],
                      message_.mutable_hits(message_.hits_size() - 1));
         }
@@ -452,6 +515,9 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   const LiveIndex* const index_;
   const std::shared_ptr<const text::Analyzer> analyzer_;
   const SearchApiOptions& options_;
+  // Set when the request continues a page token.
+  std::optional<PageCursor> cursor_;
+  int64_t rank_offset_ = 0;  // Hits on the pages before this one.
   SearchStreamWatchdog* const watchdog_;
   WaitedSearchRunner* const waited_searches_;
   grpc::CallbackServerContext* const context_;
@@ -563,13 +629,25 @@ void WaitedSearchRunner::Loop() {
   }
 }
 
+namespace {
+
+SearchApiOptions WithPageTokenSigner(SearchApiOptions options) {
+  if (options.page_tokens == nullptr) {
+    options.page_tokens =
+        std::make_shared<const CursorSigner>(CursorSigner::WithRandomKey());
+  }
+  return options;
+}
+
+}  // namespace
+
 SearchServiceImpl::SearchServiceImpl(
     const LiveIndex* index, std::shared_ptr<const text::Analyzer> analyzer,
     StatusFiller status_filler, SearchApiOptions options)
     : index_(index),
       analyzer_(std::move(analyzer)),
       status_filler_(std::move(status_filler)),
-      options_(options),
+      options_(WithPageTokenSigner(options)),
       watchdog_(std::make_unique<SearchStreamWatchdog>(options.stall_timeout)),
       waited_searches_(
           std::make_unique<WaitedSearchRunner>(options.revision_wait_threads)) {

@@ -23,6 +23,7 @@
 
 #include "absl/time/time.h"
 #include "reel/search/v1/search.grpc.pb.h"
+#include "search-service/api/page_cursor.h"
 #include "search-service/index/live_index.h"
 #include "search-service/text/analyzer.h"
 
@@ -45,6 +46,9 @@ struct SearchApiOptions {
   int revision_wait_threads = 2;
   // A stream whose client leaves a message unread this long is ended.
   absl::Duration stall_timeout = absl::Seconds(30);
+  // Signs and checks page tokens; null: a random key of this process (a
+  // token then works only on the replica that issued it).
+  std::shared_ptr<const CursorSigner> page_tokens;
 };
 
 class SearchStreamWatchdog;

@@ -44,13 +44,18 @@ Commands:
       ids and scene ids; revision, etag and times are ignored.
   search QUERY... [--max N] [--year-min Y] [--year-max Y] [--genre G,...]
                   [--director D,...] [--film NAME,...] [--min-revision R]
-                  [--snippet-length N] [--explain]
+                  [--snippet-length N] [--explain] [--sort ORDER]
+                  [--max-per-film N] [--facets N] [--page TOKEN]
       Streams matching scenes, best first, with the matched words marked in
       snippets of up to N characters (default 320; "…" where a field was
-      cut), then a summary. Query syntax: "exact phrase", prefix*, -exclude,
-      title:|description:|context:|film:|synopsis: scopes. --explain adds
-      each hit's sort key and, per query term and field, the word and form
-      it matched and its share of the score.
+      cut), then a summary. Query syntax: "exact phrase", "phrase"~2,
+      a OR b, prefix*, -exclude, title:|description:|context:|film:|
+      synopsis: scopes. --explain adds each hit's sort key and, per query
+      term and field, the word and form it matched and its share of the
+      score. --sort relevance|year|year-desc|title; --max-per-film caps a
+      film's scenes; --facets N prints the top N genres, directors and
+      years over every match; when more hits follow, the summary prints
+      the --page token of the next page (same query and options).
   status
       Prints the search index's status (revisions, sizes, connection).
   admin backup [--keep-latest N]

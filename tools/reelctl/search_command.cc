@@ -39,6 +39,16 @@ ABSL_FLAG(bool, explain, false,
           "the word matched, field, form, tf, field weight, idf and the "
           "share of the score");
 
+ABSL_FLAG(std::string, sort, "relevance",
+          "search: relevance, year (oldest first), year-desc, or title");
+ABSL_FLAG(int32_t, max_per_film, 0,
+          "search: at most this many scenes of one film (0: no limit)");
+ABSL_FLAG(int32_t, facets, 0,
+          "search: also print the top N genres, directors and years over "
+          "every match");
+ABSL_FLAG(std::string, page, "",
+          "search: the next page: the token the previous page printed");
+
 namespace reel::reelctl {
 namespace {
 
@@ -119,10 +129,11 @@ std::string Mark(const v1::Highlight& highlight, bool terminal) {
 }  // namespace
 
 int RunSearchCommand(CliContext& cli, const CommandLine& line) {
-  if (absl::Status status = CheckFlags(
-          line, "search",
-          {"search", "max", "year_min", "year_max", "genre", "director", "film",
-           "min_revision", "snippet_length", "explain"});
+  if (absl::Status status =
+          CheckFlags(line, "search",
+                     {"search", "max", "year_min", "year_max", "genre",
+                      "director", "film", "min_revision", "snippet_length",
+                      "explain", "sort", "max_per_film", "facets", "page"});
       !status.ok()) {
     return ReportUsageError(status.message());
   }
@@ -133,6 +144,26 @@ int RunSearchCommand(CliContext& cli, const CommandLine& line) {
   request.set_min_revision(absl::GetFlag(FLAGS_min_revision));
   request.set_snippet_length(absl::GetFlag(FLAGS_snippet_length));
   request.set_explain(absl::GetFlag(FLAGS_explain));
+  const std::string sort = absl::GetFlag(FLAGS_sort);
+  if (sort == "relevance") {
+    request.set_sort(v1::SORT_ORDER_RELEVANCE);
+  } else if (sort == "year") {
+    request.set_sort(v1::SORT_ORDER_YEAR_ASCENDING);
+  } else if (sort == "year-desc") {
+    request.set_sort(v1::SORT_ORDER_YEAR_DESCENDING);
+  } else if (sort == "title") {
+    request.set_sort(v1::SORT_ORDER_TITLE);
+  } else {
+    return ReportUsageError(absl::StrCat(
+        "--sort: '", sort, "' is not relevance, year, year-desc or title"));
+  }
+  request.set_max_scenes_per_film(absl::GetFlag(FLAGS_max_per_film));
+  if (const int facets = absl::GetFlag(FLAGS_facets); facets != 0) {
+    request.mutable_facets()->set_genres(facets);
+    request.mutable_facets()->set_directors(facets);
+    request.mutable_facets()->set_years(facets);
+  }
+  request.set_page_token(absl::GetFlag(FLAGS_page));
   auto* filter = request.mutable_filter();
   filter->set_year_min(absl::GetFlag(FLAGS_year_min));
   filter->set_year_max(absl::GetFlag(FLAGS_year_max));
@@ -169,6 +200,24 @@ int RunSearchCommand(CliContext& cli, const CommandLine& line) {
                 << summary.total_matches() << " matching scenes, index at "
                 << "revision " << summary.index_revision()
                 << (summary.complete() ? "" : " (incomplete)") << "\n";
+      auto print_facet =
+          [](const char* name,
+             const google::protobuf::RepeatedPtrField<v1::FacetValue>& values) {
+            if (values.empty()) return;
+            std::cout << "# " << name << ":";
+            for (const v1::FacetValue& value : values) {
+              std::cout << " " << value.value() << " (" << value.scene_count()
+                        << ")";
+            }
+            std::cout << "\n";
+          };
+      print_facet("genres", summary.facets().genres());
+      print_facet("directors", summary.facets().directors());
+      print_facet("years", summary.facets().years());
+      if (!summary.next_page_token().empty()) {
+        std::cout << "# next page: --page " << summary.next_page_token()
+                  << "\n";
+      }
     }
     std::cout.flush();  // Show hits as they stream in.
   }

@@ -683,3 +683,153 @@ TEST_F(SearchServiceTest,
 
 }  // namespace
 }  // namespace reel::search
+
+namespace reel::search {
+namespace {
+
+class SearchPageTest : public SearchServiceTest {
+ protected:
+  static std::vector<std::string> Keys(const std::vector<v1::SceneHit>& hits) {
+    std::vector<std::string> keys;
+    for (const v1::SceneHit& hit : hits) {
+      keys.push_back(absl::StrCat(hit.film(), "#", hit.scene_id()));
+    }
+    return keys;
+  }
+  static const v1::SearchSummary& SummaryOf(const Stream& stream) {
+    return stream.messages.back().summary();
+  }
+};
+
+TEST_F(SearchPageTest, PageTokensContinueTheOrderAndRanks) {
+  LoadCorpus();
+  for (v1::SortOrder sort :
+       {v1::SORT_ORDER_UNSPECIFIED, v1::SORT_ORDER_YEAR_DESCENDING,
+        v1::SORT_ORDER_TITLE}) {
+    SearchScenesRequest request;
+    request.set_query("love OR death");
+    request.set_sort(sort);
+    request.set_max_scenes_per_film(2);
+    request.set_max_results(1000);
+    const Stream whole = Search(request);
+    ASSERT_TRUE(whole.status.ok()) << whole.status.error_message();
+    EXPECT_TRUE(SummaryOf(whole).next_page_token().empty());
+
+    request.set_max_results(9);
+    std::vector<v1::SceneHit> paged;
+    int pages = 0;
+    while (true) {
+      const Stream page = Search(request);
+      ASSERT_TRUE(page.status.ok()) << page.status.error_message();
+      const std::vector<v1::SceneHit> hits = page.hits();
+      paged.insert(paged.end(), hits.begin(), hits.end());
+      ++pages;
+      EXPECT_EQ(SummaryOf(page).total_matches(),
+                SummaryOf(whole).total_matches());
+      if (SummaryOf(page).next_page_token().empty()) break;
+      request.set_page_token(SummaryOf(page).next_page_token());
+      ASSERT_LT(pages, 500);
+    }
+    EXPECT_GT(pages, 3);
+    EXPECT_EQ(Keys(paged), Keys(whole.hits())) << v1::SortOrder_Name(sort);
+    for (size_t i = 0; i < paged.size(); ++i) {
+      ASSERT_EQ(paged[i].rank(), static_cast<int>(i) + 1);
+    }
+  }
+}
+
+TEST_F(SearchPageTest, ForgedForeignOrStaleTokensAreRefused) {
+  LoadCorpus();
+  SearchScenesRequest request;
+  request.set_query("love");
+  request.set_max_results(5);
+  const Stream first = Search(request);
+  const std::string token = SummaryOf(first).next_page_token();
+  ASSERT_FALSE(token.empty());
+
+  SearchScenesRequest forged = request;
+  std::string altered = token;
+  altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
+  forged.set_page_token(altered);
+  Stream refused = Search(forged);
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.status.error_message(), HasSubstr("page_token: "));
+
+  SearchScenesRequest other = request;
+  other.set_query("death");
+  other.set_page_token(token);
+  refused = Search(other);
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.status.error_message(),
+              HasSubstr("belongs to another request"));
+
+  // Page size, snippets and facets may change between pages.
+  SearchScenesRequest next = request;
+  next.set_max_results(3);
+  next.set_snippet_length(40);
+  next.mutable_facets()->set_genres(2);
+  next.set_page_token(token);
+  const Stream second = Search(next);
+  ASSERT_TRUE(second.status.ok()) << second.status.error_message();
+  EXPECT_EQ(second.hits().front().rank(), 6);
+
+  // Once the index moves, the order cannot be continued.
+  Film film;
+  film.set_name("films/new-love");
+  film.set_title("New Love");
+  film.add_scenes()->set_scene_id("s1");
+  film.mutable_scenes(0)->set_title("Love, again");
+  reel::catalog::v1::FilmEvent created;
+  created.set_type(reel::catalog::v1::FilmEvent::EVENT_TYPE_CREATED);
+  created.set_name(film.name());
+  *created.mutable_film() = film;
+  index_->Apply({created}, 202);
+  SearchScenesRequest stale = request;
+  stale.set_page_token(token);
+  refused = Search(stale);
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.status.error_message(),
+              HasSubstr("from revision 201 (its first page) to 202"));
+}
+
+TEST_F(SearchPageTest, FacetsSortAndCapAreValidated) {
+  LoadCorpus();
+  SearchScenesRequest request;
+  request.set_query("love");
+  request.mutable_facets()->set_genres(3);
+  request.mutable_facets()->set_years(2);
+  const Stream faceted = Search(request);
+  ASSERT_TRUE(faceted.status.ok()) << faceted.status.error_message();
+  const v1::Facets& facets = SummaryOf(faceted).facets();
+  EXPECT_EQ(facets.genres_size(), 3);
+  EXPECT_EQ(facets.years_size(), 2);
+  EXPECT_EQ(facets.directors_size(), 0);
+  EXPECT_GE(facets.genres(0).scene_count(), facets.genres(1).scene_count());
+
+  for (auto [field, set] : std::vector<
+           std::pair<std::string, std::function<void(SearchScenesRequest*)>>>{
+           {"max_scenes_per_film",
+            [](SearchScenesRequest* r) { r->set_max_scenes_per_film(1001); }},
+           {"facets.genres",
+            [](SearchScenesRequest* r) {
+              r->mutable_facets()->set_genres(-1);
+            }},
+           {"facets.years",
+            [](SearchScenesRequest* r) {
+              r->mutable_facets()->set_years(101);
+            }},
+           {"sort", [](SearchScenesRequest* r) {
+              r->set_sort(static_cast<v1::SortOrder>(99));
+            }}}) {
+    SearchScenesRequest bad;
+    bad.set_query("love");
+    set(&bad);
+    const Stream refused = Search(bad);
+    EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << field;
+    EXPECT_THAT(refused.status.error_message(), HasSubstr(field + ": "));
+  }
+}
+
+}  // namespace
+}  // namespace reel::search
