@@ -390,6 +390,12 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
             value->set_scene_count(count.scenes);
           }
         };
+    for (const SearchResult::Correction& correction : result_.corrections) {
+      auto* out = summary_.add_corrections();
+      out->set_query_term(correction.query_term);
+      out->set_corrected_term(correction.corrected);
+      out->set_distance(correction.distance);
+    }
     const auto& facets = search_.options.facets;
     if (facets.genres > 0 || facets.directors > 0 || facets.years > 0) {
       auto* out = summary_.mutable_facets();

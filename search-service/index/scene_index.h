@@ -204,6 +204,14 @@ struct SearchResult {
   // Hits remain after the last one (another page), and its position.
   bool more = false;
   ResultPosition last_position;
+  // Query words that are not in the index and were searched as the words
+  // typos lead to: each with the likeliest one ("ballerna" -> "ballerina").
+  struct Correction {
+    std::string query_term;  // Folded, as the query had it.
+    std::string corrected;   // The indexed word.
+    int distance = 0;        // Edits.
+  };
+  std::vector<Correction> corrections;
 };
 
 struct IndexStats {

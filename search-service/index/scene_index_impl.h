@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -214,8 +215,18 @@ class SceneIndex::Impl {
   void AppendStems(absl::string_view text, std::vector<uint32_t>* stems);
   void AddSurface(const std::string& surface, uint32_t stem);
   void MergePendingTerms();
-  std::vector<Expansion> Expand(const QueryTerm& term,
-                                const RankingOptions& ranking) const;
+  // A query word's correction: the indexed word typos took it to that is
+  // fewest edits away, then in the most live scenes, then first by bytes.
+  struct Correction {
+    std::string word;
+    int distance = 0;
+    uint32_t live_docs = 0;
+  };
+  // `correction`, when given, is set to the best typo correction of the
+  // term (left unset when its word is indexed or no typo matched).
+  std::vector<Expansion> Expand(
+      const QueryTerm& term, const RankingOptions& ranking,
+      std::optional<Correction>* correction = nullptr) const;
   // Sets each hit's explanation: per clause and term, what the scene holds
   // and its share of the score, recomputed from the postings with the
   // formula the ranking used (scene_explain.cc). `query` as searched.

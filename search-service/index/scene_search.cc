@@ -190,7 +190,8 @@ double SceneIndex::Impl::Idf(uint32_t stem) const {
 }
 
 std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
-    const QueryTerm& term, const RankingOptions& ranking) const {
+    const QueryTerm& term, const RankingOptions& ranking,
+    std::optional<Correction>* correction) const {
   // Per stem, its best offer (and how it was reached, for explanations).
   absl::flat_hash_map<uint32_t, Expansion> best;
   auto offer = [&](uint32_t stem, double weight,
@@ -230,6 +231,21 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
   auto offer_typo = [&](const std::string& surface, int distance) {
     if (typo_expansions >= ranking.max_expansions) return;
     ++typo_expansions;
+    if (correction != nullptr) {
+      if (auto it = surface_stem_.find(surface); it != surface_stem_.end()) {
+        const Correction candidate{surface, distance,
+                                   postings_[it->second].live_docs};
+        const std::optional<Correction>& kept = *correction;
+        if (candidate.live_docs > 0 &&
+            (!kept.has_value() || candidate.distance < kept->distance ||
+             (candidate.distance == kept->distance &&
+              (candidate.live_docs > kept->live_docs ||
+               (candidate.live_docs == kept->live_docs &&
+                candidate.word < kept->word))))) {
+          *correction = candidate;
+        }
+      }
+    }
     offer_surface(surface, std::pow(ranking.typo_penalty, distance),
                   Expansion::kTypo, distance);
   };
@@ -462,16 +478,27 @@ SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
 void SceneIndex::Impl::QueryRun::ExpandClauses() {
   clause_expansions.clear();
   alternative_expansions.clear();
+  result.corrections.clear();
+  auto expand = [&](const QueryTerm& term, bool excluded) {
+    std::optional<Impl::Correction> correction;
+    std::vector<Expansion> expansions =
+        index.Expand(term, ranking, excluded ? nullptr : &correction);
+    if (correction.has_value()) {
+      result.corrections.push_back(
+          {term.folded, correction->word, correction->distance});
+    }
+    return expansions;
+  };
   for (const Clause& clause : query.clauses) {
     auto& expansions = clause_expansions.emplace_back();
     for (const QueryTerm& term : clause.terms) {
-      expansions.push_back(index.Expand(term, ranking));
+      expansions.push_back(expand(term, clause.excluded));
     }
     auto& alternatives = alternative_expansions.emplace_back();
     for (const Clause& alternative : clause.alternatives) {
       auto& terms = alternatives.emplace_back();
       for (const QueryTerm& term : alternative.terms) {
-        terms.push_back(index.Expand(term, ranking));
+        terms.push_back(expand(term, false));
       }
     }
   }

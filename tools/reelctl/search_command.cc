@@ -211,6 +211,14 @@ int RunSearchCommand(CliContext& cli, const CommandLine& line) {
             }
             std::cout << "\n";
           };
+      if (summary.corrections_size() > 0) {
+        std::cout << "# showing results for:";
+        for (const v1::Correction& correction : summary.corrections()) {
+          std::cout << " " << correction.corrected_term() << " (typed "
+                    << correction.query_term() << ")";
+        }
+        std::cout << "\n";
+      }
       print_facet("genres", summary.facets().genres());
       print_facet("directors", summary.facets().directors());
       print_facet("years", summary.facets().years());

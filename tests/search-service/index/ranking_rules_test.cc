@@ -179,5 +179,21 @@ TEST_F(RankingRulesTest, PhraseSlopAllowsThatManyMoves) {
               ElementsAre("films/apart", "films/exact", "films/swapped"));
 }
 
+TEST_F(RankingRulesTest, CorrectionsNameTheLikeliestWord) {
+  index_->UpsertFilm(MakeFilm(
+      "shoes", "The Red Shoes", "",
+      {"The ballerina dances.", "A ballerina bows.", "Ballerinas rest."}));
+  index_->UpsertFilm(
+      MakeFilm("other", "Other", "", {"The balletina is a made-up word."}));
+  SearchResult result = Search("ballerna red");
+  ASSERT_EQ(result.corrections.size(), 1u);
+  EXPECT_EQ(result.corrections[0].query_term, "ballerna");
+  EXPECT_EQ(result.corrections[0].corrected, "ballerina");
+  EXPECT_EQ(result.corrections[0].distance, 1);
+  // Indexed words are taken as meant; excluded words are not corrected.
+  EXPECT_TRUE(Search("ballerina red").corrections.empty());
+  EXPECT_TRUE(Search("red -ballerna").corrections.empty());
+}
+
 }  // namespace
 }  // namespace reel::search
