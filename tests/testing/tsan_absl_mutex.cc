@@ -231,3 +231,17 @@ bool CondVar::WaitWithDeadline(Mutex* mu, absl::Time deadline) {
 
 ABSL_NAMESPACE_END
 }  // namespace absl
+
+namespace {
+
+// Abseil's lock-order graph (GraphCycles) is guarded by a spin lock inside
+// the uninstrumented library, so TSan reports its own bookkeeping as races
+// (GraphCycles::RemoveNode when a mutex is destroyed on one thread after use
+// on another). TSan checks lock order itself, so TSan builds turn Abseil's
+// check off, as the service binaries do (common/server/mutex_mode.cc).
+[[maybe_unused]] const bool kAbslDeadlockGraphOff = [] {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  return true;
+}();
+
+}  // namespace
