@@ -1,8 +1,8 @@
 // Reel's client scenario, in Go (the same one clients/python and clients/node
 // run): writes with etags, pagination, streamed search with highlights,
-// cancellation, deadlines, watch resumption, argument errors and role
-// certificates over mutual TLS, against the real services that
-// scripts/test-clients.sh starts.
+// search orders, cursor paging and facets, cancellation, deadlines, watch
+// resumption, argument errors and role certificates over mutual TLS, against
+// the real services that scripts/test-clients.sh starts.
 package main
 
 import (
@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	catalogv1 "reel.dev/gen/go/reel/catalog/v1"
@@ -739,4 +740,384 @@ func TestTLSNoRoleOnlyHealthAndNoCertificateNoConnection(t *testing.T) {
 	// through, not even health.
 	_, err = healthpb.NewHealthClient(tlsConn(t, "", "catalog")).Check(ctx(t), &healthpb.HealthCheckRequest{})
 	wantCode(t, err, codes.Unavailable)
+}
+
+// --- Orders, pages and facets (docs/api.md) ----------------------------------
+
+// randomWord returns a made-up word of this run (letters only, so it is
+// indexed as one word): searching it finds this run's films and no others.
+func randomWord(t *testing.T) string {
+	b := make([]byte, 12)
+	_, err := rand.Read(b)
+	check(t, err)
+	for i := range b {
+		b[i] = 'a' + b[i]%26
+	}
+	return string(b)
+}
+
+// facetedFilms: six films with known years, genres and directors, sharing
+// a made-up word in ten of their scenes; a second word marks one scene as
+// the best match. The other nine are three groups of three scenes with the
+// same text, so equal scores, which pages of 1, 2 or 3 hits split.
+type facetedFilms struct {
+	word, best string
+	names      map[string]string // film key -> film name
+	keys       map[string]string // film name -> film key
+	films      map[string]*catalogv1.Film
+	revision   int64 // of the import
+}
+
+func importFacetedFilms(t *testing.T) *facetedFilms {
+	f := &facetedFilms{word: randomWord(t), best: randomWord(t),
+		names: map[string]string{}, keys: map[string]string{}, films: map[string]*catalogv1.Film{}}
+	texts := []string{
+		"The " + f.word + " waits.",
+		"The " + f.word + " waits by the window.",
+		"The " + f.word + " waits by the window, and waits, and waits."}
+	specs := []struct {
+		key, title string
+		year       int32
+		genres     []string
+		directors  []string
+		texts      []int // of the scenes with the word
+	}{
+		{"cinder", "Cinder Harbour", 1961, []string{"drama", "mystery"}, []string{"Ada Moreau"}, []int{0, 1, 2}},
+		{"aurora", "Aurora Station", 1948, []string{"drama"}, []string{"Ben Okafor"}, []int{0, 1}},
+		{"beacon", "beacon Lane", 1975, []string{"comedy", "drama"}, []string{"Ada Moreau"}, []int{0}},
+		{"dusk", "Dusk Parade", 1948, []string{"comedy"}, []string{"Cleo Varga"}, []int{2, 2}},
+		{"ember", "Ember Field", 2003, []string{"mystery"}, []string{"Dev Rao"}, []int{1}},
+		{"garnet", "Garnet Road", 0, []string{"documentary"}, []string{"Eve Lund"}, []int{2}}, // year unknown
+	}
+	var films []*catalogv1.Film
+	for _, spec := range specs {
+		film := &catalogv1.Film{
+			Name: "films/" + newID("facets-"+spec.key), Title: spec.title, Year: spec.year,
+			Genres: spec.genres, Directors: spec.directors, Synopsis: "An evening in town."}
+		for s, text := range spec.texts {
+			film.Scenes = append(film.Scenes, &catalogv1.Scene{
+				SceneId: fmt.Sprintf("s%d", s+1), Title: fmt.Sprintf("%s, part %d", spec.title, s+1),
+				Description: texts[text]})
+		}
+		// A scene without the word: never a match.
+		film.Scenes = append(film.Scenes, &catalogv1.Scene{
+			SceneId: "s9", Title: spec.title + ", the end", Description: "Everyone goes home."})
+		f.names[spec.key], f.keys[film.Name], f.films[spec.key] = film.Name, spec.key, film
+		films = append(films, film)
+	}
+	f.films["dusk"].Scenes[1].Description += " Then the " + f.best + " arrives." // the best match
+	f.revision = importFilms(t, films)
+	return f
+}
+
+// hitIDs: "film scene" per hit.
+func hitIDs(hits []*searchv1.SceneHit) []string {
+	var ids []string
+	for _, hit := range hits {
+		ids = append(ids, hit.Film+" "+hit.SceneId)
+	}
+	return ids
+}
+
+func ranks(hits []*searchv1.SceneHit) []int32 {
+	var out []int32
+	for _, hit := range hits {
+		out = append(out, hit.Rank)
+	}
+	return out
+}
+
+// oneTo returns 1..n, the ranks of n hits.
+func oneTo(n int) []int32 {
+	out := make([]int32, n)
+	for i := range out {
+		out[i] = int32(i + 1)
+	}
+	return out
+}
+
+func facetValues(values []*searchv1.FacetValue) string {
+	var out []string
+	for _, value := range values {
+		out = append(out, fmt.Sprintf("%s=%d", value.Value, value.SceneCount))
+	}
+	return strings.Join(out, " ")
+}
+
+// relevanceBefore: a before b in the relevance order (SortKey), which ends
+// every order.
+func relevanceBefore(a, b *searchv1.SortKey) bool {
+	if a.MatchedClauses != b.MatchedClauses {
+		return a.MatchedClauses > b.MatchedClauses
+	}
+	if a.Score != b.Score {
+		return a.Score > b.Score
+	}
+	if a.Film != b.Film {
+		return a.Film < b.Film
+	}
+	return a.SceneOrdinal < b.SceneOrdinal
+}
+
+// summaryOf: the last message's summary.
+func summaryOf(messages []*searchv1.SearchScenesResponse) *searchv1.SearchSummary {
+	return messages[len(messages)-1].Summary
+}
+
+// searchErr runs a search to its end and returns its error (nil at EOF).
+func searchErr(t *testing.T, request *searchv1.SearchScenesRequest) error {
+	t.Helper()
+	stream, err := search.SearchScenes(ctx(t), request)
+	for err == nil {
+		_, err = stream.Recv()
+	}
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// searchPages follows next_page_token to the end: the hits of every page
+// and how many pages there were.
+func searchPages(t *testing.T, request *searchv1.SearchScenesRequest) (hits []*searchv1.SceneHit, pages int) {
+	t.Helper()
+	request = proto.Clone(request).(*searchv1.SearchScenesRequest)
+	for {
+		messages, page := searchAll(t, request)
+		if len(page) > int(request.MaxResults) || pages >= 100 {
+			t.Fatalf("page %d: %d hits, max_results %d", pages+1, len(page), request.MaxResults)
+		}
+		hits = append(hits, page...)
+		pages++
+		if request.PageToken = summaryOf(messages).NextPageToken; request.PageToken == "" {
+			return hits, pages
+		}
+	}
+}
+
+func TestSearchOrdersPagesAndFacets(t *testing.T) {
+	f := importFacetedFilms(t)
+
+	t.Run("facets", func(t *testing.T) {
+		messages, hits := searchAll(t, &searchv1.SearchScenesRequest{
+			Query: f.word, MinRevision: f.revision, MaxResults: 2,
+			Facets: &searchv1.FacetRequest{Genres: 2, Years: 3}})
+		summary := summaryOf(messages)
+		if summary.TotalMatches != 10 || len(hits) != 2 || f.keys[hits[0].Film] == "" {
+			t.Fatalf("%d hits of %d, first %s", len(hits), summary.TotalMatches, hits[0].Film)
+		}
+		// Over every match, not only the hits returned; most scenes first,
+		// then by value; films without a year are not counted.
+		facets := summary.Facets
+		if got := facetValues(facets.GetGenres()); got != "drama=6 mystery=4" {
+			t.Errorf("genres %s", got)
+		}
+		if got := facetValues(facets.GetYears()); got != "1948=4 1961=3 1975=1" {
+			t.Errorf("years %s", got)
+		}
+		if len(facets.GetDirectors()) != 0 { // not asked for
+			t.Errorf("directors %s", facetValues(facets.Directors))
+		}
+
+		// A later page may ask for other facets: still over every match.
+		messages, _ = searchAll(t, &searchv1.SearchScenesRequest{
+			Query: f.word, MaxResults: 2, PageToken: summary.NextPageToken,
+			Facets: &searchv1.FacetRequest{Genres: 10, Directors: 3}})
+		facets = summaryOf(messages).Facets
+		if got := facetValues(facets.GetGenres()); got != "drama=6 mystery=4 comedy=3 documentary=1" {
+			t.Errorf("genres on page 2 %s", got)
+		}
+		if got := facetValues(facets.GetDirectors()); got != "Ada Moreau=4 Ben Okafor=2 Cleo Varga=2" {
+			t.Errorf("directors on page 2 %s", got)
+		}
+		if len(facets.GetYears()) != 0 {
+			t.Errorf("years on page 2 %s", facetValues(facets.Years))
+		}
+	})
+
+	t.Run("sort", func(t *testing.T) {
+		// Relevance (the default): the scene with both words first.
+		messages, hits := searchAll(t, &searchv1.SearchScenesRequest{
+			Query: f.word + " " + f.best, MinRevision: f.revision})
+		checkStreamShape(t, messages, hits)
+		if len(hits) != 10 || hits[0].Film != f.names["dusk"] || hits[0].SceneId != "s2" ||
+			hits[0].SortKey.MatchedClauses != 2 || hits[1].SortKey.MatchedClauses != 1 {
+			t.Fatalf("relevance order %v", hitIDs(hits))
+		}
+		_, relevance := searchAll(t, &searchv1.SearchScenesRequest{Query: f.word})
+		matches := hitIDs(relevance)
+		sort.Strings(matches)
+		if !sort.SliceIsSorted(relevance, func(i, j int) bool {
+			return relevanceBefore(relevance[i].SortKey, relevance[j].SortKey)
+		}) {
+			t.Errorf("not in relevance order: %v", hitIDs(relevance))
+		}
+
+		// Each order sorts by its own key, then by relevance. Films without
+		// a year come last both ways; titles compare ASCII letters
+		// case-insensitively ("beacon Lane" after "Aurora Station").
+		yearLast := func(year int32) bool { return year == 0 }
+		for _, order := range []struct {
+			sort   searchv1.SortOrder
+			before func(a, b *searchv1.SceneHit) (before, decided bool)
+			want   string
+		}{
+			{searchv1.SortOrder_SORT_ORDER_YEAR_ASCENDING, func(a, b *searchv1.SceneHit) (bool, bool) {
+				if a.Year == b.Year {
+					return false, false
+				}
+				if yearLast(a.Year) || yearLast(b.Year) {
+					return yearLast(b.Year), true
+				}
+				return a.Year < b.Year, true
+			}, "1948 1948 1948 1948 1961 1961 1961 1975 2003 0"},
+			{searchv1.SortOrder_SORT_ORDER_YEAR_DESCENDING, func(a, b *searchv1.SceneHit) (bool, bool) {
+				if a.Year == b.Year {
+					return false, false
+				}
+				if yearLast(a.Year) || yearLast(b.Year) {
+					return yearLast(b.Year), true
+				}
+				return a.Year > b.Year, true
+			}, "2003 1975 1961 1961 1961 1948 1948 1948 1948 0"},
+			{searchv1.SortOrder_SORT_ORDER_TITLE, func(a, b *searchv1.SceneHit) (bool, bool) {
+				ta, tb := strings.ToLower(a.FilmTitle), strings.ToLower(b.FilmTitle)
+				return ta < tb, ta != tb
+			}, "aurora aurora beacon cinder cinder cinder dusk dusk ember garnet"},
+		} {
+			t.Run(order.sort.String(), func(t *testing.T) {
+				_, hits := searchAll(t, &searchv1.SearchScenesRequest{Query: f.word, Sort: order.sort})
+				ids := hitIDs(hits)
+				sort.Strings(ids)
+				if strings.Join(ids, "; ") != strings.Join(matches, "; ") {
+					t.Fatalf("hits %v, want the matches %v", hitIDs(hits), matches)
+				}
+				if !sort.SliceIsSorted(hits, func(i, j int) bool {
+					if before, decided := order.before(hits[i], hits[j]); decided {
+						return before
+					}
+					return relevanceBefore(hits[i].SortKey, hits[j].SortKey)
+				}) {
+					t.Errorf("out of order: %v", hitIDs(hits))
+				}
+				if fmt.Sprint(ranks(hits)) != fmt.Sprint(oneTo(10)) {
+					t.Errorf("ranks %v", ranks(hits))
+				}
+				var got []string
+				for _, hit := range hits {
+					if order.sort == searchv1.SortOrder_SORT_ORDER_TITLE {
+						got = append(got, f.keys[hit.Film])
+					} else {
+						got = append(got, fmt.Sprint(hit.Year))
+					}
+				}
+				if strings.Join(got, " ") != order.want {
+					t.Errorf("got %s, want %s", strings.Join(got, " "), order.want)
+				}
+			})
+		}
+	})
+
+	t.Run("paging", func(t *testing.T) {
+		for _, order := range []searchv1.SortOrder{
+			searchv1.SortOrder_SORT_ORDER_RELEVANCE, searchv1.SortOrder_SORT_ORDER_TITLE,
+		} {
+			t.Run(order.String(), func(t *testing.T) {
+				messages, whole := searchAll(t, &searchv1.SearchScenesRequest{
+					Query: f.word, Sort: order, MaxResults: 1000, MinRevision: f.revision})
+				if summary := summaryOf(messages); len(whole) != 10 || summary.TotalMatches != 10 ||
+					summary.NextPageToken != "" {
+					t.Fatalf("%d hits, summary %v", len(whole), summary)
+				}
+				// Pages until no next_page_token: the same hits, ranks
+				// continuing, also where a page ends between scenes of equal
+				// score. Pages of 5 end at the last hit: no token to an empty
+				// page.
+				for _, size := range []struct{ maxResults, pages int }{{2, 5}, {1, 10}, {3, 4}, {5, 2}} {
+					paged, pages := searchPages(t, &searchv1.SearchScenesRequest{
+						Query: f.word, Sort: order, MaxResults: int32(size.maxResults)})
+					if strings.Join(hitIDs(paged), "; ") != strings.Join(hitIDs(whole), "; ") {
+						t.Errorf("pages of %d: %v\nunpaged: %v", size.maxResults, hitIDs(paged), hitIDs(whole))
+					}
+					if fmt.Sprint(ranks(paged)) != fmt.Sprint(oneTo(10)) || pages != size.pages {
+						t.Errorf("pages of %d: %d pages, ranks %v", size.maxResults, pages, ranks(paged))
+					}
+				}
+
+				// At most one scene per film, over all pages: each film's
+				// first hit.
+				capped, _ := searchPages(t, &searchv1.SearchScenesRequest{
+					Query: f.word, Sort: order, MaxResults: 2, MaxScenesPerFilm: 1})
+				var firsts []*searchv1.SceneHit
+				seen := map[string]bool{}
+				for _, hit := range whole {
+					if !seen[hit.Film] {
+						seen[hit.Film] = true
+						firsts = append(firsts, hit)
+					}
+				}
+				if len(firsts) != 6 || strings.Join(hitIDs(capped), "; ") != strings.Join(hitIDs(firsts), "; ") {
+					t.Errorf("capped %v, want %v", hitIDs(capped), hitIDs(firsts))
+				}
+				if fmt.Sprint(ranks(capped)) != fmt.Sprint(oneTo(6)) {
+					t.Errorf("capped ranks %v", ranks(capped))
+				}
+			})
+		}
+	})
+
+	t.Run("page token refused", func(t *testing.T) {
+		messages, _ := searchAll(t, &searchv1.SearchScenesRequest{
+			Query: f.word, MaxResults: 2, MinRevision: f.revision})
+		token := summaryOf(messages).NextPageToken
+		if token == "" {
+			t.Fatal("no next_page_token")
+		}
+		refused := func(t *testing.T, request *searchv1.SearchScenesRequest, want codes.Code) {
+			t.Helper()
+			request.MaxResults = 2
+			if message := wantCode(t, searchErr(t, request), want).Message(); !strings.Contains(message, "page_token") {
+				t.Fatalf("message %q does not name page_token", message)
+			}
+		}
+		// A token of another request: another query, order or cap.
+		for name, other := range map[string]*searchv1.SearchScenesRequest{
+			"query": {Query: f.word + " " + f.best},
+			"sort":  {Query: f.word, Sort: searchv1.SortOrder_SORT_ORDER_TITLE},
+			"cap":   {Query: f.word, MaxScenesPerFilm: 1},
+		} {
+			t.Run("other "+name, func(t *testing.T) {
+				other.PageToken = token
+				refused(t, other, codes.InvalidArgument)
+			})
+		}
+		// Altered: a character changed in the middle (where every character
+		// carries bits of the token), cut short, or not a token at all.
+		middle, replacement := len(token)/2, "A"
+		if token[middle] == 'A' {
+			replacement = "B"
+		}
+		for name, bad := range map[string]string{
+			"altered":     token[:middle] + replacement + token[middle+1:],
+			"cut short":   token[:len(token)-4],
+			"not a token": "not-a-token",
+		} {
+			t.Run(name, func(t *testing.T) {
+				refused(t, &searchv1.SearchScenesRequest{Query: f.word, PageToken: bad}, codes.InvalidArgument)
+			})
+		}
+
+		// Unaltered, with its request, the token still continues the order.
+		_, hits := searchAll(t, &searchv1.SearchScenesRequest{Query: f.word, MaxResults: 2, PageToken: token})
+		if fmt.Sprint(ranks(hits)) != "[3 4]" {
+			t.Fatalf("ranks %v", ranks(hits))
+		}
+
+		// Once the index applies a later write, the order cannot be continued.
+		written, err := catalog.CreateFilm(ctx(t), &catalogv1.CreateFilmRequest{
+			FilmId: newID("facets-later"), Film: &catalogv1.Film{Title: "Later"}})
+		check(t, err)
+		searchAll(t, &searchv1.SearchScenesRequest{Query: "later", MinRevision: written.Film.Revision})
+		refused(t, &searchv1.SearchScenesRequest{Query: f.word, PageToken: token}, codes.FailedPrecondition)
+	})
 }

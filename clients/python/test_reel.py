@@ -1,9 +1,13 @@
 """Reel's client scenario, in Python (the same one clients/go and clients/node
 run): writes with etags, pagination, streamed search with highlights,
-cancellation, deadlines, watch resumption, argument errors and role
-certificates over mutual TLS, against the real services."""
+search orders, cursor paging and facets, cancellation, deadlines, watch
+resumption, argument errors and role certificates over mutual TLS, against
+the real services."""
 
+import random
+import string
 import time
+from types import SimpleNamespace
 
 import grpc
 import pytest
@@ -314,3 +318,206 @@ def test_tls_no_role_only_health_and_no_certificate_no_connection(tls_channel):
     with pytest.raises(grpc.RpcError) as refused:
         health_check(tls_channel(None, "catalog"))
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE, refused.value.details()
+
+
+# --- Orders, pages and facets (docs/api.md) ----------------------------------
+
+def random_word():
+    """A made-up word of this run (letters only, so it is indexed as one
+    word): searching it finds this run's films and no others."""
+    return "".join(random.choices(string.ascii_lowercase, k=12))
+
+
+@pytest.fixture(scope="module")
+def faceted_films(catalog, prefix):
+    """Six films with known years, genres and directors, sharing a made-up
+    word in ten of their scenes; a second word marks one scene as the best
+    match. The other nine are three groups of three scenes with the same
+    text, so equal scores, which pages of 1, 2 or 3 hits split. Returns the
+    words, the films by key, their names and the import's revision."""
+    word, best = random_word(), random_word()
+    texts = [f"The {word} waits.",
+             f"The {word} waits by the window.",
+             f"The {word} waits by the window, and waits, and waits."]
+    # key: title, year, genres, directors, the texts of its scenes with the word
+    specs = {
+        "cinder": ("Cinder Harbour", 1961, ["drama", "mystery"], ["Ada Moreau"], [0, 1, 2]),
+        "aurora": ("Aurora Station", 1948, ["drama"], ["Ben Okafor"], [0, 1]),
+        "beacon": ("beacon Lane", 1975, ["comedy", "drama"], ["Ada Moreau"], [0]),
+        "dusk": ("Dusk Parade", 1948, ["comedy"], ["Cleo Varga"], [2, 2]),
+        "ember": ("Ember Field", 2003, ["mystery"], ["Dev Rao"], [1]),
+        "garnet": ("Garnet Road", 0, ["documentary"], ["Eve Lund"], [2]),  # year unknown
+    }
+    films = {}
+    for key, (title, year, genres, directors, matching) in specs.items():
+        scenes = [catalog_pb2.Scene(scene_id=f"s{s}", title=f"{title}, part {s}",
+                                    description=texts[text])
+                  for s, text in enumerate(matching, 1)]
+        # A scene without the word: never a match.
+        scenes.append(catalog_pb2.Scene(scene_id="s9", title=f"{title}, the end",
+                                        description="Everyone goes home."))
+        films[key] = catalog_pb2.Film(
+            name=f"films/{prefix}-facets-{key}", title=title, year=year, genres=genres,
+            directors=directors, synopsis="An evening in town.", scenes=scenes)
+    films["dusk"].scenes[1].description += f" Then the {best} arrives."  # the best match
+    revision = import_films(catalog, list(films.values()))
+    return SimpleNamespace(word=word, best=best, films=films, revision=revision,
+                           names={film.name: key for key, film in films.items()})
+
+
+def hit_ids(hits):
+    return [(hit.film, hit.scene_id) for hit in hits]
+
+
+def facet_values(values):
+    return [(value.value, value.scene_count) for value in values]
+
+
+def relevance(hit):
+    """The relevance order's key (SortKey): every order ends with it."""
+    key = hit.sort_key
+    return (-key.matched_clauses, -key.score, key.film, key.scene_ordinal)
+
+
+def test_facets_count_every_match(search, faceted_films):
+    f = faceted_films
+    _, hits, summary = search_all(
+        search, query=f.word, min_revision=f.revision, max_results=2,
+        facets=search_pb2.FacetRequest(genres=2, years=3))
+    assert summary.total_matches == 10 and len(hits) == 2
+    assert {hit.film for hit in hits} <= set(f.names)
+    # Over every match, not only the hits returned; most scenes first, then
+    # by value; films without a year are not counted.
+    assert facet_values(summary.facets.genres) == [("drama", 6), ("mystery", 4)]
+    assert facet_values(summary.facets.years) == [("1948", 4), ("1961", 3), ("1975", 1)]
+    assert not summary.facets.directors  # not asked for
+
+    # A later page may ask for other facets: still over every match.
+    _, _, summary = search_all(
+        search, query=f.word, max_results=2, page_token=summary.next_page_token,
+        facets=search_pb2.FacetRequest(genres=10, directors=3))
+    assert facet_values(summary.facets.genres) == [
+        ("drama", 6), ("mystery", 4), ("comedy", 3), ("documentary", 1)]
+    assert facet_values(summary.facets.directors) == [
+        ("Ada Moreau", 4), ("Ben Okafor", 2), ("Cleo Varga", 2)]
+    assert not summary.facets.years
+
+
+def test_sort_orders(search, faceted_films):
+    f = faceted_films
+    # Relevance (the default): the scene with both words first.
+    _, hits, summary = search_all(search, query=f"{f.word} {f.best}", min_revision=f.revision)
+    assert summary.total_matches == 10
+    assert hit_ids(hits[:1]) == [(f.films["dusk"].name, "s2")]
+    assert [hit.sort_key.matched_clauses for hit in hits] == [2] + [1] * 9
+    assert hits == sorted(hits, key=relevance)
+
+    _, by_relevance, _ = search_all(search, query=f.word)
+    assert by_relevance == sorted(by_relevance, key=relevance)
+    matches = sorted(hit_ids(by_relevance))
+    assert len(matches) == 10 and {film for film, _ in matches} == set(f.names)
+
+    # Each order sorts by its own key, then by relevance.
+    year = {film.name: film.year for film in f.films.values()}
+    title = {film.name: film.title.lower() for film in f.films.values()}
+    orders = {
+        "SORT_ORDER_YEAR_ASCENDING": lambda h: (year[h.film] == 0, year[h.film], relevance(h)),
+        "SORT_ORDER_YEAR_DESCENDING": lambda h: (year[h.film] == 0, -year[h.film], relevance(h)),
+        "SORT_ORDER_TITLE": lambda h: (title[h.film], relevance(h)),
+    }
+    ordered = {}
+    for order, key in orders.items():
+        _, hits, _ = search_all(search, query=f.word, sort=search_pb2.SortOrder.Value(order))
+        assert sorted(hit_ids(hits)) == matches, order
+        assert hits == sorted(hits, key=key), order
+        assert [hit.rank for hit in hits] == list(range(1, 11)), order
+        ordered[order] = hits
+    # Films without a year come last both ways; titles compare ASCII
+    # letters case-insensitively ("beacon Lane" after "Aurora Station").
+    assert [hit.year for hit in ordered["SORT_ORDER_YEAR_ASCENDING"]] == (
+        [1948] * 4 + [1961] * 3 + [1975, 2003, 0])
+    assert [hit.year for hit in ordered["SORT_ORDER_YEAR_DESCENDING"]] == (
+        [2003, 1975] + [1961] * 3 + [1948] * 4 + [0])
+    assert [f.names[hit.film] for hit in ordered["SORT_ORDER_TITLE"]] == (
+        ["aurora"] * 2 + ["beacon"] + ["cinder"] * 3 + ["dusk"] * 2 + ["ember", "garnet"])
+
+
+def search_pages(search, max_results, **request):
+    """Follows next_page_token to the end: (the hits of every page, pages)."""
+    hits, token, pages = [], "", 0
+    while True:
+        _, page, summary = search_all(search, max_results=max_results, page_token=token, **request)
+        assert len(page) <= max_results
+        hits += page
+        pages += 1
+        assert pages <= 100
+        token = summary.next_page_token
+        if not token:
+            return hits, pages
+
+
+@pytest.mark.parametrize("order", ["SORT_ORDER_RELEVANCE", "SORT_ORDER_TITLE"])
+def test_cursor_paging(search, faceted_films, order):
+    f = faceted_films
+    request = dict(query=f.word, sort=search_pb2.SortOrder.Value(order))
+    _, whole, summary = search_all(search, max_results=1000, min_revision=f.revision, **request)
+    assert len(whole) == summary.total_matches == 10 and not summary.next_page_token
+
+    # Pages until no next_page_token: the same hits, ranks continuing, also
+    # where a page ends between scenes of equal score. Pages of 5 end at the
+    # last hit: no token to an empty page.
+    for size, want_pages in ((2, 5), (1, 10), (3, 4), (5, 2)):
+        paged, pages = search_pages(search, size, **request)
+        assert hit_ids(paged) == hit_ids(whole), f"pages of {size}"
+        assert [hit.rank for hit in paged] == list(range(1, 11)), f"pages of {size}"
+        assert pages == want_pages, f"pages of {size}"
+
+    # At most one scene per film, over all pages: each film's first hit.
+    capped, _ = search_pages(search, 2, max_scenes_per_film=1, **request)
+    films = [hit.film for hit in capped]
+    assert len(films) == len(set(films)) == 6
+    firsts = [hit for i, hit in enumerate(whole) if hit.film not in {h.film for h in whole[:i]}]
+    assert hit_ids(capped) == hit_ids(firsts)
+    assert [hit.rank for hit in capped] == list(range(1, 7))
+
+
+def test_page_token_refused(catalog, search, faceted_films, prefix):
+    f = faceted_films
+    _, _, summary = search_all(search, query=f.word, max_results=2, min_revision=f.revision)
+    token = summary.next_page_token
+    assert token
+
+    def refused(**request):
+        with pytest.raises(grpc.RpcError) as error:
+            search_all(search, max_results=2, **request)
+        return error.value
+
+    # A token of another request: another query, order or cap.
+    for other in (dict(query=f"{f.word} {f.best}"),
+                  dict(query=f.word, sort=search_pb2.SORT_ORDER_TITLE),
+                  dict(query=f.word, max_scenes_per_film=1)):
+        error = refused(page_token=token, **other)
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, (other, error.details())
+        assert "page_token" in error.details(), error.details()
+
+    # Altered: a character changed in the middle (where every character
+    # carries bits of the token), cut short, or not a token at all.
+    middle = len(token) // 2
+    altered = token[:middle] + ("B" if token[middle] == "A" else "A") + token[middle + 1:]
+    for bad in (altered, token[:-4], "not-a-token"):
+        error = refused(query=f.word, page_token=bad)
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, (bad, error.details())
+        assert "page_token" in error.details(), error.details()
+
+    # Unaltered, with its request, the token still continues the order.
+    _, hits, _ = search_all(search, query=f.word, max_results=2, page_token=token)
+    assert [hit.rank for hit in hits] == [3, 4]
+
+    # Once the index applies a later write, the order cannot be continued.
+    written = catalog.CreateFilm(catalog_pb2.CreateFilmRequest(
+        film_id=f"{prefix}-facets-later", film=catalog_pb2.Film(title="Later")),
+        timeout=TIMEOUT).film
+    search_all(search, query="later", min_revision=written.revision)
+    error = refused(query=f.word, page_token=token)
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
+    assert "page_token" in error.details(), error.details()

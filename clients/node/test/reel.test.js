@@ -1,7 +1,8 @@
 // Reel's client scenario, in JavaScript (the same one clients/python and
 // clients/go run): writes with etags, pagination, streamed search with
-// highlights, cancellation, deadlines, watch resumption and argument errors,
-// against the real services that scripts/test-clients.sh starts.
+// highlights, search orders, cursor paging and facets, cancellation,
+// deadlines, watch resumption and argument errors, against the real services
+// that scripts/test-clients.sh starts.
 'use strict';
 
 const assert = require('node:assert/strict');
@@ -302,4 +303,221 @@ test('the example runs', async () => {
   assert.match(out, /#1 The Red Shoes/);
   assert.match(out, /\[/);
   assert.match(out, /INVALID_ARGUMENT: query:/);
+});
+
+// --- Orders, pages and facets (docs/api.md) ----------------------------------
+// In this file, not one of its own: node --test runs files side by side, and
+// a write by another test while a search is paged moves the index past the
+// page tokens' revision (FAILED_PRECONDITION).
+
+// A made-up word of this run (letters only, so it is indexed as one word):
+// searching it finds this run's films and no others.
+function randomWord() {
+  return Array.from(crypto.randomBytes(12), (b) => String.fromCharCode(97 + (b % 26))).join('');
+}
+
+// Six films with known years, genres and directors, sharing a made-up word
+// in ten of their scenes; a second word marks one scene as the best match.
+// The other nine are three groups of three scenes with the same text, so
+// equal scores, which pages of 1, 2 or 3 hits split. Imported once.
+let facetedFilms;
+function importFacetedFilms() {
+  facetedFilms ??= (async () => {
+    const word = randomWord();
+    const best = randomWord();
+    const texts = [
+      `The ${word} waits.`,
+      `The ${word} waits by the window.`,
+      `The ${word} waits by the window, and waits, and waits.`,
+    ];
+    // key: title, year, genres, directors, the texts of its scenes with the word
+    const specs = {
+      cinder: ['Cinder Harbour', 1961, ['drama', 'mystery'], ['Ada Moreau'], [0, 1, 2]],
+      aurora: ['Aurora Station', 1948, ['drama'], ['Ben Okafor'], [0, 1]],
+      beacon: ['beacon Lane', 1975, ['comedy', 'drama'], ['Ada Moreau'], [0]],
+      dusk: ['Dusk Parade', 1948, ['comedy'], ['Cleo Varga'], [2, 2]],
+      ember: ['Ember Field', 2003, ['mystery'], ['Dev Rao'], [1]],
+      garnet: ['Garnet Road', 0, ['documentary'], ['Eve Lund'], [2]], // year unknown
+    };
+    const films = {};
+    for (const [key, [title, year, genres, directors, matching]] of Object.entries(specs)) {
+      films[key] = {
+        name: `films/${prefix}-facets-${key}`,
+        title,
+        year,
+        genres,
+        directors,
+        synopsis: 'An evening in town.',
+        scenes: [
+          ...matching.map((text, i) => ({
+            sceneId: `s${i + 1}`, title: `${title}, part ${i + 1}`, description: texts[text],
+          })),
+          // A scene without the word: never a match.
+          { sceneId: 's9', title: `${title}, the end`, description: 'Everyone goes home.' },
+        ],
+      };
+    }
+    films.dusk.scenes[1].description += ` Then the ${best} arrives.`; // the best match
+    const revision = await importFilms(Object.values(films));
+    const keys = Object.fromEntries(Object.entries(films).map(([key, film]) => [film.name, key]));
+    return { word, best, films, keys, revision };
+  })();
+  return facetedFilms;
+}
+
+const hitIds = (hits) => hits.map((hit) => `${hit.film} ${hit.sceneId}`);
+const facetValues = (values) => values.map((v) => [v.value, v.sceneCount]);
+const oneTo = (n) => Array.from({ length: n }, (_, i) => i + 1);
+
+// The relevance order (SortKey), which ends every order: negative when a
+// comes first.
+function byRelevance(a, b) {
+  const [x, y] = [a.sortKey, b.sortKey];
+  return (y.matchedClauses - x.matchedClauses) || (y.score - x.score)
+    || (x.film < y.film ? -1 : x.film > y.film ? 1 : 0) || (x.sceneOrdinal - y.sceneOrdinal);
+}
+
+// Follows nextPageToken to the end: the hits of every page, and how many pages.
+async function searchPages(request) {
+  const hits = [];
+  let pageToken = '';
+  for (let pages = 1; ; pages++) {
+    const { hits: page, summary } = await searchAll({ ...request, pageToken });
+    assert.ok(page.length <= request.maxResults && pages <= 100);
+    hits.push(...page);
+    pageToken = summary.nextPageToken;
+    if (!pageToken) return { hits, pages };
+  }
+}
+
+test('facets count every match', async () => {
+  const { word, keys, revision } = await importFacetedFilms();
+  const { hits, summary: first } = await searchAll({
+    query: word, minRevision: revision, maxResults: 2, facets: { genres: 2, years: 3 },
+  });
+  assert.equal(first.totalMatches, 10);
+  assert.equal(hits.length, 2);
+  assert.ok(hits.every((hit) => keys[hit.film]));
+  // Over every match, not only the hits returned; most scenes first, then
+  // by value; films without a year are not counted.
+  assert.deepEqual(facetValues(first.facets.genres), [['drama', 6], ['mystery', 4]]);
+  assert.deepEqual(facetValues(first.facets.years), [['1948', 4], ['1961', 3], ['1975', 1]]);
+  assert.deepEqual(first.facets.directors, []); // not asked for
+
+  // A later page may ask for other facets: still over every match.
+  const { summary } = await searchAll({
+    query: word, maxResults: 2, pageToken: first.nextPageToken, facets: { genres: 10, directors: 3 },
+  });
+  assert.deepEqual(facetValues(summary.facets.genres),
+    [['drama', 6], ['mystery', 4], ['comedy', 3], ['documentary', 1]]);
+  assert.deepEqual(facetValues(summary.facets.directors),
+    [['Ada Moreau', 4], ['Ben Okafor', 2], ['Cleo Varga', 2]]);
+  assert.deepEqual(summary.facets.years, []);
+});
+
+test('sort orders', async () => {
+  const { word, best, films, keys, revision } = await importFacetedFilms();
+  // Relevance (the default): the scene with both words first.
+  const result = await searchAll({ query: `${word} ${best}`, minRevision: revision });
+  checkStreamShape(result);
+  assert.deepEqual(hitIds(result.hits.slice(0, 1)), [`${films.dusk.name} s2`]);
+  assert.deepEqual(result.hits.map((hit) => hit.sortKey.matchedClauses), [2, ...Array(9).fill(1)]);
+
+  const { hits: relevance } = await searchAll({ query: word });
+  assert.deepEqual(hitIds(relevance), hitIds([...relevance].sort(byRelevance)));
+  const matches = hitIds(relevance).sort();
+  assert.equal(matches.length, 10);
+
+  // Each order sorts by its own key, then by relevance. Films without a year
+  // come last both ways; titles compare ASCII letters case-insensitively
+  // ("beacon Lane" after "Aurora Station").
+  const unknownLast = (a, b) => (a.year === 0) - (b.year === 0);
+  const title = (hit) => hit.filmTitle.toLowerCase();
+  const orders = {
+    SORT_ORDER_YEAR_ASCENDING: {
+      compare: (a, b) => unknownLast(a, b) || (a.year - b.year) || byRelevance(a, b),
+      want: (hits) => assert.deepEqual(hits.map((hit) => hit.year),
+        [1948, 1948, 1948, 1948, 1961, 1961, 1961, 1975, 2003, 0]),
+    },
+    SORT_ORDER_YEAR_DESCENDING: {
+      compare: (a, b) => unknownLast(a, b) || (b.year - a.year) || byRelevance(a, b),
+      want: (hits) => assert.deepEqual(hits.map((hit) => hit.year),
+        [2003, 1975, 1961, 1961, 1961, 1948, 1948, 1948, 1948, 0]),
+    },
+    SORT_ORDER_TITLE: {
+      compare: (a, b) => (title(a) < title(b) ? -1 : title(a) > title(b) ? 1 : byRelevance(a, b)),
+      want: (hits) => assert.deepEqual(hits.map((hit) => keys[hit.film]),
+        ['aurora', 'aurora', 'beacon', 'cinder', 'cinder', 'cinder', 'dusk', 'dusk', 'ember', 'garnet']),
+    },
+  };
+  for (const [sort, { compare, want }] of Object.entries(orders)) {
+    const { hits } = await searchAll({ query: word, sort });
+    assert.deepEqual(hitIds(hits).sort(), matches, sort);
+    assert.deepEqual(hitIds(hits), hitIds([...hits].sort(compare)), sort);
+    assert.deepEqual(hits.map((hit) => hit.rank), oneTo(10), sort);
+    want(hits);
+  }
+});
+
+test('cursor paging', async () => {
+  const { word, revision } = await importFacetedFilms();
+  for (const sort of ['SORT_ORDER_RELEVANCE', 'SORT_ORDER_TITLE']) {
+    const { hits: whole, summary } = await searchAll({ query: word, sort, maxResults: 1000, minRevision: revision });
+    assert.equal(whole.length, 10);
+    assert.equal(summary.totalMatches, 10);
+    assert.equal(summary.nextPageToken, '');
+
+    // Pages until no nextPageToken: the same hits, ranks continuing, also
+    // where a page ends between scenes of equal score. Pages of 5 end at the
+    // last hit: no token to an empty page.
+    for (const [maxResults, wantPages] of [[2, 5], [1, 10], [3, 4], [5, 2]]) {
+      const { hits, pages } = await searchPages({ query: word, sort, maxResults });
+      assert.deepEqual(hitIds(hits), hitIds(whole), `${sort}, pages of ${maxResults}`);
+      assert.deepEqual(hits.map((hit) => hit.rank), oneTo(10), `${sort}, pages of ${maxResults}`);
+      assert.equal(pages, wantPages, `${sort}, pages of ${maxResults}`);
+    }
+
+    // At most one scene per film, over all pages: each film's first hit.
+    const { hits: capped } = await searchPages({ query: word, sort, maxResults: 2, maxScenesPerFilm: 1 });
+    const firsts = whole.filter((hit, i) => whole.findIndex((h) => h.film === hit.film) === i);
+    assert.equal(firsts.length, 6);
+    assert.deepEqual(hitIds(capped), hitIds(firsts), sort);
+    assert.deepEqual(capped.map((hit) => hit.rank), oneTo(6), sort);
+  }
+});
+
+test('page tokens refused', async () => {
+  const { word, best, revision } = await importFacetedFilms();
+  const { summary } = await searchAll({ query: word, maxResults: 2, minRevision: revision });
+  const token = summary.nextPageToken;
+  assert.ok(token);
+  const refused = (request, expected = status.INVALID_ARGUMENT) => assert.rejects(
+    searchAll({ maxResults: 2, ...request }),
+    (error) => {
+      code(expected)(error);
+      assert.match(error.details, /page_token/);
+      return true;
+    },
+  );
+
+  // A token of another request: another query, order or cap.
+  await refused({ query: `${word} ${best}`, pageToken: token });
+  await refused({ query: word, sort: 'SORT_ORDER_TITLE', pageToken: token });
+  await refused({ query: word, maxScenesPerFilm: 1, pageToken: token });
+  // Altered: a character changed in the middle (where every character
+  // carries bits of the token), cut short, or not a token at all.
+  const middle = token.length >> 1;
+  const altered = token.slice(0, middle) + (token[middle] === 'A' ? 'B' : 'A') + token.slice(middle + 1);
+  for (const bad of [altered, token.slice(0, -4), 'not-a-token']) {
+    await refused({ query: word, pageToken: bad });
+  }
+
+  // Unaltered, with its request, the token still continues the order.
+  const { hits } = await searchAll({ query: word, maxResults: 2, pageToken: token });
+  assert.deepEqual(hits.map((hit) => hit.rank), [3, 4]);
+
+  // Once the index applies a later write, the order cannot be continued.
+  const { film } = await unary(catalog, 'createFilm', { filmId: `${prefix}-facets-later`, film: { title: 'Later' } });
+  await searchAll({ query: 'later', minRevision: film.revision });
+  await refused({ query: word, pageToken: token }, status.FAILED_PRECONDITION);
 });
