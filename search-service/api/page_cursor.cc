@@ -101,8 +101,11 @@ absl::StatusOr<PageCursor> CursorSigner::Decode(absl::string_view token) const {
                                  kMaxTokenBytes));
   }
   std::string bytes;
+  // Only the exact text Encode wrote: base64 decoders forgive spare bits
+  // and padding, and an altered token must not pass for the same one.
   if (!absl::WebSafeBase64Unescape(token, &bytes) ||
-      bytes.size() < kFixedBytes + kMacBytes) {
+      bytes.size() < kFixedBytes + kMacBytes ||
+      absl::WebSafeBase64Escape(bytes) != token) {
     return BadToken("is not a page token");
   }
   const absl::string_view payload(bytes.data(), bytes.size() - kMacBytes);

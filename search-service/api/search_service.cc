@@ -7,6 +7,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <thread>
@@ -417,9 +418,16 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
           "field_weights, typos_in_phrases, sort or max_scenes_per_film "
           "differ from its first page's)");
     }
-    absl::StatusOr<ResultPosition> after = DecodePosition(cursor->position);
-    if (!after.ok()) return after.status();
-    search_.options.after = *std::move(after);
+    if (search_.options.sort == SortOrder::kRelevance &&
+        search_.options.max_scenes_per_film == 0) {
+      // Recomputed as the first page was, then cut (see SearchOptions::skip).
+      search_.options.skip = static_cast<int>(
+          std::min<int64_t>(cursor->returned, std::numeric_limits<int>::max()));
+    } else {
+      absl::StatusOr<ResultPosition> after = DecodePosition(cursor->position);
+      if (!after.ok()) return after.status();
+      search_.options.after = *std::move(after);
+    }
     rank_offset_ = cursor->returned;
     cursor_ = *std::move(cursor);
     return absl::OkStatus();

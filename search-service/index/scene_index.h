@@ -91,6 +91,11 @@ struct SearchOptions {
   FacetRequest facets;
   // Start after this position of `sort`'s order (the next page).
   std::optional<ResultPosition> after;
+  // For the relevance order without a per-film cap: leave out its first
+  // `skip` hits (the earlier pages'). Pages then come from the same top-k
+  // computation as the first, so they continue it exactly, where a
+  // position would meet scores rounded another way.
+  int skip = 0;
   // Fill SceneHit::matched_stems (highlighting needs them; a caller that
   // only wants ranked ids saves a look-up per hit and term).
   bool collect_matched_stems = true;

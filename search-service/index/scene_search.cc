@@ -8,8 +8,10 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "search-service/index/positions.h"
 #include "search-service/index/scene_index.h"
@@ -309,8 +311,9 @@ struct SceneIndex::Impl::QueryRun {
     std::vector<std::vector<Expansion>> expansions;  // Per term.
   };
 
+  // `facets_only`: collect every match only to count facets (no hits).
   QueryRun(const Impl& index, const ParsedQuery& query,
-           const SearchOptions& options);
+           const SearchOptions& options, bool facets_only = false);
   SearchResult Run();
 
   // Saturated BM25F pseudo-frequency of one posting restricted to
@@ -422,7 +425,8 @@ struct SceneIndex::Impl::QueryRun {
 
 SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
                                      const ParsedQuery& parsed,
-                                     const SearchOptions& options)
+                                     const SearchOptions& options,
+                                     bool facets_only)
     : index(index),
       searched(WithSearchableFields(parsed, options.ranking)),
       query(searched),
@@ -443,7 +447,12 @@ SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
   filtering = !filter.film_names.empty() || filter.year_min != 0 ||
               filter.year_max != 0 || !filter.genres.empty() ||
               !filter.directors.empty();
-  limit = static_cast<size_t>(std::max(0, options.max_results));
+  // A later page of the relevance order is the top (skipped + page) cut
+  // after the skipped hits: the same path as the first page, so the same
+  // scores and order (top-k selection is exact).
+  limit = facets_only ? 0
+                      : static_cast<size_t>(std::max(0, options.max_results) +
+                                            std::max(0, options.skip));
   heap.reserve(limit + 1);
   content_clauses = query.required_clause_count();
   for (const Clause& clause : query.clauses) {
@@ -462,10 +471,8 @@ SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
   // first, so a first pass only counts (every match, for total_matches) and
   // finds the fewest clauses a top-k scene can match; only scenes matching
   // that many are scored, each list walked against them in doc order.
-  full_order = options.sort != SortOrder::kRelevance ||
-               options.max_scenes_per_film > 0 || options.after.has_value() ||
-               options.facets.genres > 0 || options.facets.directors > 0 ||
-               options.facets.years > 0;
+  full_order = facets_only || options.sort != SortOrder::kRelevance ||
+               options.max_scenes_per_film > 0 || options.after.has_value();
   if (full_order) single_stem = false;
   coordinated =
       !full_order && !single_stem && limit > 0 && query.clauses.size() > 1 &&
@@ -559,15 +566,24 @@ void SceneIndex::Impl::QueryRun::CountFacets(
     int64_t scenes = 0;
   };
   absl::flat_hash_map<std::string, Tally> genres, directors, years;
-  auto count = [](absl::flat_hash_map<std::string, Tally>* tallies,
-                  const std::string& display) {
+  // A value a film lists twice ("Drama", "drama") counts its scene once.
+  absl::flat_hash_set<std::string> seen;
+  auto count = [&seen](absl::flat_hash_map<std::string, Tally>* tallies,
+                       const std::string& display) {
     const std::string key = FoldForFilter(display);
     if (key.empty()) return;
+    // Per facet: the tally's address tells the three apart.
+    if (!seen.insert(
+                 absl::StrCat(reinterpret_cast<uintptr_t>(tallies), ":", key))
+             .second) {
+      return;
+    }
     Tally& tally = (*tallies)[key];
     if (tally.scenes++ == 0) tally.display = display;
   };
   for (const Ranked& match : matches) {
     const Film& film = *index.films_[index.docs_[match.doc].film].film;
+    seen.clear();
     if (options.facets.genres > 0) {
       for (const std::string& genre : film.genres()) count(&genres, genre);
     }
@@ -1350,6 +1366,10 @@ void SceneIndex::Impl::QueryRun::CollectHits() {
   } else {
     std::sort(heap.begin(), heap.end(), ByRank{this});
     result.more = result.total_matches > static_cast<int64_t>(heap.size());
+    // The hits of earlier pages (SearchOptions::skip).
+    const size_t skipped =
+        std::min(heap.size(), static_cast<size_t>(std::max(0, options.skip)));
+    heap.erase(heap.begin(), heap.begin() + skipped);
   }
   if (!heap.empty()) {
     const OrderKey key = KeyOf(heap.back());
@@ -1417,7 +1437,22 @@ void SceneIndex::Impl::QueryRun::CollectHits() {
 
 SearchResult SceneIndex::Impl::Search(const ParsedQuery& query,
                                       const SearchOptions& options) const {
-  return QueryRun(*this, query, options).Run();
+  SearchResult result = QueryRun(*this, query, options).Run();
+  const FacetRequest& facets = options.facets;
+  const bool ordered_all = options.sort != SortOrder::kRelevance ||
+                           options.max_scenes_per_film > 0 ||
+                           options.after.has_value();
+  if (!ordered_all &&
+      (facets.genres > 0 || facets.directors > 0 || facets.years > 0)) {
+    // The hits came from a top-k path that does not visit every match; the
+    // facets need them all, so they take a counting pass of their own.
+    SearchResult counted =
+        QueryRun(*this, query, options, /*facets_only=*/true).Run();
+    result.genre_facets = std::move(counted.genre_facets);
+    result.director_facets = std::move(counted.director_facets);
+    result.year_facets = std::move(counted.year_facets);
+  }
+  return result;
 }
 
 }  // namespace reel::search

@@ -60,9 +60,14 @@ TEST(PageCursorTest, AlteredForgedOrForeignTokensAreRejected) {
   EXPECT_THAT(CursorSigner::WithRandomKey().Decode(token),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--page_token_key_file")));
+  // Spare bits of the last character, padding and spaces do not change the
+  // decoded bytes but still make another token.
+  std::string spare_bits = token;
+  spare_bits.back() = spare_bits.back() == 'A' ? 'B' : 'A';
   for (const std::string& junk :
        {std::string(""), std::string("not a token!"), std::string("AAAA"),
-        token.substr(0, token.size() / 2)}) {
+        token.substr(0, token.size() / 2), token + "=", token + " ",
+        " " + token, token + "\n", spare_bits}) {
     EXPECT_THAT(
         signer.Decode(junk),
         StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token: ")))

@@ -46,18 +46,37 @@ class ResultOrderTest : public ::testing::Test {
   static std::vector<std::string> Paged(const std::string& query,
                                         SearchOptions options, int page_size,
                                         int* pages) {
+    return PagedIn(*index_, query, options, page_size, pages);
+  }
+
+  // As the service pages: the relevance order without a cap by skipping
+  // the hits already returned, any other by the last position.
+  static std::vector<std::string> PagedIn(const SceneIndex& index,
+                                          const std::string& query,
+                                          SearchOptions options, int page_size,
+                                          int* pages) {
     std::vector<std::string> keys;
     options.max_results = page_size;
     *pages = 0;
+    auto parsed =
+        ParseQuery(query, *analyzer_, ParseOptions{.allow_or_and_slop = true});
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    if (!parsed.ok()) return keys;
+    const bool by_skip = options.sort == SortOrder::kRelevance &&
+                         options.max_scenes_per_film == 0;
     while (true) {
-      SearchResult page = Search(query, options);
+      SearchResult page = index.Search(*parsed, options);
       ++*pages;
       for (const SceneHit& hit : page.hits) {
         keys.push_back(absl::StrCat(hit.film_name(), "#", hit.scene_id()));
       }
       if (!page.more) break;
       EXPECT_EQ(page.hits.size(), static_cast<size_t>(page_size));
-      options.after = page.last_position;
+      if (by_skip) {
+        options.skip = static_cast<int>(keys.size());
+      } else {
+        options.after = page.last_position;
+      }
       if (*pages > 1000) break;
     }
     return keys;
@@ -138,6 +157,42 @@ TEST_F(ResultOrderTest, PagesContinueEachOrderExactly) {
         }
         EXPECT_LT(whole.hits.size(), static_cast<size_t>(whole.total_matches));
       }
+    }
+  }
+}
+
+// Many equal scores, and pages through the top-k paths (one word, several
+// words) and the general path (a phrase): every scene once, in the order of
+// one unpaged search.
+TEST_F(ResultOrderTest, RelevancePagesContinueAcrossTiesOnEveryPath) {
+  SceneIndex index(
+      std::shared_ptr<const text::Analyzer>(analyzer_, [](auto*) {}));
+  for (int i = 0; i < 60; ++i) {
+    Film film;
+    film.set_name(absl::StrCat("films/twin-", i));
+    film.set_title(absl::StrCat("Twin ", i % 3));
+    for (int s = 0; s < 1 + i % 2; ++s) {
+      auto* scene = film.add_scenes();
+      scene->set_scene_id(absl::StrCat("s", s));
+      scene->set_title("Twins");
+      scene->set_description(i % 4 == 0 ? "A quokka waves at a wombat."
+                                        : "A quokka waves.");
+    }
+    index.UpsertFilm(film);
+  }
+  for (const std::string& query :
+       {"quokka", "quokka wombat", "\"quokka waves\"", "quokka OR wombat"}) {
+    SearchOptions options;
+    options.max_results = 1000;
+    auto parsed =
+        ParseQuery(query, *analyzer_, ParseOptions{.allow_or_and_slop = true});
+    ASSERT_TRUE(parsed.ok());
+    const std::vector<std::string> whole = Keys(index.Search(*parsed, options));
+    ASSERT_EQ(whole.size(), 90u) << query;
+    for (int page_size : {1, 4, 7}) {
+      int pages = 0;
+      EXPECT_EQ(PagedIn(index, query, options, page_size, &pages), whole)
+          << query << ", pages of " << page_size;
     }
   }
 }
