@@ -6,6 +6,7 @@
 #define REEL_TESTS_FUZZ_FUZZ_INDEX_H_
 
 #include <cmath>
+#include <map>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -90,7 +91,7 @@ inline void CheckResult(const search::SearchResult& result,
               hit.scene_index < hit.film->scenes_size(),
           "a hit points outside its film");
     Check(std::isfinite(hit.score), "a hit's score is not finite");
-    if (i > 0) {
+    if (i > 0 && options.sort == search::SortOrder::kRelevance) {
       // Most clauses matched first, then the higher score.
       const search::SceneHit& prev = result.hits[i - 1];
       Check(prev.matched_clauses > hit.matched_clauses ||
@@ -99,6 +100,25 @@ inline void CheckResult(const search::SearchResult& result,
             "hits are not ranked best first");
     }
   }
+  if (options.max_scenes_per_film > 0) {
+    std::map<std::string, int> per_film;
+    for (const search::SceneHit& hit : result.hits) {
+      Check(++per_film[hit.film_name()] <= options.max_scenes_per_film,
+            "more scenes of a film than max_scenes_per_film");
+    }
+  }
+  for (const auto* facets :
+       {&result.genre_facets, &result.director_facets, &result.year_facets}) {
+    for (const search::FacetCount& facet : *facets) {
+      Check(facet.scenes >= 1 && facet.scenes <= result.total_matches,
+            "a facet counts more scenes than matched");
+    }
+  }
+  Check(static_cast<int>(result.genre_facets.size()) <= options.facets.genres &&
+            static_cast<int>(result.director_facets.size()) <=
+                options.facets.directors &&
+            static_cast<int>(result.year_facets.size()) <= options.facets.years,
+        "more facet values than asked for");
 }
 
 }  // namespace reel::fuzz

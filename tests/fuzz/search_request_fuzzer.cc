@@ -3,8 +3,10 @@
 // small index. Invariants beyond "no crash":
 //  - every error is INVALID_ARGUMENT naming a request field;
 //  - an accepted request gives 1..limit results, years that are 0 or in
-//    order, finite field weights in 0-100, film filters that are names;
-//  - the index answers it within those options.
+//    order, finite field weights in 0-100, film filters that are names, a
+//    per-film cap in 0-1000 and facet sizes in 0-100;
+//  - the index answers it within those options (ranked best first under the
+//    relevance order, the cap and facet sizes kept).
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +33,8 @@ void FuzzRequest(const uint8_t* data, size_t size) {
   if (!validated.ok()) {
     CheckNamedError(validated.status(),
                     {"query: ", "max_results: ", "min_revision: ", "filter.",
-                     "field_weights."});
+                     "field_weights.", "snippet_length: ", "sort: ",
+                     "max_scenes_per_film: ", "facets."});
     return;
   }
   const search::SearchOptions& options = validated->options;
@@ -53,6 +56,12 @@ void FuzzRequest(const uint8_t* data, size_t size) {
           "an accepted field weight is out of range");
   }
   Check(!validated->query.clauses.empty(), "an accepted query has no clause");
+  Check(options.max_scenes_per_film >= 0 && options.max_scenes_per_film <= 1000,
+        "an accepted max_scenes_per_film is out of range");
+  for (int n : {options.facets.genres, options.facets.directors,
+                options.facets.years}) {
+    Check(n >= 0 && n <= 100, "an accepted facet size is out of range");
+  }
 
   const search::SearchResult result =
       fixture.index->Search(validated->query, options);
