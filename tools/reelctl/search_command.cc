@@ -94,7 +94,9 @@ void PrintExplanation(const v1::SceneHit& hit) {
       key.matched_clauses(), key.score(), key.film(), key.scene_ordinal());
   // Two decimals, or three digits for what is smaller than 0.1.
   auto number = [](double x) {
-    return absl::StrFormat(std::abs(x) >= 0.1 ? "%.2f" : "%.3g", x);
+    // Two calls: clang requires each format string to be a constant.
+    return std::abs(x) >= 0.1 ? absl::StrFormat("%.2f", x)
+                              : absl::StrFormat("%.3g", x);
   };
   for (const v1::TermExplanation& term : hit.explanation().terms()) {
     const double w = term.field_weight();  // As set: 1.0, 0.5, 0.25.
