@@ -1,13 +1,9 @@
 #include "catalog-service/backup/catalog_backups.h"
 
-#include <fcntl.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <system_error>
@@ -16,6 +12,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "catalog-service/store/keys.h"
+#include "catalog-service/store/sync_directory.h"
 #include "common/status/rocksdb_status.h"
 #include "common/status/status_macros.h"
 
@@ -45,18 +42,6 @@ rocksdb::BackupEngineOptions EngineOptions(const std::string& backup_dir) {
   options.share_files_with_checksum = true;
   options.max_background_operations = 1;
   return options;
-}
-
-absl::Status SyncDirectory(const std::string& dir) {
-  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) != 0) {
-    const int error = errno;
-    if (fd >= 0) close(fd);
-    return absl::UnavailableError(
-        absl::StrCat("cannot sync directory ", dir, ": ", strerror(error)));
-  }
-  close(fd);
-  return absl::OkStatus();
 }
 
 BackupRecord ToRecord(const rocksdb::BackupInfo& info) {

@@ -28,6 +28,7 @@
 #include "catalog-service/model/film_name.h"
 #include "catalog-service/model/film_validation.h"
 #include "catalog-service/store/keys.h"
+#include "catalog-service/store/sync_directory.h"
 #include "common/status/rocksdb_status.h"
 #include "common/status/status_macros.h"
 
@@ -125,19 +126,6 @@ absl::StatusOr<std::string> LoadOrMakeHistoryId(
     spdlog::info("catalog history id {} replaces {}", history_id, stored);
   }
   return history_id;
-}
-
-// fsync of a directory, making the entries in it durable.
-absl::Status SyncDirectory(const std::string& dir) {
-  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) != 0) {
-    const int error = errno;
-    if (fd >= 0) close(fd);
-    return absl::UnavailableError(
-        absl::StrCat("cannot sync directory ", dir, ": ", strerror(error)));
-  }
-  close(fd);
-  return absl::OkStatus();
 }
 
 // A failed write as the API reports it: a full disk is RESOURCE_EXHAUSTED
