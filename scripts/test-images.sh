@@ -106,6 +106,8 @@ for svc in catalog search; do
   else
     log "building localhost/reel/$svc-service:dev"
     podman build --network host --build-arg BASE_IMAGE="$BASE" \
+      --build-arg REEL_VERSION="$(head -n 1 VERSION)" \
+      --build-arg REEL_COMMIT="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" \
       -f "deploy/docker/$svc.Dockerfile" -t "localhost/reel/$svc-service:dev" \
       "$work/context" >"$work/build-$svc.log" 2>&1 || { tail -40 "$work/build-$svc.log"; exit 1; }
   fi
@@ -113,6 +115,10 @@ for svc in catalog search; do
   user=$(podman image inspect "localhost/reel/$svc-service:dev" --format '{{.Config.User}}')
   entry=$(podman image inspect "localhost/reel/$svc-service:dev" --format '{{json .Config.Entrypoint}}')
   log "$svc image: $((size / 1024 / 1024)) MiB, user $user, entrypoint $entry"
+  label=$(podman image inspect "localhost/reel/$svc-service:dev" \
+    --format '{{index .Labels "org.opencontainers.image.version"}}')
+  [[ $label == "$(head -n 1 VERSION)" ]] ||
+    { echo "$svc image: version label '$label', VERSION says $(head -n 1 VERSION)" >&2; exit 1; }
   [[ $user == 65532:65532 ]] || { echo "image user is '$user', expected 65532:65532" >&2; exit 1; }
   [[ $entry == '["/usr/local/bin/'$svc'-service"]' ]] || { echo "entrypoint not exec form: $entry" >&2; exit 1; }
 done

@@ -3,9 +3,13 @@
 # changes, so an unchanged commit rebuilds and relinks nothing.
 #   cmake -DSOURCE_DIR=... -DOUTPUT=... -P write_version_values.cmake
 file(STRINGS "${SOURCE_DIR}/VERSION" version LIMIT_COUNT 1)
+# A build without .git (an image build) is told the commit in REEL_COMMIT.
 set(commit "unknown")
+if(DEFINED ENV{REEL_COMMIT} AND NOT "$ENV{REEL_COMMIT}" STREQUAL "")
+  set(commit "$ENV{REEL_COMMIT}")
+endif()
 find_package(Git QUIET)
-if(GIT_FOUND AND EXISTS "${SOURCE_DIR}/.git")
+if(commit STREQUAL "unknown" AND GIT_FOUND AND EXISTS "${SOURCE_DIR}/.git")
   execute_process(COMMAND "${GIT_EXECUTABLE}" rev-parse --short=12 HEAD
                   WORKING_DIRECTORY "${SOURCE_DIR}" OUTPUT_VARIABLE head
                   OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE head_result ERROR_QUIET)

@@ -18,13 +18,16 @@ RUN apt-get update -qq \
       libicu-dev libstemmer-dev libmicrohttpd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY CMakeLists.txt ./
+COPY CMakeLists.txt VERSION ./
 COPY cmake cmake
 COPY proto proto
 COPY common common
 COPY catalog-service catalog-service
 COPY search-service search-service
 COPY tools tools
+# No .git in the build context: the commit comes as a build argument.
+ARG REEL_COMMIT=unknown
+ENV REEL_COMMIT=${REEL_COMMIT}
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DREEL_BUILD_TESTS=OFF >/dev/null \
  && cmake --build /build -j"$(nproc)" --target catalog-service search-service reelctl \
  && strip /build/catalog-service/catalog-service /build/search-service/search-service \
@@ -33,6 +36,14 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DREEL_BUILD_TESTS=OFF >/dev
 # Runtime: the slim base plus only the shared libraries the binary links
 # (apt brings their own dependencies), no compiler, no headers.
 FROM ${BASE_IMAGE}
+# The version from the repository's VERSION file and the commit, passed by
+# the builder (scripts/test-images.sh): --build-arg REEL_VERSION=$(cat VERSION).
+ARG REEL_VERSION=unknown
+ARG REEL_COMMIT=unknown
+LABEL org.opencontainers.image.title="reel catalog-service" \
+      org.opencontainers.image.version="${REEL_VERSION}" \
+      org.opencontainers.image.revision="${REEL_COMMIT}" \
+      org.opencontainers.image.licenses="Apache-2.0"
 ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends libgrpc++1.51 libprotobuf32 librocksdb7.8 libspdlog1.10 libabsl20220623 libmicrohttpd12 zlib1g \
