@@ -2,8 +2,9 @@
 // run): writes with etags, pagination, streamed search with highlights,
 // search orders, cursor paging and facets, cancellation, deadlines, watch
 // resumption, argument errors and role certificates over mutual TLS, against
-// the real services that scripts/test-clients.sh starts.
-package main
+// the real services that scripts/test-clients.sh starts. The tests are a
+// consumer of the module: they import its packages by their paths.
+package reel_test
 
 import (
 	"bytes"
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -30,9 +32,13 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
-	catalogv1 "reel.dev/gen/go/reel/catalog/v1"
-	searchv1 "reel.dev/gen/go/reel/search/v1"
+	"reel.dev/reel/clients/go/catalogv1"
+	"reel.dev/reel/clients/go/internal/filmpage"
+	"reel.dev/reel/clients/go/reel"
+	"reel.dev/reel/clients/go/searchv1"
 )
+
+const timeout = 10 * time.Second // for every call
 
 var (
 	catalog catalogv1.CatalogServiceClient
@@ -53,9 +59,9 @@ func TestMain(m *testing.M) {
 			"scripts/test-clients.sh, which starts catalog-service and search-service")
 		os.Exit(1)
 	}
-	catalogConn, err := grpc.Dial(catalogAddr, grpc.WithInsecure())
+	catalogConn, err := reel.Dial(catalogAddr, "")
 	must(err)
-	searchConn, err := grpc.Dial(searchAddr, grpc.WithInsecure())
+	searchConn, err := reel.Dial(searchAddr, "")
 	must(err)
 	catalog = catalogv1.NewCatalogServiceClient(catalogConn)
 	search = searchv1.NewSearchServiceClient(searchConn)
@@ -267,13 +273,13 @@ func searchFilms(t *testing.T) ([]string, int64) {
 func createSearchFilms(ctx context.Context) (names []string, revision int64, err error) {
 	shared := os.Getenv("REEL_SHARED_DIR")
 	if shared == "" {
-		shared = "../../../shared" // beside the repository
+		shared = "../../../../shared" // beside the repository
 	}
 	text, err := os.ReadFile(shared + "/seed/the-red-shoes.txt")
 	if err != nil {
 		return nil, 0, fmt.Errorf("the seed page (set REEL_SHARED_DIR): %w", err)
 	}
-	seed, err := parseFilmPage(string(text))
+	seed, err := filmpage.Parse(string(text))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -560,14 +566,29 @@ func TestInvalidArgument(t *testing.T) {
 	}
 }
 
+// TestExampleRuns builds cmd/reel-example and runs it, a child process
+// with the services' addresses in its environment.
 func TestExampleRuns(t *testing.T) {
-	var out bytes.Buffer
-	if err := run(nil, &out); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
+	module := moduleDir(t)
+	example := filepath.Join(t.TempDir(), "reel-example")
+	runGo(t, module, nil, "build", "-o", example, "./cmd/reel-example")
+
+	version := exec.Command(example, "-version")
+	out, err := version.Output()
+	if err != nil || string(out) != reel.Version+"\n" {
+		t.Fatalf("reel-example -version: %q, %v", out, err)
+	}
+
+	var output bytes.Buffer
+	command := exec.Command(example)
+	command.Dir = module
+	command.Stdout, command.Stderr = &output, &output
+	if err := command.Run(); err != nil {
+		t.Fatalf("reel-example: %v\n%s", err, output.String())
 	}
 	for _, want := range []string{"#1 The Red Shoes", "[", "InvalidArgument: query:"} {
-		if !strings.Contains(out.String(), want) {
-			t.Fatalf("output lacks %q:\n%s", want, out.String())
+		if !strings.Contains(output.String(), want) {
+			t.Fatalf("output lacks %q:\n%s", want, output.String())
 		}
 	}
 }
@@ -602,7 +623,7 @@ func tlsConn(t *testing.T, role, service string) *grpc.ClientConn {
 		check(t, err)
 		check(t, os.WriteFile(filepath.Join(dir, "ca.crt"), ca, 0o644))
 	}
-	conn, err := dial(address, dir)
+	conn, err := reel.Dial(address, dir)
 	check(t, err)
 	t.Cleanup(func() { conn.Close() })
 	return conn

@@ -1,8 +1,8 @@
-// Command example calls Reel from Go: it imports a film page, streams a
-// search, follows WatchFilms for a few events and shows how errors read.
+// Command reel-example calls Reel from Go: it imports a film page, streams
+// a search, follows WatchFilms for a few events and shows how errors read.
 //
-//	./generate.sh   # once: stubs into gen/ (a GOPATH tree)
-//	GO111MODULE=off GOPATH=$PWD/gen:/usr/share/gocode go run . -page ../../../shared/seed/the-red-shoes.txt
+//	go generate ./...   # once, in clients/go: the stubs (see README.md)
+//	go run ./cmd/reel-example -page ../../../shared/seed/the-red-shoes.txt
 //
 // Addresses come from -catalog / -search, else REEL_CATALOG_ADDR /
 // REEL_SEARCH_ADDR, else 127.0.0.1:50051 / 127.0.0.1:50052
@@ -15,55 +15,57 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
-	catalogv1 "reel.dev/gen/go/reel/catalog/v1"
-	searchv1 "reel.dev/gen/go/reel/search/v1"
+	"reel.dev/reel/clients/go/catalogv1"
+	"reel.dev/reel/clients/go/internal/filmpage"
+	"reel.dev/reel/clients/go/reel"
+	"reel.dev/reel/clients/go/searchv1"
 )
 
 const timeout = 10 * time.Second // for every call: always set a deadline
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "example:", err)
+		fmt.Fprintln(os.Stderr, "reel-example:", err)
 		os.Exit(1)
 	}
 }
 
 func run(args []string, out io.Writer) error {
-	flags := flag.NewFlagSet("example", flag.ContinueOnError)
+	flags := flag.NewFlagSet("reel-example", flag.ContinueOnError)
 	catalogAddr := flags.String("catalog", envOr("REEL_CATALOG_ADDR", "127.0.0.1:50051"), "catalog-service host:port")
 	searchAddr := flags.String("search", envOr("REEL_SEARCH_ADDR", "127.0.0.1:50052"), "search-service host:port")
 	page := flags.String("page", defaultPage(), "film page to import")
 	query := flags.String("query", "red shoes dance", "what to search for")
 	tlsDir := flags.String("tls_dir", "", "directory with ca.crt (+ tls.crt, tls.key): connect over TLS")
+	version := flags.Bool("version", false, "print the client's version and exit")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
+	if *version {
+		fmt.Fprintln(out, reel.Version)
+		return nil
+	}
 
-	catalogConn, err := dial(*catalogAddr, *tlsDir)
+	catalogConn, err := reel.Dial(*catalogAddr, *tlsDir)
 	if err != nil {
 		return err
 	}
 	defer catalogConn.Close()
-	searchConn, err := dial(*searchAddr, *tlsDir)
+	searchConn, err := reel.Dial(*searchAddr, *tlsDir)
 	if err != nil {
 		return err
 	}
@@ -102,46 +104,13 @@ func run(args []string, out io.Writer) error {
 	return nil
 }
 
-// dial connects to address: plaintext, or TLS with the files of tlsDir (the
-// layout the services' --tls_dir reads): ca.crt verifies the server (absent:
-// the system's roots), tls.crt + tls.key are the client certificate (absent:
-// none).
-func dial(address, tlsDir string) (*grpc.ClientConn, error) {
-	if tlsDir == "" {
-		// grpc.WithInsecure: plaintext on loopback (newer grpc-go spells it
-		// grpc.WithTransportCredentials(insecure.NewCredentials())).
-		return grpc.Dial(address, grpc.WithInsecure())
-	}
-	config := &tls.Config{MinVersion: tls.VersionTLS12}
-	ca, err := os.ReadFile(filepath.Join(tlsDir, "ca.crt"))
-	if err == nil {
-		config.RootCAs = x509.NewCertPool()
-		if !config.RootCAs.AppendCertsFromPEM(ca) {
-			return nil, fmt.Errorf("%s: no PEM certificate", filepath.Join(tlsDir, "ca.crt"))
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	certFile, keyFile := filepath.Join(tlsDir, "tls.crt"), filepath.Join(tlsDir, "tls.key")
-	if _, err := os.Stat(certFile); err == nil {
-		certificate, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, err
-		}
-		config.Certificates = []tls.Certificate{certificate}
-	}
-	// The server name to verify is the address's host (an IP address is
-	// checked against the certificate's IP SANs).
-	return grpc.Dial(address, grpc.WithTransportCredentials(credentials.NewTLS(config)))
-}
-
 // importPage creates the page's film, or reads it when it already exists.
 func importPage(catalog catalogv1.CatalogServiceClient, path string, out io.Writer) (*catalogv1.Film, error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	film, err := parseFilmPage(string(text))
+	film, err := filmpage.Parse(string(text))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -279,7 +248,7 @@ func envOr(name, fallback string) string {
 func defaultPage() string {
 	shared := os.Getenv("REEL_SHARED_DIR")
 	if shared == "" {
-		shared = filepath.Join("..", "..", "..", "shared") // from clients/go
+		shared = filepath.Join("..", "..", "..", "shared") // run in clients/go
 	}
 	return filepath.Join(shared, "seed", "the-red-shoes.txt")
 }

@@ -1,15 +1,17 @@
-package main
+// Package filmpage is a minimal reader of Reel's film page format, for the
+// example and the tests, which import a page through the API rather than
+// with reelctl.
+package filmpage
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 
-	catalogv1 "reel.dev/gen/go/reel/catalog/v1"
+	"reel.dev/reel/clients/go/catalogv1"
 )
 
-// parseFilmPage is a minimal reader of Reel's film page format, for
-// importing a page through the API rather than with reelctl:
+// Parse reads a film page:
 //
 //	The Red Shoes                           <- first line: the title
 //	In this classic drama, ...              <- lines before any heading: synopsis
@@ -24,7 +26,7 @@ import (
 // It covers the simple case (the catalog's own importer also handles
 // multi-paragraph scenes, quotes with speakers and curly-quote variants).
 // The page has no name or year: the film leaves them unset.
-func parseFilmPage(text string) (*catalogv1.Film, error) {
+func Parse(text string) (*catalogv1.Film, error) {
 	var lines []string
 	for _, line := range strings.Split(strings.TrimPrefix(text, "\ufeff"), "\n") {
 		line = strings.TrimSpace(line)
