@@ -116,45 +116,69 @@ func readmeExample(t *testing.T, module string) string {
 	return ""
 }
 
-// TestConsumerModuleRunsTheREADMEExample: a module of a user's, in a
-// temporary folder, requires this one the way README.md says (replace
-// directives to the module's folder and, offline, to Debian's Go sources),
-// gets its go.mod tidied, and builds and runs the README's example against
-// the services: in plaintext, and over mutual TLS as a searcher and as a
-// certificate without a role.
-func TestConsumerModuleRunsTheREADMEExample(t *testing.T) {
-	module := moduleDir(t)
+// consumerModule writes a module of a user's in a temporary folder that
+// requires this one at reel.Version, the way README.md says (offline: with
+// the workspace's replace directives to Debian's Go sources), with the
+// README's example as its main.go. It returns the folder.
+func consumerModule(t *testing.T, module string, replaceDirectives ...string) string {
+	t.Helper()
 	consumer := t.TempDir()
-	goMod := fmt.Sprintf("module example.com/reel-consumer\n\ngo 1.19\n\n"+
-		"require reel.dev/reel/clients/go v%s\n\nreplace reel.dev/reel/clients/go => %s\n",
-		reel.Version, module)
-	if replaces := workspaceReplaces(t, module); len(replaces) > 0 {
+	goMod := fmt.Sprintf("module example.com/reel-consumer\n\ngo 1.19\n\nrequire reel.dev/reel/clients/go v%s\n",
+		reel.Version)
+	if replaces := append(replaceDirectives, workspaceReplaces(t, module)...); len(replaces) > 0 {
 		goMod += "\nreplace (\n\t" + strings.Join(replaces, "\n\t") + "\n)\n"
 	}
 	check(t, os.WriteFile(filepath.Join(consumer, "go.mod"), []byte(goMod), 0o644))
 	check(t, os.WriteFile(filepath.Join(consumer, "main.go"), []byte(readmeExample(t, module)), 0o644))
-	env := []string{"GOWORK=off", "GOFLAGS="} // the consumer's own go.mod, nothing else
+	return consumer
+}
+
+// buildConsumer tidies the consumer's go.mod and builds it (with env, and
+// with its go.mod only: no workspace); it returns the program.
+func buildConsumer(t *testing.T, consumer string, env ...string) string {
+	t.Helper()
+	env = append([]string{"GOWORK=off", "GOFLAGS="}, env...)
 	runGo(t, consumer, env, "mod", "tidy")
 	tidied, err := os.ReadFile(filepath.Join(consumer, "go.mod"))
 	check(t, err)
 	if !strings.Contains(string(tidied), "google.golang.org/grpc v") {
 		t.Fatalf("the tidied go.mod lacks grpc:\n%s", tidied)
 	}
-	binary := filepath.Join(consumer, "reel-consumer")
-	runGo(t, consumer, env, "build", "-o", binary, ".")
+	program := filepath.Join(consumer, "reel-consumer")
+	runGo(t, consumer, env, "build", "-o", program, ".")
+	return program
+}
 
-	// The seed film, indexed: the example's search finds it.
+// runProgram runs program with args: its output (standard output and
+// error) and how it ended.
+func runProgram(program string, args ...string) (string, error) {
+	var output bytes.Buffer
+	command := exec.Command(program, args...)
+	command.Stdout, command.Stderr = &output, &output
+	err := command.Run()
+	return output.String(), err
+}
+
+// seedFilmIndexed: the seed film, created and indexed, so the example's
+// search for "red shoes" finds it.
+func seedFilmIndexed(t *testing.T) {
+	t.Helper()
 	names, revision := searchFilms(t)
 	searchAll(t, &searchv1.SearchScenesRequest{
 		Query: "red shoes", MinRevision: revision, Filter: &searchv1.SceneFilter{Films: names[:1]}})
-	run := func(args ...string) (string, error) {
-		var output bytes.Buffer
-		command := exec.Command(binary, args...)
-		command.Stdout, command.Stderr = &output, &output
-		err := command.Run()
-		return output.String(), err
-	}
-	out, err := run(os.Getenv("REEL_SEARCH_ADDR"), "red shoes")
+}
+
+// TestConsumerModuleRunsTheREADMEExample: a user's module requires this one
+// from a checkout (a replace directive to the module's folder), gets its
+// go.mod tidied, and builds and runs the README's example against the
+// services: in plaintext, and over mutual TLS as a searcher and as a
+// certificate without a role.
+func TestConsumerModuleRunsTheREADMEExample(t *testing.T) {
+	module := moduleDir(t)
+	program := buildConsumer(t, consumerModule(t, module, "reel.dev/reel/clients/go => "+module))
+
+	seedFilmIndexed(t)
+	out, err := runProgram(program, os.Getenv("REEL_SEARCH_ADDR"), "red shoes")
 	if err != nil || !strings.Contains(out, " The Red Shoes: ") {
 		t.Fatalf("the example in plaintext: %v\n%s", err, out)
 	}
@@ -174,12 +198,43 @@ func TestConsumerModuleRunsTheREADMEExample(t *testing.T) {
 	if !errors.Is(err, io.EOF) {
 		t.Fatal(err)
 	}
-	out, err = run(tlsSearch, "quokka certificate", filepath.Join(pki, roleSearcher))
+	out, err = runProgram(program, tlsSearch, "quokka certificate", filepath.Join(pki, roleSearcher))
 	if err != nil || !strings.Contains(out, " The Quokka Certificate: ") {
 		t.Fatalf("the example over TLS as %s: %v\n%s", roleSearcher, err, out)
 	}
-	out, err = run(tlsSearch, "quokka certificate", filepath.Join(pki, roleNobody))
+	out, err = runProgram(program, tlsSearch, "quokka certificate", filepath.Join(pki, roleNobody))
 	if err == nil || !strings.Contains(out, "PermissionDenied: authorization: "+identity(roleNobody)) {
 		t.Fatalf("the example over TLS as %s: %v\n%s", roleNobody, err, out)
+	}
+}
+
+// TestPackagedModule: package.sh's module proxy serves the module, stubs
+// included, at reel.Version; a user's module gets it from there (GOPROXY,
+// its own module cache) and runs the README's example.
+func TestPackagedModule(t *testing.T) {
+	module := moduleDir(t)
+	proxy := t.TempDir()
+	command := exec.Command(filepath.Join(module, "package.sh"), proxy)
+	if output, err := command.CombinedOutput(); err != nil {
+		t.Fatalf("package.sh: %v\n%s", err, output)
+	}
+	list, err := os.ReadFile(filepath.Join(proxy, "reel.dev", "reel", "clients", "go", "@v", "list"))
+	check(t, err)
+	if string(list) != "v"+reel.Version+"\n" {
+		t.Fatalf("the proxy lists %q", list)
+	}
+
+	consumer := consumerModule(t, module)
+	program := buildConsumer(t, consumer, "GOPROXY=file://"+filepath.ToSlash(proxy),
+		"GONOSUMDB=reel.dev", "GOMODCACHE="+t.TempDir(), "GOFLAGS=-modcacherw")
+	sums, err := os.ReadFile(filepath.Join(consumer, "go.sum"))
+	check(t, err)
+	if !strings.Contains(string(sums), "reel.dev/reel/clients/go v"+reel.Version+" h1:") {
+		t.Fatalf("go.sum lacks the downloaded module:\n%s", sums)
+	}
+	seedFilmIndexed(t)
+	if out, err := runProgram(program, os.Getenv("REEL_SEARCH_ADDR"), "red shoes"); err != nil ||
+		!strings.Contains(out, " The Red Shoes: ") {
+		t.Fatalf("the example: %v\n%s", err, out)
 	}
 }
