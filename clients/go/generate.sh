@@ -28,6 +28,7 @@ for dir in "$here"/*/; do  # the packages a previous run made
   if compgen -G "$dir*.pb.go" >/dev/null; then rm -rf "$dir"; fi
 done
 protos=()
+packages=()
 go_opts=()
 while IFS= read -r proto; do
   # reel/NAME/VERSION/FILE.proto -> MODULE/NAMEVERSION, package NAMEVERSION.
@@ -37,6 +38,7 @@ while IFS= read -r proto; do
     exit 1
   fi
   protos+=("$proto")
+  packages+=("$name$version")
   go_opts+=("M$proto=$module/$name$version;$name$version")
 done < <(cd "$root/proto" && find reel -name '*.proto' | LC_ALL=C sort)
 opts=$(IFS=,; echo "module=$module,${go_opts[*]}")
@@ -58,7 +60,7 @@ package reel
 // VERSION file, which also versions the services and the contract in proto/.
 const Version = "$version"
 EOF
-echo "go stubs: $(cd "$here" && ls -d -- *v[0-9]*/ | tr -d / | tr '\n' ' ')and reel/version.go ($version)"
+echo "go stubs: $(printf '%s\n' "${packages[@]}" | LC_ALL=C sort -u | tr '\n' ' ')and reel/version.go ($version)"
 
 # --- the offline workspace ---------------------------------------------------
 rm -rf "$here/go.work" "$here/go.work.sum" "$here/gen"
@@ -90,7 +92,7 @@ debian=0
 placeheld=0
 for _ in $(seq 1 50); do
   write_work
-  if errors=$(cd "$here" && GOWORK="$here/go.work" GO111MODULE=on GOPROXY=off GOFLAGS= \
+  if errors=$(cd "$here" && GOWORK="$here/go.work" GO111MODULE=on GOPROXY=off GOFLAGS='' \
     go list -m all 2>&1 >/dev/null); then
     echo "go workspace: go.work ($debian modules from $gocode, $placeheld placeholders)"
     exit 0

@@ -30,7 +30,8 @@ at=$out/$module/@v  # (a module path with capitals would need the proxy's !escap
 mkdir -p "$at"
 cp "$here/go.mod" "$at/$version.mod"
 printf '{"Version":"%s","Time":"%s"}\n' "$version" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$at/$version.info"
-{ [[ -f $at/list ]] && grep -vx -- "$version" "$at/list" || true; echo "$version"; } >"$at/list.new"
+touch "$at/list"
+{ grep -vx -- "$version" "$at/list" || true; echo "$version"; } >"$at/list.new"
 mv "$at/list.new" "$at/list"
 
 # The zip: every file of the module under MODULE@VERSION/, as the go command
