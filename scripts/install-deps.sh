@@ -12,7 +12,7 @@ PACKAGES=(
   libfuse3-dev fuse3
   clang-14 libclang-rt-14-dev
   nodejs npm
-  python3-grpcio python3-protobuf python3-pytest golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
+  python3-grpcio python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
 )
 
 missing=()

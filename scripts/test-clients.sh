@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The client tier: checks the contracts against the published one (buf
-# breaking), generates the Python and Go stubs, installs the Node client's
-# packages, starts catalog-service and search-service on free loopback ports
-# (data in a temporary folder) and runs each client's tests in its own runner
+# breaking), installs the Python package (clients/python, its stubs generated
+# from proto/ as it builds) into a virtual environment in the temporary
+# folder, generates the Go stubs, installs the Node client's packages, starts
+# catalog-service and search-service on free loopback ports (data in a
+# temporary folder) and runs each client's tests in its own runner
 # (pytest, go test, node --test) against them. The services are stopped and
 # their data removed on exit, whether the tests pass, fail or are interrupted.
 #
@@ -55,8 +57,9 @@ if [[ -z ${GOCACHE:-} && -z ${HOME:-} && -z ${XDG_CACHE_HOME:-} ]]; then
   export GOCACHE=$ROOT/$BUILD_DIR/go-cache
   [[ $BUILD_DIR == /* ]] && GOCACHE=$BUILD_DIR/go-cache
 fi
-# Debian's Python packages (grpcio, protobuf, pytest) are seen by Debian's
-# interpreter, not by a python3 that may come earlier on PATH.
+# Debian's Python packages (grpcio, protobuf, setuptools, pytest) are seen
+# by Debian's interpreter, not by a python3 that may come earlier on PATH;
+# the Python suite's venv is made from it with --system-site-packages.
 PYTHON=/usr/bin/python3
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/reel-clients.XXXXXX")
@@ -171,7 +174,14 @@ JSON
 echo "== client stubs and packages"
 for suite in "${SUITES[@]}"; do
   case $suite in
-    python) clients/python/generate.sh ;;
+    python)
+      # The package as users install it: offline, into a virtual environment
+      # over Debian's packages, the stubs generated from proto/ as it builds.
+      "$PYTHON" -m venv --system-site-packages "$TMP/venv"
+      "$TMP/venv/bin/python" -m pip install --quiet --no-index --no-build-isolation \
+        --disable-pip-version-check clients/python
+      echo "python package: reel $("$TMP/venv/bin/python" -c 'import reel; print(reel.__version__)')" \
+        "in $TMP/venv" ;;
     go) clients/go/generate.sh ;;
     node)
       if [[ ! -f clients/node/node_modules/.package-lock.json ||
@@ -213,8 +223,10 @@ run_suite() {
   echo "== $suite client tests"
   case $suite in
     python)
+      # The venv's interpreter: `reel` comes from its site-packages (src/
+      # layout: the source folder holds no importable `reel`).
       (cd clients/python &&
-        timeout -k 10 "$SUITE_TIMEOUT" "$PYTHON" -m pytest -p no:cacheprovider -v test_reel.py) ;;
+        timeout -k 10 "$SUITE_TIMEOUT" "$TMP/venv/bin/python" -m pytest -p no:cacheprovider -v tests) ;;
     go)
       # Module mode, offline: the go.work generate.sh wrote replaces every
       # module by Debian's Go sources (/usr/share/gocode/src); no downloads.

@@ -1,8 +1,8 @@
 """Reel's client scenario, in Python (the same one clients/go and clients/node
-run): writes with etags, pagination, streamed search with highlights,
-search orders, cursor paging and facets, cancellation, deadlines, watch
-resumption, argument errors and role certificates over mutual TLS, against
-the real services."""
+run), through the installed `reel` package: writes with etags, pagination,
+imports, streamed search with highlights, search orders, cursor paging and
+facets, cancellation, deadlines, watch resumption, argument errors and role
+certificates over mutual TLS, against the real services."""
 
 import random
 import string
@@ -11,73 +11,84 @@ from types import SimpleNamespace
 
 import grpc
 import pytest
-from google.protobuf.field_mask_pb2 import FieldMask
-from reel.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-from reel.search.v1 import search_pb2, search_pb2_grpc
 
+import reel
 from conftest import NOBODY, READER, SEARCHER, TIMEOUT, identity
 
-EventType = catalog_pb2.FilmEvent.EventType
+EventType = reel.FilmEvent.EventType
+Code = grpc.StatusCode
 
 
-def import_films(catalog, films):
-    """ImportFilms is client-streaming: send an iterator of requests."""
-    requests = iter([catalog_pb2.ImportFilmsRequest(films=films)])
-    response = catalog.ImportFilms(requests, timeout=TIMEOUT)
+def import_films(catalog, films, **options):
+    response = catalog.import_films(films, **options)
     assert (response.imported_count, response.failed_count) == (len(films), 0), response
     return response.revision
 
 
 def search_all(search, **request):
-    """Runs a search to its end: (messages, hits, summary)."""
-    messages = list(search.SearchScenes(
-        search_pb2.SearchScenesRequest(**request), timeout=TIMEOUT))
+    """Runs a search to its end, message by message: (messages, hits, summary)."""
+    stream = search.search(**request)
+    messages = list(stream.messages())
     hits = [hit for message in messages for hit in message.hits]
-    return messages, hits, messages[-1].summary
+    assert stream.message_count == len(messages)
+    assert stream.summary is not None and stream.summary == messages[-1].summary
+    return messages, hits, stream.summary
 
 
 def test_create_get_update_with_etag_conflict(catalog, prefix):
     film_id = f"{prefix}-etag"
-    request = catalog_pb2.CreateFilmRequest(
-        film_id=film_id, request_id=f"{film_id}-create",
-        film=catalog_pb2.Film(title="The Etag Affair", year=1951, synopsis="Kept."))
-    created = catalog.CreateFilm(request, timeout=TIMEOUT).film
-    assert created.name == f"films/{film_id}"
+    film = reel.Film(title="The Etag Affair", year=1951, synopsis="Kept.")
+    created = catalog.create_film(film, film_id, request_id=f"{film_id}-create")
+    assert created.name == reel.film_name(film_id) == f"films/{film_id}"
     assert created.revision > 0 and created.etag
 
     # A retry with the same request_id returns the first response, writing nothing.
-    retried = catalog.CreateFilm(request, timeout=TIMEOUT).film
+    retried = catalog.create_film(film, film_id, request_id=f"{film_id}-create")
     assert (retried.revision, retried.etag) == (created.revision, created.etag)
 
-    got = catalog.GetFilm(catalog_pb2.GetFilmRequest(name=created.name), timeout=TIMEOUT).film
+    # Without one, the same create is a conflict.
+    with pytest.raises(reel.ReelError) as exists:
+        catalog.create_film(film, film_id)
+    assert exists.value.code == Code.ALREADY_EXISTS, exists.value
+
+    got = catalog.get_film(created.name)
     assert (got.title, got.etag) == ("The Etag Affair", created.etag)
 
-    updated = catalog.UpdateFilm(catalog_pb2.UpdateFilmRequest(
-        film=catalog_pb2.Film(name=created.name, etag=created.etag, title="The Etag Affair II"),
-        update_mask=FieldMask(paths=["title"])), timeout=TIMEOUT).film
+    updated = catalog.update_film(
+        reel.Film(name=created.name, etag=created.etag, title="The Etag Affair II"), ["title"])
     assert updated.title == "The Etag Affair II"
     assert updated.synopsis == "Kept."  # outside the mask
     assert updated.revision > created.revision and updated.etag != created.etag
 
-    with pytest.raises(grpc.RpcError) as stale:
-        catalog.UpdateFilm(catalog_pb2.UpdateFilmRequest(
-            film=catalog_pb2.Film(name=created.name, etag=created.etag, title="Lost update"),
-            update_mask=FieldMask(paths=["title"])), timeout=TIMEOUT)
-    assert stale.value.code() == grpc.StatusCode.ABORTED, stale.value.details()
-    assert stale.value.details()
+    with pytest.raises(reel.ReelError) as stale:
+        catalog.update_film(
+            reel.Film(name=created.name, etag=created.etag, title="Lost update"), "title")
+    assert stale.value.code == Code.ABORTED, stale.value
+    assert stale.value.message and str(stale.value) == f"ABORTED: {stale.value.message}"
+    assert isinstance(stale.value.__cause__, grpc.RpcError)
 
-    after = catalog.GetFilm(catalog_pb2.GetFilmRequest(name=created.name), timeout=TIMEOUT).film
+    after = catalog.get_film(created.name)
     assert (after.title, after.etag) == ("The Etag Affair II", updated.etag)
+
+    # A stale etag does not delete either; the current one does.
+    with pytest.raises(reel.ReelError) as stale:
+        catalog.delete_film(created.name, etag=created.etag)
+    assert stale.value.code == Code.ABORTED, stale.value
+    revision = catalog.delete_film(created.name, etag=updated.etag)
+    assert revision > updated.revision
+    with pytest.raises(reel.ReelError) as gone:
+        catalog.get_film(created.name)
+    assert gone.value.code == Code.NOT_FOUND, gone.value
 
 
 def test_list_pagination_to_the_end(catalog, prefix):
     mine = [f"films/{prefix}-page-{i:02d}" for i in range(1, 8)]
-    import_films(catalog, [catalog_pb2.Film(name=name, title=f"Page film {i}")
-                           for i, name in enumerate(mine, 1)])
+    # In messages of 3 films: 3 + 3 + 1.
+    import_films(catalog, [reel.Film(name=name, title=f"Page film {i}")
+                           for i, name in enumerate(mine, 1)], batch_size=3)
     names, token, pages = [], "", 0
     while True:
-        page = catalog.ListFilms(
-            catalog_pb2.ListFilmsRequest(page_size=3, page_token=token), timeout=TIMEOUT)
+        page = catalog.list_films(page_size=3, page_token=token)
         assert len(page.films) <= 3 and page.revision > 0
         names += [film.name for film in page.films]
         pages += 1
@@ -87,13 +98,43 @@ def test_list_pagination_to_the_end(catalog, prefix):
             break
     assert names == sorted(names) and len(set(names)) == len(names)
     assert [name for name in names if name in mine] == mine
+    # iter_films follows the same pages.
+    every = [film.name for film in catalog.iter_films(page_size=3)]
+    assert [name for name in every if name in mine] == mine
+    assert every == sorted(every) and len(set(every)) == len(every)
+
+
+def test_import_reports_rejected_films_and_replaces(catalog, prefix):
+    existing = reel.Film(name=f"films/{prefix}-import-existing", title="Imported")
+    first = catalog.import_films([existing])
+    assert (first.imported_count, first.failed_count) == (1, 0), first
+
+    # A film without a title and one that exists are reported by their
+    # position in the stream; they do not stop the others.
+    films = [reel.Film(name=f"films/{prefix}-import-untitled", title=""),
+             reel.Film(name=existing.name, title="Imported twice"),
+             reel.Film(name=f"films/{prefix}-import-new", title="New")]
+    response = catalog.import_films(films)
+    assert (response.imported_count, response.failed_count) == (1, 2), response
+    assert [(e.index, e.name, e.code) for e in response.errors] == [
+        (0, films[0].name, Code.INVALID_ARGUMENT.value[0]),
+        (1, existing.name, Code.ALREADY_EXISTS.value[0])], response
+    assert response.errors[0].message.startswith("film.title"), response.errors[0]
+    assert response.revision > first.revision
+    assert catalog.get_film(existing.name).title == "Imported"
+    assert catalog.get_film(films[2].name).title == "New"
+
+    replaced = catalog.import_films(films[1:2], replace_existing=True)
+    assert (replaced.imported_count, replaced.failed_count) == (1, 0), replaced
+    assert replaced.revision > response.revision
+    assert catalog.get_film(existing.name).title == "Imported twice"
 
 
 def test_search_streams_ranked_hits_with_highlights(search, search_films):
     names, revision = search_films
     messages, hits, summary = search_all(
         search, query="ballerina cafe", min_revision=revision,
-        filter=search_pb2.SceneFilter(films=names))
+        filter=reel.SceneFilter(films=names))
 
     # Every message carries hits; the last also the summary. A result this
     # small comes whole in one message.
@@ -117,19 +158,22 @@ def test_search_streams_ranked_hits_with_highlights(search, search_films):
                 assert utf8[span.start_byte:span.end_byte].decode("utf-8") == word
                 assert span.end_utf16 - span.start_utf16 == len(word.encode("utf-16-le")) // 2
     title = next(h for h in hits[0].highlights
-                 if h.field == search_pb2.HIGHLIGHT_FIELD_SCENE_TITLE)
+                 if h.field == reel.HighlightField.HIGHLIGHT_FIELD_SCENE_TITLE)
     assert title.snippet == "🩰 Ballerína café"
     first = title.spans[0]
     assert title.snippet[first.start_code_point:first.end_code_point] == "Ballerína"
     # The units differ here: the emoji is 4 bytes, 2 UTF-16 units, 1 code point.
     assert (first.start_byte, first.start_utf16, first.start_code_point) == (5, 3, 2)
+    assert reel.mark(title) == "🩰 [Ballerína] [café]"
 
     # A small result comes whole in one message, the summary with its hits.
-    messages, hits, summary = search_all(
-        search, query="red shoes", min_revision=revision,
-        filter=search_pb2.SceneFilter(films=[names[0]]))
-    assert len(hits) == 9 and len(messages) == 1
-    assert messages[0].HasField("summary")
+    # Iterating the stream yields the hits; the summary is there at the end.
+    stream = search.search("red shoes", min_revision=revision,
+                           filter=reel.SceneFilter(films=[names[0]]))
+    assert stream.summary is None
+    hits = list(stream)
+    summary = stream.summary
+    assert len(hits) == 9 and stream.message_count == 1
     assert [hit.rank for hit in hits] == list(range(1, 10))
     assert summary.total_matches == 9 and summary.complete
 
@@ -139,9 +183,9 @@ def many_scenes(catalog, prefix):
     """200 films of 5 scenes sharing a word: a stream far longer than flow
     control lets the server send ahead."""
     filler = " ".join(["a long walk along the harbour past the bakery"] * 8)
-    films = [catalog_pb2.Film(
+    films = [reel.Film(
         name=f"films/{prefix}-many-{f:03d}", title=f"Marzipan {f}",
-        scenes=[catalog_pb2.Scene(scene_id=f"s{s}", title=f"Marzipan scene {s}",
+        scenes=[reel.Scene(scene_id=f"s{s}", title=f"Marzipan scene {s}",
                                   description=f"{filler}, the marzipan {s}. {filler}")
                 for s in range(1, 6)])
         for f in range(200)]
@@ -150,94 +194,105 @@ def many_scenes(catalog, prefix):
 
 def test_cancellation_mid_stream(search, many_scenes):
     names, revision = many_scenes
-    request = search_pb2.SearchScenesRequest(
-        query="marzipan", max_results=1000, min_revision=revision,
-        filter=search_pb2.SceneFilter(films=names))
-    for _ in range(3):
-        stream = search.SearchScenes(request, timeout=TIMEOUT)
-        first = next(stream)
-        assert 0 < len(first.hits) <= 5
+    request = dict(max_results=1000, min_revision=revision, filter=reel.SceneFilter(films=names))
+    for by_hit in (False, True, False):
+        stream = search.search("marzipan", **request)
+        if by_hit:  # reading hits: the first message's others, then CANCELLED
+            reader = iter(stream)
+            assert next(reader).rank == 1
+        else:
+            reader = stream.messages()
+            assert 0 < len(next(reader).hits) <= 5
         stream.cancel()
-        summary = False
-        with pytest.raises(grpc.RpcError) as ended:
-            for message in stream:
-                summary |= message.HasField("summary")
-        assert ended.value.code() == grpc.StatusCode.CANCELLED
-        assert not summary, "the stream completed despite the cancellation"
-    # The service is unharmed.
-    _, hits, summary = search_all(search, query="marzipan", max_results=1000,
-                                  filter=search_pb2.SceneFilter(films=names))
-    assert len(hits) == summary.total_matches == 1000
+        with pytest.raises(reel.ReelError) as ended:
+            for _ in reader:
+                pass
+        assert ended.value.code == Code.CANCELLED, ended.value
+        assert stream.summary is None, "the stream completed despite the cancellation"
+        assert stream.message_count < 10
+    # The service is unharmed; the whole result comes in many messages.
+    stream = search.search("marzipan", max_results=1000, filter=reel.SceneFilter(films=names))
+    hits = list(stream)
+    assert len(hits) == stream.summary.total_matches == 1000
+    assert [hit.rank for hit in hits] == list(range(1, 1001))
+    assert stream.message_count > 1
 
 
 def test_deadline_exceeded(catalog, search, prefix):
-    created = catalog.CreateFilm(catalog_pb2.CreateFilmRequest(
-        film_id=f"{prefix}-deadline", film=catalog_pb2.Film(title="Deadline")),
-        timeout=TIMEOUT).film
+    created = catalog.create_film(reel.Film(title="Deadline"), f"{prefix}-deadline")
     start = time.monotonic()
-    with pytest.raises(grpc.RpcError) as late:
+    with pytest.raises(reel.ReelError) as late:
         # An index revision that will not come: wait until the deadline.
-        list(search.SearchScenes(search_pb2.SearchScenesRequest(
-            query="deadline", min_revision=created.revision + 1_000_000), timeout=0.3))
-    assert late.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        list(search.search("deadline", min_revision=created.revision + 1_000_000, timeout=0.3))
+    assert late.value.code == Code.DEADLINE_EXCEEDED, late.value
     assert time.monotonic() - start < 5
 
 
-def read_watch(stream, until):
-    """Reads a WatchFilms stream until a message's revision reaches `until`:
-    returns the events and that message's revision (the resume point)."""
-    events = []
-    for message in stream:
-        events += message.events
-        if message.revision >= until:
-            stream.cancel()
-            return events, message.revision
-    raise AssertionError("the watch stream ended")
+def read_watch(catalog, start, until):
+    """Watches from `start` until the stream's revision reaches `until`:
+    returns the events and that revision (the resume point)."""
+    with catalog.watch(start, timeout=TIMEOUT) as stream:
+        assert stream.revision == start
+        events = list(stream.events(until=until))
+        assert stream.revision >= until, "the watch stream ended"
+        assert stream.history_id
+        return events, stream.revision
 
 
 def test_watch_resumes_from_a_revision(catalog, prefix):
-    created = catalog.CreateFilm(catalog_pb2.CreateFilmRequest(
-        film_id=f"{prefix}-watched", film=catalog_pb2.Film(title="Watched")),
-        timeout=TIMEOUT).film
-    updated = catalog.UpdateFilm(catalog_pb2.UpdateFilmRequest(
-        film=catalog_pb2.Film(name=created.name, title="Watched again"),
-        update_mask=FieldMask(paths=["title"])), timeout=TIMEOUT).film
+    created = catalog.create_film(reel.Film(title="Watched"), f"{prefix}-watched")
+    updated = catalog.update_film(reel.Film(name=created.name, title="Watched again"), ["title"])
 
-    stream = catalog.WatchFilms(
-        catalog_pb2.WatchFilmsRequest(start_revision=created.revision), timeout=TIMEOUT)
-    events, resume = read_watch(stream, updated.revision)
+    events, resume = read_watch(catalog, created.revision, updated.revision)
     assert [e.revision for e in events] == sorted({e.revision for e in events})
     assert all(e.revision > created.revision for e in events)
     mine = [(e.type, e.revision, e.film.title) for e in events if e.name == created.name]
     assert mine == [(EventType.EVENT_TYPE_UPDATED, updated.revision, "Watched again")]
 
-    deleted = catalog.DeleteFilm(catalog_pb2.DeleteFilmRequest(
-        name=created.name, etag=updated.etag), timeout=TIMEOUT)
-    stream = catalog.WatchFilms(
-        catalog_pb2.WatchFilmsRequest(start_revision=resume), timeout=TIMEOUT)
-    events, _ = read_watch(stream, deleted.revision)
+    deleted = catalog.delete_film(created.name, etag=updated.etag)
+    events, _ = read_watch(catalog, resume, deleted)
     assert all(e.revision > resume for e in events)  # no duplicate, no gap
     mine = [(e.type, e.revision, e.HasField("film")) for e in events if e.name == created.name]
-    assert mine == [(EventType.EVENT_TYPE_DELETED, deleted.revision, False)]
+    assert mine == [(EventType.EVENT_TYPE_DELETED, deleted, False)]
+
+
+def test_watch_snapshot_then_changes(catalog, prefix):
+    """From revision 0: a snapshot of every film (raw messages: revision 0
+    until the one that completes it), then the changes after it."""
+    created = catalog.create_film(reel.Film(title="Snapshotted"), f"{prefix}-snapshotted")
+    with catalog.watch(0, timeout=TIMEOUT) as stream:
+        snapshot = []
+        for message in stream.messages():
+            snapshot += message.events
+            if message.snapshot_complete:
+                break
+            assert message.revision == 0
+        assert stream.snapshot_complete and stream.revision >= created.revision
+        assert {e.type for e in snapshot} == {EventType.EVENT_TYPE_SNAPSHOT}
+        assert created.name in [e.name for e in snapshot]
+        later = catalog.update_film(reel.Film(name=created.name, title="Changed"), "title")
+        events = list(stream.events(until=later.revision))
+        assert [(e.type, e.film.title) for e in events if e.name == created.name] == [
+            (EventType.EVENT_TYPE_UPDATED, "Changed")]
+    with pytest.raises(reel.ReelError) as cancelled:
+        next(iter(stream))
+    assert cancelled.value.code == Code.CANCELLED, cancelled.value
 
 
 def test_invalid_argument(catalog, search):
-    with pytest.raises(grpc.RpcError) as bad_query:
-        list(search.SearchScenes(
-            search_pb2.SearchScenesRequest(query='"red shoes'), timeout=TIMEOUT))
-    assert bad_query.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert bad_query.value.details().startswith("query:")
+    with pytest.raises(reel.ReelError) as bad_query:
+        list(search.search('"red shoes'))
+    assert bad_query.value.code == Code.INVALID_ARGUMENT, bad_query.value
+    assert bad_query.value.message.startswith("query:"), bad_query.value
+    assert str(bad_query.value).startswith("INVALID_ARGUMENT: query:")
 
-    with pytest.raises(grpc.RpcError) as bad_film:
-        catalog.CreateFilm(catalog_pb2.CreateFilmRequest(
-            film_id="untitled", film=catalog_pb2.Film(title="")), timeout=TIMEOUT)
-    assert bad_film.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert bad_film.value.details().startswith("film.title")
+    with pytest.raises(reel.ReelError) as bad_film:
+        catalog.create_film(reel.Film(title=""), "untitled")
+    assert bad_film.value.code == Code.INVALID_ARGUMENT, bad_film.value
+    assert bad_film.value.message.startswith("film.title"), bad_film.value
 
 
-def test_example_runs(capsys, seed_page):
-    import example
-
+def test_example_runs(capsys, seed_page, example):
     assert example.main([]) == 0
     out = capsys.readouterr().out
     assert "#1 The Red Shoes" in out and "[" in out
@@ -246,78 +301,64 @@ def test_example_runs(capsys, seed_page):
 
 # --- Role certificates against the TLS pair (docs/security.md) ---------------
 
-def health_check(channel):
-    """grpc.health.v1.Health/Check for the whole server, as raw bytes (Debian
-    ships no Python health stubs): b"\x08\x01" is {status: SERVING}."""
-    check = channel.unary_unary("/grpc.health.v1.Health/Check")
-    return check(b"", timeout=TIMEOUT)
-
-
 def assert_denied(error, role, method):
-    assert error.code() == grpc.StatusCode.PERMISSION_DENIED, error.details()
-    assert error.details().startswith(f"authorization: {identity(role)}"), error.details()
-    assert f" may not call {method}" in error.details(), error.details()
+    assert error.code == Code.PERMISSION_DENIED, error
+    assert error.message.startswith(f"authorization: {identity(role)}"), error
+    assert f" may not call {method}" in error.message, error
 
 
-def test_tls_writer_writes_reader_reads_but_may_not_write(tls_channel, tls_film, prefix):
+def test_tls_writer_writes_reader_reads_but_may_not_write(tls_client, tls_film, prefix):
     assert tls_film.name == f"films/{prefix}-tls-quokka" and tls_film.revision > 0
 
-    reader = catalog_pb2_grpc.CatalogServiceStub(tls_channel(READER, "catalog"))
-    got = reader.GetFilm(catalog_pb2.GetFilmRequest(name=tls_film.name), timeout=TIMEOUT).film
+    reader = tls_client(READER, "catalog")
+    got = reader.get_film(tls_film.name)
     assert (got.title, got.etag) == ("The Quokka Certificate", tls_film.etag)
-    page = reader.ListFilms(catalog_pb2.ListFilmsRequest(page_size=1000), timeout=TIMEOUT)
+    page = reader.list_films(page_size=1000)
     assert tls_film.name in [film.name for film in page.films]
     assert page.revision >= tls_film.revision
 
-    with pytest.raises(grpc.RpcError) as denied:
-        reader.CreateFilm(catalog_pb2.CreateFilmRequest(
-            film_id=f"{prefix}-tls-by-reader", film=catalog_pb2.Film(title="Not allowed")),
-            timeout=TIMEOUT)
+    with pytest.raises(reel.ReelError) as denied:
+        reader.create_film(reel.Film(title="Not allowed"), f"{prefix}-tls-by-reader")
     assert_denied(denied.value, READER, "/reel.catalog.v1.CatalogService/CreateFilm")
     # Nothing was written.
-    with pytest.raises(grpc.RpcError) as missing:
-        reader.GetFilm(catalog_pb2.GetFilmRequest(name=f"films/{prefix}-tls-by-reader"),
-                       timeout=TIMEOUT)
-    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(reel.ReelError) as missing:
+        reader.get_film(f"films/{prefix}-tls-by-reader")
+    assert missing.value.code == Code.NOT_FOUND, missing.value
 
 
-def test_tls_searcher_finds_the_writers_film_reader_may_not_search(tls_channel, tls_film):
-    searcher = search_pb2_grpc.SearchServiceStub(tls_channel(SEARCHER, "search"))
-    request = search_pb2.SearchScenesRequest(
-        query="quokka certificate", min_revision=tls_film.revision,  # read-your-writes
-        filter=search_pb2.SceneFilter(films=[tls_film.name]))
-    messages = list(searcher.SearchScenes(request, timeout=TIMEOUT))
-    hits = [hit for message in messages for hit in message.hits]
+def test_tls_searcher_finds_the_writers_film_reader_may_not_search(tls_client, tls_film):
+    searcher = tls_client(SEARCHER, "search")
+    request = dict(min_revision=tls_film.revision,  # read-your-writes
+                   filter=reel.SceneFilter(films=[tls_film.name]))
+    hits, summary = searcher.search("quokka certificate", **request).result()
     assert [(hit.film, hit.scene_id) for hit in hits] == [(tls_film.name, "s1")]
-    assert messages[-1].summary.index_revision >= tls_film.revision
-    status = searcher.GetIndexStatus(search_pb2.GetIndexStatusRequest(), timeout=TIMEOUT)
+    assert summary.index_revision >= tls_film.revision
+    status = searcher.get_index_status()
     assert status.ready and status.applied_revision >= tls_film.revision
 
-    reader = search_pb2_grpc.SearchServiceStub(tls_channel(READER, "search"))
-    with pytest.raises(grpc.RpcError) as denied:
-        list(reader.SearchScenes(request, timeout=TIMEOUT))
+    reader = tls_client(READER, "search")
+    with pytest.raises(reel.ReelError) as denied:
+        reader.search("quokka certificate", **request).result()
     assert_denied(denied.value, READER, "/reel.search.v1.SearchService/SearchScenes")
 
 
-def test_tls_no_role_only_health_and_no_certificate_no_connection(tls_channel):
-    catalog = catalog_pb2_grpc.CatalogServiceStub(tls_channel(NOBODY, "catalog"))
-    with pytest.raises(grpc.RpcError) as denied:
-        catalog.ListFilms(catalog_pb2.ListFilmsRequest(page_size=1), timeout=TIMEOUT)
+def test_tls_no_role_only_health_and_no_certificate_no_connection(tls_client):
+    with pytest.raises(reel.ReelError) as denied:
+        tls_client(NOBODY, "catalog").list_films(page_size=1)
     assert_denied(denied.value, NOBODY, "/reel.catalog.v1.CatalogService/ListFilms")
 
-    search = search_pb2_grpc.SearchServiceStub(tls_channel(NOBODY, "search"))
-    with pytest.raises(grpc.RpcError) as denied:
-        list(search.SearchScenes(search_pb2.SearchScenesRequest(query="quokka"), timeout=TIMEOUT))
+    with pytest.raises(reel.ReelError) as denied:
+        list(tls_client(NOBODY, "search").search("quokka"))
     assert_denied(denied.value, NOBODY, "/reel.search.v1.SearchService/SearchScenes")
 
     for service in ("catalog", "search"):
-        assert health_check(tls_channel(NOBODY, service)) == b"\x08\x01", service
+        assert tls_client(NOBODY, service).check_health() == "SERVING", service
 
     # Without a client certificate the handshake fails: no call gets through,
     # not even health.
-    with pytest.raises(grpc.RpcError) as refused:
-        health_check(tls_channel(None, "catalog"))
-    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE, refused.value.details()
+    with pytest.raises(reel.ReelError) as refused:
+        tls_client(None, "catalog").check_health()
+    assert refused.value.code == Code.UNAVAILABLE, refused.value
 
 
 # --- Orders, pages and facets (docs/api.md) ----------------------------------
@@ -350,13 +391,13 @@ def faceted_films(catalog, prefix):
     }
     films = {}
     for key, (title, year, genres, directors, matching) in specs.items():
-        scenes = [catalog_pb2.Scene(scene_id=f"s{s}", title=f"{title}, part {s}",
+        scenes = [reel.Scene(scene_id=f"s{s}", title=f"{title}, part {s}",
                                     description=texts[text])
                   for s, text in enumerate(matching, 1)]
         # A scene without the word: never a match.
-        scenes.append(catalog_pb2.Scene(scene_id="s9", title=f"{title}, the end",
+        scenes.append(reel.Scene(scene_id="s9", title=f"{title}, the end",
                                         description="Everyone goes home."))
-        films[key] = catalog_pb2.Film(
+        films[key] = reel.Film(
             name=f"films/{prefix}-facets-{key}", title=title, year=year, genres=genres,
             directors=directors, synopsis="An evening in town.", scenes=scenes)
     films["dusk"].scenes[1].description += f" Then the {best} arrives."  # the best match
@@ -383,7 +424,7 @@ def test_facets_count_every_match(search, faceted_films):
     f = faceted_films
     _, hits, summary = search_all(
         search, query=f.word, min_revision=f.revision, max_results=2,
-        facets=search_pb2.FacetRequest(genres=2, years=3))
+        facets=reel.FacetRequest(genres=2, years=3))
     assert summary.total_matches == 10 and len(hits) == 2
     assert {hit.film for hit in hits} <= set(f.names)
     # Over every match, not only the hits returned; most scenes first, then
@@ -395,7 +436,7 @@ def test_facets_count_every_match(search, faceted_films):
     # A later page may ask for other facets: still over every match.
     _, _, summary = search_all(
         search, query=f.word, max_results=2, page_token=summary.next_page_token,
-        facets=search_pb2.FacetRequest(genres=10, directors=3))
+        facets=reel.FacetRequest(genres=10, directors=3))
     assert facet_values(summary.facets.genres) == [
         ("drama", 6), ("mystery", 4), ("comedy", 3), ("documentary", 1)]
     assert facet_values(summary.facets.directors) == [
@@ -427,7 +468,7 @@ def test_sort_orders(search, faceted_films):
     }
     ordered = {}
     for order, key in orders.items():
-        _, hits, _ = search_all(search, query=f.word, sort=search_pb2.SortOrder.Value(order))
+        _, hits, _ = search_all(search, query=f.word, sort=order)  # the order's name
         assert sorted(hit_ids(hits)) == matches, order
         assert hits == sorted(hits, key=key), order
         assert [hit.rank for hit in hits] == list(range(1, 11)), order
@@ -442,24 +483,21 @@ def test_sort_orders(search, faceted_films):
         ["aurora"] * 2 + ["beacon"] + ["cinder"] * 3 + ["dusk"] * 2 + ["ember", "garnet"])
 
 
-def search_pages(search, max_results, **request):
+def search_pages(search, max_results, query, **request):
     """Follows next_page_token to the end: (the hits of every page, pages)."""
-    hits, token, pages = [], "", 0
-    while True:
-        _, page, summary = search_all(search, max_results=max_results, page_token=token, **request)
-        assert len(page) <= max_results
-        hits += page
+    hits, pages = [], 0
+    for page in search.search_pages(query, page_size=max_results, **request):
+        assert len(page.hits) <= max_results
+        hits += page.hits
         pages += 1
         assert pages <= 100
-        token = summary.next_page_token
-        if not token:
-            return hits, pages
+    return hits, pages
 
 
 @pytest.mark.parametrize("order", ["SORT_ORDER_RELEVANCE", "SORT_ORDER_TITLE"])
 def test_cursor_paging(search, faceted_films, order):
     f = faceted_films
-    request = dict(query=f.word, sort=search_pb2.SortOrder.Value(order))
+    request = dict(query=f.word, sort=reel.SortOrder.Value(order))
     _, whole, summary = search_all(search, max_results=1000, min_revision=f.revision, **request)
     assert len(whole) == summary.total_matches == 10 and not summary.next_page_token
 
@@ -488,17 +526,17 @@ def test_page_token_refused(catalog, search, faceted_films, prefix):
     assert token
 
     def refused(**request):
-        with pytest.raises(grpc.RpcError) as error:
+        with pytest.raises(reel.ReelError) as error:
             search_all(search, max_results=2, **request)
         return error.value
 
     # A token of another request: another query, order or cap.
     for other in (dict(query=f"{f.word} {f.best}"),
-                  dict(query=f.word, sort=search_pb2.SORT_ORDER_TITLE),
+                  dict(query=f.word, sort="title"),
                   dict(query=f.word, max_scenes_per_film=1)):
         error = refused(page_token=token, **other)
-        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, (other, error.details())
-        assert "page_token" in error.details(), error.details()
+        assert error.code == Code.INVALID_ARGUMENT, (other, error)
+        assert "page_token" in error.message, error
 
     # Altered: a character changed in the middle (where every character
     # carries bits of the token), cut short, or not a token at all.
@@ -506,18 +544,16 @@ def test_page_token_refused(catalog, search, faceted_films, prefix):
     altered = token[:middle] + ("B" if token[middle] == "A" else "A") + token[middle + 1:]
     for bad in (altered, token[:-4], "not-a-token"):
         error = refused(query=f.word, page_token=bad)
-        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, (bad, error.details())
-        assert "page_token" in error.details(), error.details()
+        assert error.code == Code.INVALID_ARGUMENT, (bad, error)
+        assert "page_token" in error.message, error
 
     # Unaltered, with its request, the token still continues the order.
     _, hits, _ = search_all(search, query=f.word, max_results=2, page_token=token)
     assert [hit.rank for hit in hits] == [3, 4]
 
     # Once the index applies a later write, the order cannot be continued.
-    written = catalog.CreateFilm(catalog_pb2.CreateFilmRequest(
-        film_id=f"{prefix}-facets-later", film=catalog_pb2.Film(title="Later")),
-        timeout=TIMEOUT).film
+    written = catalog.create_film(reel.Film(title="Later"), f"{prefix}-facets-later")
     search_all(search, query="later", min_revision=written.revision)
     error = refused(query=f.word, page_token=token)
-    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION, error.details()
-    assert "page_token" in error.details(), error.details()
+    assert error.code == Code.FAILED_PRECONDITION, error
+    assert "page_token" in error.message, error

@@ -1,5 +1,5 @@
 """A minimal reader of Reel's film page format, for importing a page through
-the API (CreateFilm / ImportFilms) rather than with reelctl.
+the API (CatalogClient.create_film / import_films) rather than with reelctl.
 
     The Red Shoes                           <- first line: the title
     In this classic drama, ...              <- lines before any heading: synopsis
@@ -15,6 +15,10 @@ It covers the simple case (the catalog's own importer also handles
 multi-paragraph scenes, quotes with speakers and curly-quote variants).
 """
 
+from __future__ import annotations
+
+from typing import Optional
+
 from reel.catalog.v1 import catalog_pb2
 
 _SECTIONS = {
@@ -27,7 +31,7 @@ _SECTIONS = {
 _CHROME = {"download app"}
 
 
-def _section_of(line: str):
+def _section_of(line: str) -> Optional[str]:
     lower = line.lower()
     for prefix, kind in _SECTIONS.items():
         if lower.startswith(prefix):
