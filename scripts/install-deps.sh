@@ -12,6 +12,7 @@ PACKAGES=(
   libfuse3-dev fuse3
   clang-14 libclang-rt-14-dev
   nodejs npm
+  prometheus python3-yaml
   python3-grpcio python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
 )
 
