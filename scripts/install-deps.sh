@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  grpc-proto
   librocksdb-dev libabsl-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev
   libicu-dev libstemmer-dev libmicrohttpd-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -17,6 +17,7 @@
 #include "common/metrics/rpc_observer.h"
 #include "common/server/tls_credentials.h"
 #include "google/protobuf/descriptor.h"
+#include "grpc/health/v1/health.pb.h"
 
 namespace reel {
 namespace {
@@ -54,6 +55,29 @@ absl::flat_hash_set<std::string> KnownMethods(
     }
   }
   return methods;
+}
+
+// Whether server reflection can describe grpc.health.v1.Health. gRPC C++
+// serves health from its own upb-generated code, so nothing puts the health
+// service's descriptor into protobuf's generated pool, the only pool gRPC's
+// reflection service (ProtoServerReflection) reads. Reflection would then
+// list grpc.health.v1.Health but fail to describe it, and every client that
+// resolves the services it lists (buf curl --list-methods, grpcurl
+// describe) would fail on it. reel_grpc_health_proto compiles Debian's
+// grpc/health/v1/health.proto; naming its descriptor here links it into each
+// binary, whose static initialiser adds the file to the generated pool.
+// (So with Debian 12's gRPC 1.51; a gRPC whose own library registered
+// health.proto in that pool would make ours a duplicate, which protobuf
+// refuses at start-up, and this would have to go.)
+bool ReflectionDescribesHealth() {
+  const google::protobuf::FileDescriptor* file =
+      grpc::health::v1::HealthCheckRequest::descriptor()->file();
+  const google::protobuf::ServiceDescriptor* health =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          "grpc.health.v1.Health");
+  return health != nullptr && health->file() == file &&
+         health->FindMethodByName("Check") != nullptr &&
+         health->FindMethodByName("Watch") != nullptr;
 }
 
 // Removes the reflection plugin, which InitProtoReflectionServerBuilderPlugin
@@ -121,6 +145,11 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     return authz;
   }
   grpc::EnableDefaultHealthCheckService(true);
+  if (options.enable_reflection && !ReflectionDescribesHealth()) {
+    return absl::InternalError(
+        "server reflection: grpc.health.v1.Health is not in the descriptor "
+        "pool (grpc/health/v1/health.proto was not linked in)");
+  }
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   auto metrics = std::make_unique<MetricsRegistry>();

@@ -14,6 +14,7 @@ RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
       build-essential cmake pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
+      grpc-proto \
       librocksdb-dev libabsl-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev \
       libicu-dev libstemmer-dev libmicrohttpd-dev \
  && rm -rf /var/lib/apt/lists/*
