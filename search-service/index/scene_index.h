@@ -64,7 +64,7 @@ struct ResultPosition {
   int matched_clauses = 0;
   float score = 0;
   int year = 0;
-  std::string title_key;  // The film title as kTitle compares it.
+  std::string title_key;  // The film title as kTitle compares it (kTitle only).
   std::string film;       // Film name.
   int scene_ordinal = 0;
 };
@@ -206,7 +206,8 @@ struct SearchResult {
   // Facets over every match (not only the hits), most scenes first, then
   // by value; the top FacetRequest values of each.
   std::vector<FacetCount> genre_facets, director_facets, year_facets;
-  // Hits remain after the last one (another page), and its position.
+  // Hits remain after the last one (another page), and its position (set
+  // only when `more`).
   bool more = false;
   ResultPosition last_position;
   // Query words that are not in the index and were searched as the words

@@ -47,6 +47,7 @@ struct Scratch {
   std::vector<uint32_t> clause_touched;
   std::vector<uint32_t> candidates;
   std::vector<std::pair<float, uint32_t>> blocks;  // (score bound, block)
+  std::vector<uint64_t> bits;                      // SortDocIds' bitmap.
   uint32_t epoch = 0;
   uint32_t clause_epoch = 0;
 
@@ -70,6 +71,23 @@ struct Scratch {
       touched.push_back(doc_id);
     }
     return state;
+  }
+  // Sorts doc ids (distinct, each < `docs`): a long list through a bitmap
+  // of every doc, O(docs / 64 + n), where a comparison sort of thousands
+  // of ids costs more than the query around it.
+  void SortDocIds(std::vector<uint32_t>& ids, size_t docs) {
+    if (ids.size() < 256 || ids.size() * 16 < docs / 64) {
+      std::sort(ids.begin(), ids.end());
+      return;
+    }
+    bits.assign((docs + 63) / 64, 0);
+    for (uint32_t id : ids) bits[id / 64] |= uint64_t{1} << (id % 64);
+    ids.clear();
+    for (size_t w = 0; w < bits.size(); ++w) {
+      for (uint64_t word = bits[w]; word != 0; word &= word - 1) {
+        ids.push_back(static_cast<uint32_t>(w * 64 + std::countr_zero(word)));
+      }
+    }
   }
   uint32_t NextClause() {
     if (++clause_epoch == 0) {
@@ -166,14 +184,15 @@ bool ClauseCounts(const Clause& clause) { return HasContent(clause); }
 
 // The query as searched: fields whose weight is 0 are not searched, so a
 // word found only there neither matches nor counts.
-ParsedQuery WithSearchableFields(const ParsedQuery& query,
-                                 const RankingOptions& ranking) {
+// Empty when every field is searched (the query is used as it is).
+std::optional<ParsedQuery> WithSearchableFields(const ParsedQuery& query,
+                                                const RankingOptions& ranking) {
   uint8_t searchable = 0;
   for (int f = 0; f < kFieldCount; ++f) {
     if (ranking.field_weights[f] > 0) searchable |= 1u << f;
   }
+  if (searchable == kAllFields) return std::nullopt;
   ParsedQuery searched = query;
-  if (searchable == kAllFields) return searched;
   for (Clause& clause : searched.clauses) {
     clause.fields &= searchable;
     for (Clause& alternative : clause.alternatives) {
@@ -386,8 +405,9 @@ struct SceneIndex::Impl::QueryRun {
   void CollectHits();
 
   const Impl& index;
-  const ParsedQuery searched;  // The query with unsearched fields removed.
-  const ParsedQuery& query;    // = searched
+  // The query with unsearched fields removed, when there are any.
+  const std::optional<ParsedQuery> searched;
+  const ParsedQuery& query;  // *searched, or the query as given.
   const SearchOptions& options;
   const RankingOptions& ranking;
   Scratch& s;
@@ -429,7 +449,7 @@ SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
                                      bool facets_only)
     : index(index),
       searched(WithSearchableFields(parsed, options.ranking)),
-      query(searched),
+      query(searched.has_value() ? *searched : parsed),
       options(options),
       ranking(options.ranking),
       s(scratch),
@@ -530,10 +550,16 @@ SceneIndex::Impl::QueryRun::OrderKey SceneIndex::Impl::QueryRun::KeyOf(
     const Ranked& ranked) {
   const Doc& doc = index.docs_[ranked.doc];
   const Film& film = *index.films_[doc.film].film;
-  auto [it, inserted] = title_keys.try_emplace(doc.film);
-  if (inserted) it->second = absl::AsciiStrToLower(film.title());
+  // Only the title order compares titles: other orders leave the key's
+  // title empty and save lowering every matching film's title.
+  absl::string_view title_key;
+  if (options.sort == SortOrder::kTitle) {
+    auto [it, inserted] = title_keys.try_emplace(doc.film);
+    if (inserted) it->second = absl::AsciiStrToLower(film.title());
+    title_key = it->second;
+  }
   return {ranked.matched, ranked.score, film.year(),
-          it->second,     film.name(),  doc.ordinal};
+          title_key,      film.name(),  doc.ordinal};
 }
 
 bool SceneIndex::Impl::QueryRun::Before(const OrderKey& a,
@@ -919,7 +945,9 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
       const Scratch::DocState& state = s.doc[doc_id];
       if (state.content && !state.excluded) matched_docs.push_back(doc_id);
     }
-    std::sort(matched_docs.begin(), matched_docs.end());
+    if (!std::is_sorted(matched_docs.begin(), matched_docs.end())) {
+      s.SortDocIds(matched_docs, index.docs_.size());
+    }
     for (const Clause* clause_ptr : ordered) {
       const Clause& clause = *clause_ptr;
       if (clause.excluded || ClauseCounts(clause)) continue;
@@ -972,7 +1000,7 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
     }
   }
   if (!std::is_sorted(candidates.begin(), candidates.end())) {
-    std::sort(candidates.begin(), candidates.end());
+    s.SortDocIds(candidates, index.docs_.size());
   }
   // Score the candidates clause by clause, the clause that can add most
   // first (MaxScore): once the rest cannot lift a candidate to the k-th
@@ -1371,7 +1399,7 @@ void SceneIndex::Impl::QueryRun::CollectHits() {
         std::min(heap.size(), static_cast<size_t>(std::max(0, options.skip)));
     heap.erase(heap.begin(), heap.begin() + skipped);
   }
-  if (!heap.empty()) {
+  if (result.more && !heap.empty()) {  // Only a next page needs it.
     const OrderKey key = KeyOf(heap.back());
     result.last_position = {static_cast<int>(key.matched),
                             key.score,
