@@ -439,6 +439,10 @@ json Growth(const fs::path& dir) {
   return growth;
 }
 
+// The query kinds of the set, in the order tables list them.
+constexpr const char* kKinds[] = {"rare",   "common",  "words", "phrase",
+                                  "prefix", "prefix3", "typo"};
+
 // ----------------------------------------------------------------- plots --
 
 void WritePlotData(const json& results, const fs::path& dir) {
@@ -464,8 +468,7 @@ void WritePlotData(const json& results, const fs::path& dir) {
     std::ofstream out(dir / "latency_kinds.dat");
     out << "# kind reel_p50 xapian_p50 fts5_p50 reel_p99 xapian_p99 "
            "fts5_p99\n";
-    for (const char* kind :
-         {"rare", "common", "words", "phrase", "prefix", "typo"}) {
+    for (const char* kind : kKinds) {
       out << kind;
       for (const char* q : {"p50_us", "p99_us"}) {
         for (const std::string& e : engines) {
@@ -719,10 +722,9 @@ std::string Markdown(const json& results, const std::vector<Target>& targets) {
     line();
     line(
         "| kind | Reel p50 / p99 | QPS | Xapian p50 / p99 | QPS | FTS5 p50 / "
-        "p99 | QPS | Reel matches (mean) |");
-    line("| --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (const char* kind :
-         {"rare", "common", "words", "phrase", "prefix", "typo"}) {
+        "p99 | QPS | Reel ÷ Xapian QPS | Reel matches (mean) |");
+    line("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const char* kind : kKinds) {
       std::string row = absl::StrCat("| ", kind);
       for (const char* e : {"reel", "xapian", "fts5"}) {
         const json& k = At(inproc, {"engines", e, "top10", "kinds", kind});
@@ -733,6 +735,16 @@ std::string Markdown(const json& results, const std::vector<Target>& targets) {
         absl::StrAppend(&row, " | ", Med(k["p50_us"], Micros), " / ",
                         Med(k["p99_us"], Micros), " | ", Med(k["qps"]));
       }
+      const json& reel_qps = At(
+          inproc, {"engines", "reel", "top10", "kinds", kind, "qps", "median"});
+      const json& xapian_qps = At(inproc, {"engines", "xapian", "top10",
+                                           "kinds", kind, "qps", "median"});
+      absl::StrAppend(
+          &row, " | ",
+          reel_qps.is_number() && xapian_qps.is_number()
+              ? absl::StrFormat(
+                    "%.2fx", reel_qps.get<double>() / xapian_qps.get<double>())
+              : "—");
       const json& m =
           At(inproc, {"engines", "reel", "mean_total_matches", kind});
       absl::StrAppend(&row, " | ", m.is_number() ? Num(m.get<double>()) : "—",
@@ -741,18 +753,37 @@ std::string Markdown(const json& results, const std::vector<Target>& targets) {
     }
     line();
     line(
+        "What a search page adds, Reel only (top 10; `facets_common`: genre, "
+        "director and year counts, top 10 values each, over every match of "
+        "a common word; `page2_*`: the second page by cursor). The last "
+        "column is the feature's QPS over the plain top-10 QPS of the same "
+        "queries in the same pass:");
+    line();
+    line("| feature | over kind | p50 / p99 | QPS | ÷ plain top 10 |");
+    line("| --- | --- | --- | --- | --- |");
+    const json& features = At(inproc, {"engines", "reel", "page_features"});
+    if (features.is_object()) {
+      for (const auto& [name, f] : features.items()) {
+        line(absl::StrCat("| `", name, "` | ", f.value("kind", ""), " | ",
+                          Med(f["p50_us"], Micros), " / ",
+                          Med(f["p99_us"], Micros), " | ", Fmt(f["qps"]), " | ",
+                          Ratio(f["qps_vs_plain"]), " |"));
+      }
+    }
+    line();
+    line(
         "Overlap@10 (|A ∩ B| ÷ min(10, max(|A|, |B|)), mean over queries "
         "where either engine returned a hit; identity = film id + scene "
         "ordinal):");
     line();
     line(
-        "| pair | non-fuzzy | rare | common | words | phrase | prefix | typo "
-        "(not counted) |");
-    line("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        "| pair | non-fuzzy | rare | common | words | phrase | prefix | "
+        "prefix3 | typo (not counted) |");
+    line("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const auto& [pair, o] : inproc["overlap_at_10"].items()) {
       std::string row = absl::StrCat("| ", pair);
       for (const char* k : {"non_fuzzy", "rare", "common", "words", "phrase",
-                            "prefix", "typo"}) {
+                            "prefix", "prefix3", "typo"}) {
         absl::StrAppend(
             &row, " | ",
             o.contains(k) ? absl::StrFormat("%.2f", o[k].get<double>()) : "—");

@@ -12,6 +12,8 @@
 // query set once untimed (warm-up), then --passes timed passes per top-k,
 // timing each query (parse + search + reading the top-k ids) and reporting
 // the ids of the top 10 for overlap. Ratios are computed within a run.
+// Reel's child then times what a search page adds (facets over a common
+// word, a second page by cursor; PageFeatures below).
 //
 // The mapping (see bench/README.md for the reasons):
 //   documents  one per scene: scene title, description, context, film title,
@@ -21,7 +23,8 @@
 //   words      Reel as is (any word matches, all words rank first); FTS5 "a"
 //              OR "b"; Xapian QueryParser with default_op OP_OR
 //   "a b"      a phrase in all three
-//   abc*       FTS5 "abc"*, Xapian FLAG_WILDCARD
+//   abc*       FTS5 "abc"*, Xapian FLAG_WILDCARD (kinds prefix, 4 letters,
+//              and prefix3, 3 letters)
 //   -w         FTS5 NOT, Xapian FLAG_LOVEHATE
 //   typo       run as typed: only Reel corrects it; left out of overlap
 // Doc identity is (film id, scene ordinal): the doc number in corpus order,
@@ -136,13 +139,17 @@ class ReelEngine : public Engine {
     index_->ShrinkToFit();  // As the service does after a snapshot.
   }
   bool Run(const BenchQuery& query, int top) override {
+    search::SearchOptions options;
+    options.max_results = top;
+    return RunWith(query, options);
+  }
+  // Run with what a search page adds (facets, a later page).
+  bool RunWith(const BenchQuery& query, search::SearchOptions options) {
     auto parsed = search::ParseQuery(ReelQueryText(query), *analyzer_);
     if (!parsed.ok()) {
       result_ = {};
       return false;
     }
-    search::SearchOptions options;
-    options.max_results = top;
     options.collect_matched_stems = false;  // Ranked ids, as the others give.
     result_ = index_->Search(*parsed, options);
     return true;
@@ -482,6 +489,61 @@ json XapianDiskSize(const Corpus& corpus, const std::string& dir) {
   return out;
 }
 
+// ----------------------------------------------------- search pages ----
+
+// What a search page adds to a query, Reel only (the other engines have no
+// facets or cursors to compare): each runs over the queries of one kind of
+// the set, top 10, and is reported beside that kind's plain top-10 figure.
+struct PageFeature {
+  const char* name;
+  const char* kind;  // The queries it runs over.
+  search::SearchOptions options;
+};
+
+std::vector<PageFeature> PageFeatures() {
+  search::SearchOptions facets;
+  facets.max_results = 10;
+  facets.facets = {.genres = 10, .directors = 10, .years = 10};
+  // The second page by cursor: relevance pages continue the first page's
+  // own top-k computation with `skip` (what a decoded page token asks).
+  search::SearchOptions second_page;
+  second_page.max_results = 10;
+  second_page.skip = 10;
+  return {{"facets_common", "common", facets},
+          {"page2_common", "common", second_page},
+          {"page2_words", "words", second_page}};
+}
+
+// Timed passes of each page feature: {name: [{wall_seconds, latency_us}]}.
+json RunPageFeatures(ReelEngine& engine, const std::vector<BenchQuery>& queries,
+                     int passes) {
+  json out = json::object();
+  for (const PageFeature& feature : PageFeatures()) {
+    std::vector<const BenchQuery*> selected;
+    for (const BenchQuery& q : queries) {
+      if (q.kind == feature.kind) selected.push_back(&q);
+    }
+    if (selected.empty()) continue;
+    for (const BenchQuery* q : selected) engine.RunWith(*q, feature.options);
+    json pass_list = json::array();
+    for (int pass = 0; pass < passes; ++pass) {
+      std::vector<double> latency_us(selected.size());
+      const auto start = Clock::now();
+      for (size_t i = 0; i < selected.size(); ++i) {
+        const auto t0 = Clock::now();
+        engine.RunWith(*selected[i], feature.options);
+        latency_us[i] =
+            std::chrono::duration<double, std::micro>(Clock::now() - t0)
+                .count();
+      }
+      pass_list.push_back({{"wall_seconds", Seconds(Clock::now() - start)},
+                           {"latency_us", latency_us}});
+    }
+    out[feature.name] = std::move(pass_list);
+  }
+  return out;
+}
+
 // ----------------------------------------------------------- the runs ----
 
 std::unique_ptr<Engine> MakeEngine(
@@ -549,6 +611,10 @@ json RunEngine(const std::string& name, const Corpus& corpus,
     timed[std::to_string(top)] = std::move(pass_list);
   }
   report["timed"] = std::move(timed);
+  if (name == "reel") {
+    report["page_features"] = RunPageFeatures(
+        *static_cast<ReelEngine*>(engine.get()), queries, passes);
+  }
   report["rss_after_queries_bytes"] = ResidentBytes() - rss_before;
   report["stats"] = engine->Stats();
   return report;
@@ -861,6 +927,47 @@ int Run() {
         matches_json[kind] = sum.first / sum.second;
       }
       e["mean_total_matches"] = std::move(matches_json);
+      // Page features: per feature QPS (queries ÷ summed latency), p50,
+      // p99, and the ratio to its kind's plain top-10 QPS in the same pass.
+      json features = json::object();
+      for (const PageFeature& feature : PageFeatures()) {
+        std::vector<double> f_qps, f_p50, f_p99, f_ratio;
+        for (const json& r : results[name]) {
+          if (!r["page_features"].contains(feature.name)) continue;
+          const json& plain = r["timed"]["10"];
+          const json& passes_json = r["page_features"][feature.name];
+          for (size_t p = 0; p < passes_json.size(); ++p) {
+            const auto latency =
+                passes_json[p]["latency_us"].get<std::vector<double>>();
+            double total = 0;
+            for (double v : latency) total += v;
+            f_qps.push_back(latency.size() / (total / 1e6));
+            f_p50.push_back(Percentile(latency, 0.50));
+            f_p99.push_back(Percentile(latency, 0.99));
+            if (p < plain.size()) {
+              const auto all =
+                  plain[p]["latency_us"].get<std::vector<double>>();
+              double kind_total = 0;
+              size_t kind_count = 0;
+              for (size_t i = 0; i < all.size(); ++i) {
+                if (queries[i].kind == feature.kind) {
+                  kind_total += all[i];
+                  ++kind_count;
+                }
+              }
+              f_ratio.push_back(f_qps.back() /
+                                (kind_count / (kind_total / 1e6)));
+            }
+          }
+        }
+        if (f_qps.empty()) continue;
+        features[feature.name] = {{"kind", feature.kind},
+                                  {"qps", SpreadJson(f_qps)},
+                                  {"p50_us", SpreadJson(f_p50)},
+                                  {"p99_us", SpreadJson(f_p99)},
+                                  {"qps_vs_plain", SpreadJson(f_ratio)}};
+      }
+      e["page_features"] = std::move(features);
     }
     engines_json[name] = std::move(e);
   }

@@ -16,6 +16,7 @@
 //   words     2-4 words taken from one random scene
 //   phrase    3 consecutive words of a random scene, quoted
 //   prefix    the first 4 letters of a word of 6+ letters, with '*'
+//   prefix3   the first 3 letters of the same word, with '*'
 //   typo      a word of 6+ letters with two adjacent letters swapped
 // Build with -DCMAKE_BUILD_TYPE=Release for meaningful numbers.
 #include <algorithm>
@@ -131,6 +132,9 @@ std::map<std::string, std::vector<std::string>> MakeQueries(
                                              other[at + 1].term, " ",
                                              other[at + 2].term, "\""));
     queries["prefix"].push_back(pick(long_words).substr(0, 4) + "*");
+    // The same word's first 3 letters: no draw, so the other kinds stay
+    // as they were before prefix3 was added.
+    queries["prefix3"].push_back(queries["prefix"].back().substr(0, 3) + "*");
     std::string typo = pick(long_words);
     const size_t swap =
         std::uniform_int_distribution<size_t>(1, typo.size() - 2)(random);
