@@ -4,14 +4,15 @@
 #include <sys/stat.h>
 
 #include <iostream>
+#include <optional>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "catalog-service/server/catalog_server.h"
 #include "common/logging/logging.h"
+#include "common/metrics/process_metrics.h"
+#include "common/server/flag_usage.h"
 #include "common/server/mutex_mode.h"
 #include "common/server/server_flags.h"
 #include "common/server/signals.h"
@@ -135,7 +136,12 @@ int Run() {
                      catalog.status().ToString());
     return 1;
   }
-  // Tests and scripts read this line to learn the port.
+  AddProcessMetrics((*catalog)->server()->metrics());
+  AddBuildInfo((*catalog)->server()->metrics(), "catalog");
+  // Tests and scripts read these lines to learn the ports.
+  if (const int port = (*catalog)->server()->metrics_port(); port != 0) {
+    std::cout << "catalog-service metrics on port " << port << "\n";
+  }
   std::cout << "catalog-service listening on port " << (*catalog)->port()
             << std::endl;
   spdlog::info("serving on {} (port {}), data in {}, revision {}",
@@ -160,9 +166,21 @@ int main(int argc, char** argv) {
   // Before any thread starts, so only WaitForTerminationSignal sees them.
   reel::BlockTerminationSignals();
   reel::DisableMutexDeadlockDetection();
-  absl::SetProgramUsageMessage(
-      "Serves the Reel film catalog over gRPC.\n  catalog-service "
-      "--listen=127.0.0.1:50051 --data_dir=.data/catalog");
-  absl::ParseCommandLine(argc, argv);
+  if (const std::optional<int> exit_code = reel::ParseServiceCommandLine(
+          argc, argv,
+          {.program = "catalog-service",
+           .about =
+               "serves Reel's film catalog over gRPC "
+               "(reel.catalog.v1.CatalogService, reel.admin.v1.AdminService, "
+               "grpc.health.v1.Health) from a RocksDB database in --data_dir; "
+               "every write is fsync'ed before it is acknowledged and "
+               "WatchFilms streams the changes.\n\n"
+               "  catalog-service --listen=127.0.0.1:50051 "
+               "--data_dir=.data/catalog [--metrics_listen=127.0.0.1:9090]\n"
+               "  catalog-service --restore_from=BACKUP_DIR "
+               "--data_dir=EMPTY_DIR   (restore a backup, then exit)"});
+      exit_code.has_value()) {
+    return *exit_code;
+  }
   return Run();
 }

@@ -5,12 +5,13 @@
 #include <sys/stat.h>
 
 #include <iostream>
+#include <optional>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/time/time.h"
 #include "common/logging/logging.h"
+#include "common/metrics/process_metrics.h"
+#include "common/server/flag_usage.h"
 #include "common/server/mutex_mode.h"
 #include "common/server/server_flags.h"
 #include "common/server/signals.h"
@@ -100,7 +101,12 @@ int Run() {
                      search.status().ToString());
     return 1;
   }
-  // Tests and scripts read this line to learn the port.
+  AddProcessMetrics((*search)->server()->metrics());
+  AddBuildInfo((*search)->server()->metrics(), "search");
+  // Tests and scripts read these lines to learn the ports.
+  if (const int port = (*search)->server()->metrics_port(); port != 0) {
+    std::cout << "search-service metrics on port " << port << "\n";
+  }
   std::cout << "search-service listening on port " << (*search)->port()
             << std::endl;
   spdlog::info("serving on {} (port {}), following catalog {}",
@@ -124,9 +130,19 @@ int main(int argc, char** argv) {
   // Before any thread starts, so only WaitForTerminationSignal sees them.
   reel::BlockTerminationSignals();
   reel::DisableMutexDeadlockDetection();
-  absl::SetProgramUsageMessage(
-      "Serves Reel's scene search over gRPC, following the catalog.\n"
-      "  search-service --listen=127.0.0.1:50052 --catalog=127.0.0.1:50051");
-  absl::ParseCommandLine(argc, argv);
+  if (const std::optional<int> exit_code = reel::ParseServiceCommandLine(
+          argc, argv,
+          {.program = "search-service",
+           .about =
+               "serves Reel's scene search over gRPC "
+               "(reel.search.v1.SearchService, grpc.health.v1.Health) from a "
+               "full-text index that follows the catalog's WatchFilms stream "
+               "(--catalog) and keeps its state in --data_dir.\n\n"
+               "  search-service --listen=127.0.0.1:50052 "
+               "--catalog=127.0.0.1:50051 --data_dir=.data/search "
+               "[--metrics_listen=127.0.0.1:9091]"});
+      exit_code.has_value()) {
+    return *exit_code;
+  }
   return Run();
 }
