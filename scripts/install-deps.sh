@@ -1,14 +1,35 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Reel builds, tests and runs with, when any
-# is missing. Needs root (or sudo); does nothing when all are present.
+# Installs the Debian 12 packages Reel needs, when any is missing. Needs
+# root (or sudo); does nothing when all are present.
+#
+#   scripts/install-deps.sh         everything: building, running and the
+#                                   whole test command (scripts/test.sh)
+#   scripts/install-deps.sh --run   only building and running the services
+#                                   and reelctl (scripts/run-local.sh)
 set -euo pipefail
 
-PACKAGES=(
-  build-essential cmake pkg-config git ca-certificates
+MODE=all
+case "${1:-}" in
+  "") ;;
+  --run) MODE=run ;;
+  -h | --help) sed -n '2,/^set /{/^#/p}' "$0"; exit 0 ;;
+  *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+esac
+
+# What building catalog-service, search-service and reelctl needs (a build
+# without tests: -DREEL_BUILD_TESTS=OFF).
+RUN_PACKAGES=(
+  build-essential cmake pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   grpc-proto
   librocksdb-dev libabsl-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev
-  libicu-dev libstemmer-dev libmicrohttpd-dev libssl-dev
+  libicu-dev libstemmer-dev libmicrohttpd-dev libssl-dev libcli11-dev
+)
+
+# What the test command needs on top: test and benchmark libraries, FUSE,
+# clang (sanitizers, fuzzing), the clients' languages, Prometheus.
+TEST_PACKAGES=(
+  ca-certificates
   libgtest-dev libgmock-dev libbenchmark-dev
   libfuse3-dev fuse3
   clang-14 libclang-rt-14-dev
@@ -16,6 +37,9 @@ PACKAGES=(
   prometheus python3-yaml
   python3-grpcio python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
 )
+
+PACKAGES=("${RUN_PACKAGES[@]}")
+[[ $MODE == all ]] && PACKAGES+=("${TEST_PACKAGES[@]}")
 
 missing=()
 for package in "${PACKAGES[@]}"; do
