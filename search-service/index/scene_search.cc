@@ -441,6 +441,8 @@ struct SceneIndex::Impl::QueryRun {
   // Another order, a per-film cap, facets or a page after the first: every
   // match is collected and ordered (RankAll) instead of a top-k.
   bool full_order;
+  // Every match is collected only to count facets (no hits).
+  const bool facets_only;
 };
 
 SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
@@ -453,7 +455,8 @@ SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
       options(options),
       ranking(options.ranking),
       s(scratch),
-      filter(options.filter) {
+      filter(options.filter),
+      facets_only(facets_only) {
   s.Prepare(index.docs_.size());
   for (int f = 0; f < kFieldCount; ++f) {
     average[f] = index.AverageLength(f);
@@ -587,56 +590,98 @@ bool SceneIndex::Impl::QueryRun::Before(const OrderKey& a,
 
 void SceneIndex::Impl::QueryRun::CountFacets(
     const std::vector<Ranked>& matches) {
+  // The scenes of one film share its values: count matching scenes per
+  // film, then add each film's values once, in the order films first
+  // match (so a value's spelling is the first matching film's).
+  std::vector<std::pair<uint32_t, int64_t>> films;  // (film, scenes)
+  absl::flat_hash_map<uint32_t, size_t> film_slot;
+  for (const Ranked& match : matches) {
+    const uint32_t film = index.docs_[match.doc].film;
+    auto [it, inserted] = film_slot.try_emplace(film, films.size());
+    if (inserted) films.push_back({film, 0});
+    ++films[it->second].second;
+  }
   struct Tally {
-    std::string display;
+    absl::string_view display;
     int64_t scenes = 0;
   };
-  absl::flat_hash_map<std::string, Tally> genres, directors, years;
-  // A value a film lists twice ("Drama", "drama") counts its scene once.
-  absl::flat_hash_set<std::string> seen;
-  auto count = [&seen](absl::flat_hash_map<std::string, Tally>* tallies,
-                       const std::string& display) {
-    const std::string key = FoldForFilter(display);
-    if (key.empty()) return;
-    // Per facet: the tally's address tells the three apart.
-    if (!seen.insert(
-                 absl::StrCat(reinterpret_cast<uintptr_t>(tallies), ":", key))
-             .second) {
-      return;
-    }
-    Tally& tally = (*tallies)[key];
-    if (tally.scenes++ == 0) tally.display = display;
-  };
-  for (const Ranked& match : matches) {
-    const Film& film = *index.films_[index.docs_[match.doc].film].film;
-    seen.clear();
+  // Keyed by the folded value the index keeps per film.
+  absl::flat_hash_map<absl::string_view, Tally> genres, directors;
+  absl::flat_hash_map<int, int64_t> years;
+  std::vector<absl::string_view> seen;  // One film's values counted so far.
+  auto count =
+      [&seen](const std::vector<std::string>& folded,
+              const google::protobuf::RepeatedPtrField<std::string>& display,
+              int64_t scenes,
+              absl::flat_hash_map<absl::string_view, Tally>* tallies) {
+        seen.clear();
+        for (size_t i = 0;
+             i < folded.size() && i < static_cast<size_t>(display.size());
+             ++i) {
+          const absl::string_view key = folded[i];
+          // A value a film lists twice ("Drama", "drama") counts its scenes
+          // once.
+          if (key.empty() ||
+              std::find(seen.begin(), seen.end(), key) != seen.end()) {
+            continue;
+          }
+          seen.push_back(key);
+          Tally& tally = (*tallies)[key];
+          if (tally.scenes == 0) tally.display = display[static_cast<int>(i)];
+          tally.scenes += scenes;
+        }
+      };
+  for (const auto& [film_index, scenes] : films) {
+    const FilmInfo& info = index.films_[film_index];
+    const Film& film = *info.film;
     if (options.facets.genres > 0) {
-      for (const std::string& genre : film.genres()) count(&genres, genre);
+      count(info.genres, film.genres(), scenes, &genres);
     }
     if (options.facets.directors > 0) {
-      for (const std::string& director : film.directors()) {
-        count(&directors, director);
-      }
+      count(info.directors, film.directors(), scenes, &directors);
     }
     if (options.facets.years > 0 && film.year() != 0) {
-      count(&years, std::to_string(film.year()));
+      years[film.year()] += scenes;
     }
   }
-  auto top = [](const absl::flat_hash_map<std::string, Tally>& tallies, int n,
-                std::vector<FacetCount>* out) {
-    for (const auto& [key, tally] : tallies) {
-      out->push_back({tally.display, tally.scenes});
-    }
-    std::sort(out->begin(), out->end(),
-              [](const FacetCount& a, const FacetCount& b) {
-                if (a.scenes != b.scenes) return a.scenes > b.scenes;
-                return a.value < b.value;
-              });
-    if (out->size() > static_cast<size_t>(n)) out->resize(n);
+  // The top n of a facet, most scenes first, then by value: selected over
+  // views, so only the n kept become strings.
+  struct Candidate {
+    int64_t scenes;
+    absl::string_view value;
   };
-  top(genres, options.facets.genres, &result.genre_facets);
-  top(directors, options.facets.directors, &result.director_facets);
-  top(years, options.facets.years, &result.year_facets);
+  std::vector<Candidate> candidates;
+  auto top = [&candidates](int n, std::vector<FacetCount>* out) {
+    auto before = [](const Candidate& a, const Candidate& b) {
+      if (a.scenes != b.scenes) return a.scenes > b.scenes;
+      return a.value < b.value;
+    };
+    const size_t kept = std::min(candidates.size(), static_cast<size_t>(n));
+    std::partial_sort(candidates.begin(), candidates.begin() + kept,
+                      candidates.end(), before);
+    for (size_t i = 0; i < kept; ++i) {
+      out->push_back({std::string(candidates[i].value), candidates[i].scenes});
+    }
+  };
+  candidates.clear();
+  for (const auto& [key, tally] : genres) {
+    candidates.push_back({tally.scenes, tally.display});
+  }
+  top(options.facets.genres, &result.genre_facets);
+  candidates.clear();
+  for (const auto& [key, tally] : directors) {
+    candidates.push_back({tally.scenes, tally.display});
+  }
+  top(options.facets.directors, &result.director_facets);
+  // Years as text, for the same order by value as before.
+  std::vector<std::string> year_text;
+  year_text.reserve(years.size());
+  candidates.clear();
+  for (const auto& [year, scenes] : years) {
+    year_text.push_back(std::to_string(year));
+    candidates.push_back({scenes, year_text.back()});
+  }
+  top(options.facets.years, &result.year_facets);
 }
 
 void SceneIndex::Impl::QueryRun::RankAll() {
@@ -652,6 +697,7 @@ void SceneIndex::Impl::QueryRun::RankAll() {
   }
   result.total_matches = static_cast<int64_t>(matches.size());
   CountFacets(matches);
+  if (facets_only) return;  // No hits: nothing to order.
   std::vector<std::pair<OrderKey, Ranked>> ordered_matches;
   ordered_matches.reserve(matches.size());
   for (const Ranked& match : matches) {
@@ -1279,6 +1325,8 @@ void SceneIndex::Impl::QueryRun::ScoreGeneral() {
     // matched (its score, and one matched clause): on its own it does not
     // make a match, and its postings are the longest of all.
     const bool score_only = !counts && !clause.excluded && content_clauses > 0;
+    // Counting facets needs the matches, not their scores or order.
+    if (facets_only && score_only) continue;
     if (clause.alternatives.empty()) {
       std::vector<std::vector<Expansion>> expansions =
           std::move(ExpansionsOf(clause));
@@ -1339,6 +1387,12 @@ void SceneIndex::Impl::QueryRun::ScorePart(
     const double scale = expansion.weight * index.Idf(expansion.stem);
     auto score = [&](size_t i) {
       if (!index.live_[postings.docs[i]]) return;
+      if (facets_only) {  // Which scenes match, not how well.
+        if (InFields(&postings.field_tf[i * kFieldCount], part.fields)) {
+          record(postings.docs[i], 0.0);
+        }
+        return;
+      }
       const Doc& doc = index.docs_[postings.docs[i]];
       const float tf =
           SaturatedTf(doc, &postings.field_tf[i * kFieldCount], part.fields);
