@@ -26,11 +26,14 @@ RUN_PACKAGES=(
   libicu-dev libstemmer-dev libmicrohttpd-dev libssl-dev libcli11-dev
 )
 
-# What the test command needs on top: test and benchmark libraries, FUSE,
+# What the test command needs on top: test and benchmark libraries (the
+# test command builds every benchmark, FTS5's, Xapian's and libpq's
+# harnesses included, so none can rot), FUSE,
 # clang (sanitizers, fuzzing), the clients' languages, Prometheus.
 TEST_PACKAGES=(
   ca-certificates
   libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev libxapian-dev libpq-dev
   libfuse3-dev fuse3
   clang-14 libclang-rt-14-dev
   nodejs npm

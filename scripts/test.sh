@@ -9,7 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh -DREEL_BUILD_TESTS=ON
+# Benchmarks too: they are built (not run) so a change cannot break them
+# unnoticed; scripts/bench.sh runs them.
+scripts/build.sh -DREEL_BUILD_TESTS=ON -DREEL_BUILD_BENCHMARKS=ON
 scripts/lint-proto.sh
 ctest --test-dir "${REEL_BUILD_DIR:-build}" --output-on-failure -j"$(nproc)"
 scripts/test-fuzz.sh  # clang-14 libFuzzer smoke run, build-fuzz/ (tests/fuzz/README.md)
