@@ -2,7 +2,8 @@
 # The client tier: checks the contracts against the published one (buf
 # breaking), installs the Python package (clients/python, its stubs generated
 # from proto/ as it builds) into a virtual environment in the temporary
-# folder, generates the Go stubs, installs the Node client's packages, starts
+# folder, generates the Go stubs, packs the Node package (clients/node) and
+# installs the tarball into a consumer folder, starts
 # catalog-service and search-service on free loopback ports (data in a
 # temporary folder) and runs each client's tests in its own runner
 # (pytest, go test, node --test) against them. The services are stopped and
@@ -184,11 +185,10 @@ for suite in "${SUITES[@]}"; do
         "in $TMP/venv" ;;
     go) clients/go/generate.sh ;;
     node)
-      if [[ ! -f clients/node/node_modules/.package-lock.json ||
-            clients/node/package-lock.json -nt clients/node/node_modules/.package-lock.json ]]; then
-        (cd clients/node && npm ci --no-audit --no-fund --loglevel=error)
-      fi
-      echo "node packages: clients/node/node_modules" ;;
+      # The package as users install it: npm ci, npm run build (stubs from
+      # proto/, tsc), npm pack, and the tarball npm-installed into a consumer
+      # folder, where its tests run against it.
+      timeout -k 10 "$SUITE_TIMEOUT" clients/node/scripts/install-consumer.sh "$TMP/node" ;;
     *) echo "test-clients: unknown suite $suite (python, go or node)" >&2; exit 2 ;;
   esac
 done
@@ -234,7 +234,9 @@ run_suite() {
         GO111MODULE=on GOWORK="$PWD/go.work" GOPROXY=off GOFLAGS= \
           timeout -k 10 "$SUITE_TIMEOUT" go test -count=1 -v ./...) ;;
     node)
-      (cd clients/node && timeout -k 10 "$SUITE_TIMEOUT" node --test test/) ;;
+      # In the consumer folder: `@reel/client` is the installed tarball.
+      (cd "$TMP/node" && REEL_VERSION_FILE="$ROOT/VERSION" \
+        timeout -k 10 "$SUITE_TIMEOUT" node --test test/*.test.mjs) ;;
   esac
 }
 

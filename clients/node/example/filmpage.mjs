@@ -14,7 +14,6 @@
 // It covers the simple case (the catalog's own importer also handles
 // multi-paragraph scenes, quotes with speakers and curly-quote variants).
 // The page has no name or year: the film leaves them unset.
-'use strict';
 
 const SECTIONS = [
   ['dialogues from movie', 'quotes'],
@@ -31,8 +30,9 @@ function sectionOf(line) {
   return lower.includes(' from movie ') ? 'other' : null;
 }
 
-// Returns the Film (a plain object, as grpc-js sends it) a page describes.
-function parseFilmPage(text) {
+// Returns the Film a page describes, as a plain object of its fields (what
+// CatalogClient.createFilm takes as `film`).
+export function parseFilmPage(text) {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line && line.toLowerCase() !== 'download app');
@@ -75,5 +75,3 @@ function parseFilmPage(text) {
   film.synopsis = synopsis.join('\n');
   return film;
 }
-
-module.exports = { parseFilmPage };

@@ -1,20 +1,28 @@
-// Reel's client scenario, in JavaScript (the same one clients/python and
-// clients/go run): writes with etags, pagination, streamed search with
-// highlights, search orders, cursor paging and facets, cancellation,
-// deadlines, watch resumption and argument errors, against the real services
-// that scripts/test-clients.sh starts.
-'use strict';
+// Reel's client scenario through @reel/client as installed (the same one
+// clients/python and clients/go run): writes with etags, pagination,
+// streamed search with highlights, search orders, cursor paging and facets,
+// cancellation, deadlines, watch resumption and argument errors, against
+// the real services that scripts/test-clients.sh starts.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import {
+  CatalogClient,
+  FilmEvent_EventType as EventType,
+  HighlightField,
+  SearchClient,
+  SortOrder,
+  Status,
+  isReelError,
+  statusName,
+} from '@reel/client';
+import { parseFilmPage } from '../example/filmpage.mjs';
+import { main as example } from '../example/example.mjs';
 
-const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
-const fs = require('node:fs');
-const path = require('node:path');
-const { after, before, test } = require('node:test');
-const reel = require('../reel');
-const { parseFilmPage } = require('../seedpage');
-const example = require('../example');
-
-const { status, unary } = reel;
+const here = path.dirname(fileURLToPath(import.meta.url));
 let catalog;
 let search;
 const prefix = `js-${crypto.randomBytes(4).toString('hex')}`; // film ids of this run
@@ -24,10 +32,10 @@ before(async () => {
   const searchAddr = process.env.REEL_SEARCH_ADDR;
   assert.ok(catalogAddr && searchAddr, 'REEL_CATALOG_ADDR and REEL_SEARCH_ADDR must be set: run '
     + 'scripts/test-clients.sh, which starts catalog-service and search-service');
-  catalog = reel.catalogClient(catalogAddr);
-  search = reel.searchClient(searchAddr);
+  catalog = new CatalogClient(catalogAddr);
+  search = new SearchClient(searchAddr);
   for (const stop = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 100))) {
-    if ((await unary(search, 'getIndexStatus', {})).ready) break;
+    if ((await search.getIndexStatus()).ready) break;
     assert.ok(Date.now() < stop, 'the search index never got ready');
   }
 });
@@ -37,36 +45,30 @@ after(() => {
   search.close();
 });
 
-// Rejects with the call's error: assert.rejects(promise, code(status.ABORTED)).
+// Rejects with a ReelError of that code: assert.rejects(promise, code(Status.ABORTED)).
 function code(expected) {
   return (error) => {
-    assert.equal(reel.statusName(error.code), reel.statusName(expected), error.message);
+    assert.ok(isReelError(error), `not a ReelError: ${error?.stack ?? error}`);
+    assert.equal(error.codeName, statusName(expected), error.message);
+    assert.equal(error.code, expected);
+    assert.equal(error.message, `${error.codeName}: ${error.details}`);
     return true;
   };
 }
 
-// ImportFilms is client-streaming: write the requests, end, await the response.
-function importFilms(films) {
-  return new Promise((resolve, reject) => {
-    const call = catalog.importFilms({ deadline: reel.deadline() }, (error, response) => {
-      if (error) return reject(error);
-      if (response.importedCount !== films.length || response.failedCount !== 0) {
-        return reject(new Error(`imported ${response.importedCount}, failed ${response.failedCount}: `
-          + `${JSON.stringify(response.errors[0])}`));
-      }
-      return resolve(response.revision);
-    });
-    call.write({ films });
-    call.end();
-  });
+// ImportFilms (client-streaming): every film imported, resolves to the
+// revision of the last.
+async function importFilms(films) {
+  const response = await catalog.importFilms({ films });
+  assert.equal(response.importedCount, BigInt(films.length), JSON.stringify(response.errors[0]));
+  assert.equal(response.failedCount, 0n);
+  return response.revision;
 }
 
-// Runs a search to its end.
-async function searchAll(request, timeoutMs = reel.DEFAULT_TIMEOUT_MS) {
+// Runs a search to its end, message by message.
+async function searchAll(request, timeoutMs) {
   const messages = [];
-  for await (const message of search.searchScenes(request, { deadline: reel.deadline(timeoutMs) })) {
-    messages.push(message);
-  }
+  for await (const message of search.searchScenes(request, { timeoutMs })) messages.push(message);
   return { messages, hits: messages.flatMap((m) => m.hits), summary: messages.at(-1).summary };
 }
 
@@ -76,12 +78,12 @@ function checkStreamShape({ messages, hits, summary }) {
   messages.forEach((message, i) => {
     const last = i === messages.length - 1;
     assert.ok(message.hits.length > 0, `message ${i}`);
-    assert.equal(message.summary !== null, last, `message ${i}`);
+    assert.equal(message.summary !== undefined, last, `message ${i}`);
   });
   assert.deepEqual(hits.map((h) => h.rank), hits.map((_, i) => i + 1));
   hits.slice(1).forEach((hit, i) => assert.ok(hit.score <= hits[i].score));
   assert.equal(summary.returnedCount, hits.length);
-  assert.ok(summary.totalMatches >= hits.length);
+  assert.ok(summary.totalMatches >= BigInt(hits.length));
 }
 
 test('create, get, update with an etag conflict', async () => {
@@ -91,30 +93,32 @@ test('create, get, update with an etag conflict', async () => {
     requestId: `${filmId}-create`,
     film: { title: 'The Etag Affair', year: 1951, synopsis: 'Kept.' },
   };
-  const { film: created } = await unary(catalog, 'createFilm', request);
+  const { film: created } = await catalog.createFilm(request);
   assert.equal(created.name, `films/${filmId}`);
-  assert.ok(created.revision > 0 && created.etag);
+  assert.equal(typeof created.revision, 'bigint'); // int64
+  assert.ok(created.revision > 0n && created.etag);
 
   // A retry with the same requestId returns the first response, writing nothing.
-  const { film: retried } = await unary(catalog, 'createFilm', request);
+  const { film: retried } = await catalog.createFilm(request);
   assert.deepEqual([retried.revision, retried.etag], [created.revision, created.etag]);
 
-  const { film: got } = await unary(catalog, 'getFilm', { name: created.name });
+  const { film: got } = await catalog.getFilm({ name: created.name });
   assert.deepEqual([got.title, got.etag], ['The Etag Affair', created.etag]);
 
   const updateMask = { paths: ['title'] };
-  const { film: updated } = await unary(catalog, 'updateFilm', {
+  const { film: updated } = await catalog.updateFilm({
     film: { name: created.name, etag: created.etag, title: 'The Etag Affair II' }, updateMask,
   });
   assert.equal(updated.title, 'The Etag Affair II');
   assert.equal(updated.synopsis, 'Kept.'); // outside the mask
   assert.ok(updated.revision > created.revision && updated.etag !== created.etag);
 
-  await assert.rejects(unary(catalog, 'updateFilm', {
+  await assert.rejects(catalog.updateFilm({
     film: { name: created.name, etag: created.etag, title: 'Lost update' }, updateMask,
-  }), (error) => code(status.ABORTED)(error) && error.details.length > 0);
+  }), (error) => code(Status.ABORTED)(error) && error.details.length > 0
+    && error.method === '/reel.catalog.v1.CatalogService/UpdateFilm');
 
-  const { film: afterFailure } = await unary(catalog, 'getFilm', { name: created.name });
+  const { film: afterFailure } = await catalog.getFilm({ name: created.name });
   assert.deepEqual([afterFailure.title, afterFailure.etag], ['The Etag Affair II', updated.etag]);
 });
 
@@ -124,8 +128,8 @@ test('list pagination to the end', async () => {
   const names = [];
   let pageToken = '';
   for (let pages = 1; ; pages++) {
-    const page = await unary(catalog, 'listFilms', { pageSize: 3, pageToken });
-    assert.ok(page.films.length <= 3 && page.revision > 0 && pages < 10_000);
+    const page = await catalog.listFilms({ pageSize: 3, pageToken });
+    assert.ok(page.films.length <= 3 && page.revision > 0n && pages < 10_000);
     names.push(...page.films.map((film) => film.name));
     pageToken = page.nextPageToken;
     if (!pageToken) break;
@@ -135,6 +139,12 @@ test('list pagination to the end', async () => {
   assert.deepEqual(names, [...names].sort());
   assert.equal(new Set(names).size, names.length);
   assert.deepEqual(names.filter((name) => mine.includes(name)), mine);
+
+  // films() follows the pages itself.
+  const all = [];
+  for await (const film of catalog.films({ pageSize: 3 })) all.push(film.name);
+  assert.deepEqual(all.filter((name) => mine.includes(name)), mine);
+  assert.deepEqual(all, [...all].sort());
 });
 
 // The seed film (parsed from its page) and a film with non-ASCII text,
@@ -142,8 +152,7 @@ test('list pagination to the end', async () => {
 let searchFilms;
 function createSearchFilms() {
   searchFilms ??= (async () => {
-    const root = path.resolve(__dirname, '..', '..', '..');
-    const shared = process.env.REEL_SHARED_DIR || path.resolve(root, '..', 'shared');
+    const shared = process.env.REEL_SHARED_DIR || path.resolve(here, '..', '..', '..', '..', 'shared');
     const seed = parseFilmPage(fs.readFileSync(path.join(shared, 'seed', 'the-red-shoes.txt'), 'utf8'));
     assert.equal(seed.title, 'The Red Shoes');
     assert.equal(seed.scenes.length, 9);
@@ -158,9 +167,9 @@ function createSearchFilms() {
       }],
     };
     const names = [];
-    let revision = 0;
+    let revision = 0n;
     for (const [filmId, film] of [[`${prefix}-the-red-shoes`, seed], [`${prefix}-ballerina-cafe`, cafe]]) {
-      const response = await unary(catalog, 'createFilm', { film, filmId, requestId: `${filmId}-create` });
+      const response = await catalog.createFilm({ film, filmId, requestId: `${filmId}-create` });
       names.push(response.film.name);
       revision = response.film.revision;
     }
@@ -191,7 +200,7 @@ test('streamed search: hits in rank order, highlights index JavaScript strings',
       }
     }
   }
-  const title = hits[0].highlights.find((h) => h.field === 'HIGHLIGHT_FIELD_SCENE_TITLE');
+  const title = hits[0].highlights.find((h) => h.field === HighlightField.SCENE_TITLE);
   assert.equal(title.snippet, '🩰 Ballerína café');
   const [first] = title.spans;
   assert.equal(title.snippet.slice(first.startUtf16, first.endUtf16), 'Ballerína');
@@ -203,8 +212,19 @@ test('streamed search: hits in rank order, highlights index JavaScript strings',
   checkStreamShape(result);
   assert.equal(result.hits.length, 9);
   assert.equal(result.messages.length, 1);
-  assert.equal(result.summary.totalMatches, 9);
+  assert.equal(result.summary.totalMatches, 9n);
   assert.equal(result.summary.complete, true);
+
+  // search(): the same hits one by one, the summary once they are read.
+  const results = search.search({ query: 'red shoes', filter: { films: [names[0]] } });
+  const one = [];
+  for await (const hit of results) {
+    assert.equal(results.summary, undefined); // only after the last hit
+    one.push(`${hit.film} ${hit.sceneId}`);
+  }
+  assert.deepEqual(one, result.hits.map((hit) => `${hit.film} ${hit.sceneId}`));
+  assert.equal(results.summary.totalMatches, 9n);
+  assert.equal(results.messages, 1);
 });
 
 test('cancellation mid-stream', async () => {
@@ -223,53 +243,63 @@ test('cancellation mid-stream', async () => {
     query: 'marzipan', maxResults: 1000, minRevision: revision, filter: { films: films.map((f) => f.name) },
   };
   for (let attempt = 0; attempt < 3; attempt++) {
-    const call = search.searchScenes(request, { deadline: reel.deadline() });
+    // Aborting the call's signal: the loop throws CANCELLED.
+    const controller = new AbortController();
     let messages = 0;
     let summary = false;
     await assert.rejects((async () => {
-      for await (const message of call) {
+      for await (const message of search.searchScenes(request, { signal: controller.signal })) {
         if (++messages === 1) {
           assert.ok(message.hits.length > 0 && message.hits.length <= 5);
-          call.cancel();
+          controller.abort();
         }
-        summary ||= message.summary !== null;
+        summary ||= message.summary !== undefined;
       }
-    })(), code(status.CANCELLED));
+    })(), code(Status.CANCELLED));
     assert.equal(summary, false, 'the stream completed despite the cancellation');
   }
+  // SearchResults.cancel() after the first hit: the same.
+  const results = search.search(request);
+  let read = 0;
+  await assert.rejects((async () => {
+    for await (const hit of results) {
+      if (++read === 1) {
+        assert.equal(hit.rank, 1);
+        results.cancel();
+      }
+    }
+  })(), code(Status.CANCELLED));
+  assert.ok(read < 1000);
+  assert.equal(results.summary, undefined);
   // The service is unharmed.
-  const { hits } = await searchAll({ ...request, minRevision: 0 });
+  const { hits } = await search.searchAll({ ...request, minRevision: 0n });
   assert.equal(hits.length, 1000);
 });
 
 test('deadline exceeded', async () => {
-  const { film } = await unary(catalog, 'createFilm', { filmId: `${prefix}-deadline`, film: { title: 'Deadline' } });
+  const { film } = await catalog.createFilm({ filmId: `${prefix}-deadline`, film: { title: 'Deadline' } });
   const start = Date.now();
   // An index revision that will not come: wait until the deadline.
-  await assert.rejects(searchAll({ query: 'deadline', minRevision: film.revision + 1_000_000 }, 300),
-    code(status.DEADLINE_EXCEEDED));
+  await assert.rejects(searchAll({ query: 'deadline', minRevision: film.revision + 1_000_000n }, 300),
+    code(Status.DEADLINE_EXCEEDED));
   assert.ok(Date.now() - start < 5000);
 });
 
 // Reads a WatchFilms stream from `start` until a message's revision reaches
 // `until`: the events and that message's revision (the resume point).
+// Returning from the loop cancels the stream, which never ends on its own.
 async function readWatch(start, until) {
-  const call = catalog.watchFilms({ startRevision: start }, { deadline: reel.deadline() });
   const events = [];
-  try {
-    for await (const message of call) {
-      events.push(...message.events);
-      if (message.revision >= until) return { events, resume: message.revision };
-    }
-  } finally {
-    call.cancel(); // the stream never ends on its own
+  for await (const message of catalog.watchFilms({ startRevision: start }, { timeoutMs: 10_000 })) {
+    events.push(...message.events);
+    if (message.revision >= until) return { events, resume: message.revision };
   }
   throw new Error('the watch stream ended');
 }
 
 test('watch resumes from a revision', async () => {
-  const { film: created } = await unary(catalog, 'createFilm', { filmId: `${prefix}-watched`, film: { title: 'Watched' } });
-  const { film: updated } = await unary(catalog, 'updateFilm', {
+  const { film: created } = await catalog.createFilm({ filmId: `${prefix}-watched`, film: { title: 'Watched' } });
+  const { film: updated } = await catalog.updateFilm({
     film: { name: created.name, title: 'Watched again' }, updateMask: { paths: ['title'] },
   });
 
@@ -277,28 +307,42 @@ test('watch resumes from a revision', async () => {
   events.forEach((event, i) => assert.ok(event.revision > (i ? events[i - 1].revision : created.revision)));
   assert.deepEqual(
     events.filter((e) => e.name === created.name).map((e) => [e.type, e.revision, e.film.title]),
-    [['EVENT_TYPE_UPDATED', updated.revision, 'Watched again']],
+    [[EventType.UPDATED, updated.revision, 'Watched again']],
   );
 
-  const deleted = await unary(catalog, 'deleteFilm', { name: created.name, etag: updated.etag });
+  const deleted = await catalog.deleteFilm({ name: created.name, etag: updated.etag });
   ({ events } = await readWatch(resume, deleted.revision));
   assert.ok(events.every((e) => e.revision > resume)); // no duplicate, no gap
   assert.deepEqual(
     events.filter((e) => e.name === created.name).map((e) => [e.type, e.revision, e.film]),
-    [['EVENT_TYPE_DELETED', deleted.revision, null]],
+    [[EventType.DELETED, deleted.revision, undefined]],
   );
+});
+
+test('close() cancels the calls in flight and later ones', async () => {
+  const own = new CatalogClient(process.env.REEL_CATALOG_ADDR);
+  const { revision } = await own.listFilms({ pageSize: 1 });
+  let events = 0;
+  const watching = (async () => {
+    for await (const message of own.watchFilms({ startRevision: revision })) events += message.events.length;
+  })();
+  own.close();
+  await assert.rejects(watching, code(Status.CANCELLED));
+  await assert.rejects(own.getFilm({ name: `films/${prefix}-etag` }), code(Status.CANCELLED));
+  assert.equal(events, 0);
 });
 
 test('invalid argument', async () => {
   await assert.rejects(searchAll({ query: '"red shoes' }),
-    (error) => code(status.INVALID_ARGUMENT)(error) && error.details.startsWith('query:'));
-  await assert.rejects(unary(catalog, 'createFilm', { filmId: 'untitled', film: { title: '' } }),
-    (error) => code(status.INVALID_ARGUMENT)(error) && error.details.startsWith('film.title'));
+    (error) => code(Status.INVALID_ARGUMENT)(error) && error.details.startsWith('query:'));
+  await assert.rejects(catalog.createFilm({ filmId: 'untitled', film: { title: '' } }),
+    (error) => code(Status.INVALID_ARGUMENT)(error) && error.details.startsWith('film.title'));
+  await assert.rejects(catalog.getFilm({ name: `films/${prefix}-missing` }), code(Status.NOT_FOUND));
 });
 
 test('the example runs', async () => {
   const lines = [];
-  assert.equal(await example.main([], (line) => lines.push(line)), 0);
+  assert.equal(await example([], (line) => lines.push(line)), 0);
   const out = lines.join('\n');
   assert.match(out, /#1 The Red Shoes/);
   assert.match(out, /\[/);
@@ -366,7 +410,7 @@ function importFacetedFilms() {
 }
 
 const hitIds = (hits) => hits.map((hit) => `${hit.film} ${hit.sceneId}`);
-const facetValues = (values) => values.map((v) => [v.value, v.sceneCount]);
+const facetValues = (values) => values.map((v) => [v.value, Number(v.sceneCount)]);
 const oneTo = (n) => Array.from({ length: n }, (_, i) => i + 1);
 
 // The relevance order (SortKey), which ends every order: negative when a
@@ -377,17 +421,16 @@ function byRelevance(a, b) {
     || (x.film < y.film ? -1 : x.film > y.film ? 1 : 0) || (x.sceneOrdinal - y.sceneOrdinal);
 }
 
-// Follows nextPageToken to the end: the hits of every page, and how many pages.
+// Follows nextPageToken to the end (SearchClient.pages): the hits of every
+// page, and how many pages.
 async function searchPages(request) {
   const hits = [];
-  let pageToken = '';
-  for (let pages = 1; ; pages++) {
-    const { hits: page, summary } = await searchAll({ ...request, pageToken });
-    assert.ok(page.length <= request.maxResults && pages <= 100);
-    hits.push(...page);
-    pageToken = summary.nextPageToken;
-    if (!pageToken) return { hits, pages };
+  let pages = 0;
+  for await (const page of search.pages(request)) {
+    assert.ok(page.hits.length <= request.maxResults && ++pages <= 100);
+    hits.push(...page.hits);
   }
+  return { hits, pages };
 }
 
 test('facets count every match', async () => {
@@ -395,7 +438,7 @@ test('facets count every match', async () => {
   const { hits, summary: first } = await searchAll({
     query: word, minRevision: revision, maxResults: 2, facets: { genres: 2, years: 3 },
   });
-  assert.equal(first.totalMatches, 10);
+  assert.equal(first.totalMatches, 10n);
   assert.equal(hits.length, 2);
   assert.ok(hits.every((hit) => keys[hit.film]));
   // Over every match, not only the hits returned; most scenes first, then
@@ -434,23 +477,24 @@ test('sort orders', async () => {
   const unknownLast = (a, b) => (a.year === 0) - (b.year === 0);
   const title = (hit) => hit.filmTitle.toLowerCase();
   const orders = {
-    SORT_ORDER_YEAR_ASCENDING: {
+    [SortOrder.YEAR_ASCENDING]: {
       compare: (a, b) => unknownLast(a, b) || (a.year - b.year) || byRelevance(a, b),
       want: (hits) => assert.deepEqual(hits.map((hit) => hit.year),
         [1948, 1948, 1948, 1948, 1961, 1961, 1961, 1975, 2003, 0]),
     },
-    SORT_ORDER_YEAR_DESCENDING: {
+    [SortOrder.YEAR_DESCENDING]: {
       compare: (a, b) => unknownLast(a, b) || (b.year - a.year) || byRelevance(a, b),
       want: (hits) => assert.deepEqual(hits.map((hit) => hit.year),
         [2003, 1975, 1961, 1961, 1961, 1948, 1948, 1948, 1948, 0]),
     },
-    SORT_ORDER_TITLE: {
+    [SortOrder.TITLE]: {
       compare: (a, b) => (title(a) < title(b) ? -1 : title(a) > title(b) ? 1 : byRelevance(a, b)),
       want: (hits) => assert.deepEqual(hits.map((hit) => keys[hit.film]),
         ['aurora', 'aurora', 'beacon', 'cinder', 'cinder', 'cinder', 'dusk', 'dusk', 'ember', 'garnet']),
     },
   };
-  for (const [sort, { compare, want }] of Object.entries(orders)) {
+  for (const [key, { compare, want }] of Object.entries(orders)) {
+    const sort = Number(key);
     const { hits } = await searchAll({ query: word, sort });
     assert.deepEqual(hitIds(hits).sort(), matches, sort);
     assert.deepEqual(hitIds(hits), hitIds([...hits].sort(compare)), sort);
@@ -461,10 +505,10 @@ test('sort orders', async () => {
 
 test('cursor paging', async () => {
   const { word, revision } = await importFacetedFilms();
-  for (const sort of ['SORT_ORDER_RELEVANCE', 'SORT_ORDER_TITLE']) {
+  for (const sort of [SortOrder.RELEVANCE, SortOrder.TITLE]) {
     const { hits: whole, summary } = await searchAll({ query: word, sort, maxResults: 1000, minRevision: revision });
     assert.equal(whole.length, 10);
-    assert.equal(summary.totalMatches, 10);
+    assert.equal(summary.totalMatches, 10n);
     assert.equal(summary.nextPageToken, '');
 
     // Pages until no nextPageToken: the same hits, ranks continuing, also
@@ -491,7 +535,7 @@ test('page tokens refused', async () => {
   const { summary } = await searchAll({ query: word, maxResults: 2, minRevision: revision });
   const token = summary.nextPageToken;
   assert.ok(token);
-  const refused = (request, expected = status.INVALID_ARGUMENT) => assert.rejects(
+  const refused = (request, expected = Status.INVALID_ARGUMENT) => assert.rejects(
     searchAll({ maxResults: 2, ...request }),
     (error) => {
       code(expected)(error);
@@ -502,7 +546,7 @@ test('page tokens refused', async () => {
 
   // A token of another request: another query, order or cap.
   await refused({ query: `${word} ${best}`, pageToken: token });
-  await refused({ query: word, sort: 'SORT_ORDER_TITLE', pageToken: token });
+  await refused({ query: word, sort: SortOrder.TITLE, pageToken: token });
   await refused({ query: word, maxScenesPerFilm: 1, pageToken: token });
   // Altered: a character changed in the middle (where every character
   // carries bits of the token), cut short, or not a token at all.
@@ -517,7 +561,7 @@ test('page tokens refused', async () => {
   assert.deepEqual(hits.map((hit) => hit.rank), [3, 4]);
 
   // Once the index applies a later write, the order cannot be continued.
-  const { film } = await unary(catalog, 'createFilm', { filmId: `${prefix}-facets-later`, film: { title: 'Later' } });
+  const { film } = await catalog.createFilm({ filmId: `${prefix}-facets-later`, film: { title: 'Later' } });
   await searchAll({ query: 'later', minRevision: film.revision });
-  await refused({ query: word, pageToken: token }, status.FAILED_PRECONDITION);
+  await refused({ query: word, pageToken: token }, Status.FAILED_PRECONDITION);
 });
