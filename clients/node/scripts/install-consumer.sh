@@ -4,7 +4,8 @@
 #
 #   npm ci, npm run build (stubs + tsc), npm pack  -> DIR/pack/reel-client-VERSION.tgz
 #   a consumer package in DIR that npm-installs that tarball (its
-#   dependencies from the registry), with TypeScript and Node's types for
+#   dependencies from the registry, at the lock file's versions), with
+#   TypeScript and Node's types for
 #   the typed-consumer check, and a copy of test/ and example/
 #
 #   clients/node/scripts/install-consumer.sh DIR
@@ -28,11 +29,22 @@ tarballs=("$dir"/pack/*.tgz)
 # The same TypeScript and Node types as the build's, for the typed consumer.
 typescript=$(node -p 'require("./node_modules/typescript/package.json").version')
 node_types=$(node -p 'require("./node_modules/@types/node/package.json").version')
+# The package's runtime dependencies at the versions its lock file holds
+# (what the build compiled and type-checked against), so the test run does
+# not change when the registry publishes a newer release in range.
+protobuf=$(node -p 'require("./node_modules/@bufbuild/protobuf/package.json").version')
+connect=$(node -p 'require("./node_modules/@connectrpc/connect/package.json").version')
+connect_node=$(node -p 'require("./node_modules/@connectrpc/connect-node/package.json").version')
 cat >"$dir/package.json" <<JSON
 {
   "name": "reel-client-consumer",
   "private": true,
-  "description": "Installs @reel/client from its packed tarball and runs its tests against it."
+  "description": "Installs @reel/client from its packed tarball and runs its tests against it.",
+  "overrides": {
+    "@bufbuild/protobuf": "$protobuf",
+    "@connectrpc/connect": "$connect",
+    "@connectrpc/connect-node": "$connect_node"
+  }
 }
 JSON
 rm -f "$dir/package-lock.json"
