@@ -308,6 +308,11 @@ TEST_F(ReelctlAuthzTest, WithoutAClientCertificateNothingGetsThrough) {
   ASSERT_OK_AND_ASSIGN(ToolRun run, Reelctl("ca-only", {"films", "list"}));
   EXPECT_TRUE(run.exit.exited() && run.exit.exit_code() == 1) << run.Describe();
   EXPECT_THAT(run.err, HasSubstr("UNAVAILABLE")) << run.Describe();
+  EXPECT_THAT(run.err, HasSubstr("hint: the server closed the TLS connection "
+                                 "at once: it probably requires a client "
+                                 "certificate: put tls.crt and tls.key in "
+                                 "--tls_dir"))
+      << run.Describe();
 
   // Plaintext to a TLS port fails the same way.
   ASSERT_OK_AND_ASSIGN(ToolRun plain,
@@ -316,6 +321,9 @@ TEST_F(ReelctlAuthzTest, WithoutAClientCertificateNothingGetsThrough) {
   EXPECT_TRUE(plain.exit.exited() && plain.exit.exit_code() == 1)
       << plain.Describe();
   EXPECT_THAT(plain.err, HasSubstr("UNAVAILABLE")) << plain.Describe();
+  EXPECT_THAT(plain.err,
+              HasSubstr("hint: the server speaks TLS: pass --tls_dir DIR"))
+      << plain.Describe();
 }
 
 }  // namespace

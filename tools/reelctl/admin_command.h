@@ -9,7 +9,7 @@
 
 namespace reel::reelctl {
 
-// `line.args` is {"admin", SUBCOMMAND, ...}. Prints each backup as one line
+// `line.command` is {"admin", SUBCOMMAND}. Prints each backup as one line
 // of JSON on stdout. Returns kExitOk, kExitFailure when the call fails, or
 // kExitUsage.
 int RunAdminCommand(CliContext& cli, const CommandLine& line);

@@ -1,64 +1,139 @@
 #include "tools/reelctl/cli_context.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
 
-#include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/server/tls_credentials.h"
 #include "common/status/grpc_status.h"
 
-ABSL_FLAG(std::string, catalog, "",
-          "catalog address (default: $REEL_CATALOG_ADDR, else "
-          "localhost:50051)");
-ABSL_FLAG(std::string, tls_dir, "",
-          "directory with ca.crt (and tls.crt + tls.key for a client "
-          "certificate) to connect over TLS; empty: plaintext");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
-          "deadline of each unary call, e.g. 10s or 500ms");
-
 namespace reel::reelctl {
 namespace {
 
-constexpr char kDefaultAddress[] = "localhost:50051";
 // Whole films with thousands of scenes, and large import batches, fit.
 constexpr int kMaxMessageBytes = 64 << 20;
 
-std::string CatalogAddress() {
-  std::string address = absl::GetFlag(FLAGS_catalog);
-  if (!address.empty()) return address;
-  const char* env = std::getenv("REEL_CATALOG_ADDR");
-  return env != nullptr && *env != '\0' ? env : kDefaultAddress;
+std::shared_ptr<grpc::Channel> NewChannel(
+    const std::string& address,
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  return grpc::CreateCustomChannel(address, credentials, args);
+}
+
+bool Contains(absl::string_view text, absl::string_view part) {
+  return absl::StrContains(absl::AsciiStrToLower(text),
+                           absl::AsciiStrToLower(part));
 }
 
 }  // namespace
 
-CliContext::CliContext()
-    : address_(CatalogAddress()), timeout_(absl::GetFlag(FLAGS_timeout)) {}
+CliContext::CliContext(const GlobalOptions& options) : options_(options) {}
 
-catalog::v1::CatalogService::Stub& CliContext::stub() {
-  if (stub_ == nullptr) {
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-    args.SetMaxSendMessageSize(kMaxMessageBytes);
-    stub_ = catalog::v1::CatalogService::NewStub(
-        grpc::CreateCustomChannel(address_, ChannelCredentials(), args));
+std::shared_ptr<grpc::ChannelCredentials> CliContext::Credentials() const {
+  auto credentials = ChannelCredentialsFromDir(options_.tls_dir);
+  if (!credentials.ok()) std::exit(reelctl::ReportError(credentials.status()));
+  return *std::move(credentials);
+}
+
+std::shared_ptr<grpc::Channel> CliContext::CatalogChannel() {
+  if (catalog_channel_ == nullptr) {
+    catalog_channel_ = NewChannel(options_.catalog, Credentials());
   }
-  return *stub_;
+  return catalog_channel_;
+}
+
+catalog::v1::CatalogService::Stub& CliContext::catalog() {
+  if (catalog_ == nullptr) {
+    catalog_ = catalog::v1::CatalogService::NewStub(CatalogChannel());
+  }
+  return *catalog_;
+}
+
+search::v1::SearchService::Stub& CliContext::search() {
+  if (search_ == nullptr) {
+    search_ = search::v1::SearchService::NewStub(
+        NewChannel(options_.search, Credentials()));
+  }
+  return *search_;
 }
 
 void CliContext::SetDeadline(grpc::ClientContext* context) const {
-  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  if (options_.timeout == absl::InfiniteDuration()) return;
+  context->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
 }
 
-std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() {
-  auto credentials = ChannelCredentialsFromDir(absl::GetFlag(FLAGS_tls_dir));
-  if (!credentials.ok()) std::exit(ReportError(credentials.status()));
-  return *std::move(credentials);
+int CliContext::ReportError(const grpc::Status& status,
+                            absl::string_view address) const {
+  reelctl::ReportError(FromGrpcStatus(status));
+  const bool tls = !options_.tls_dir.empty();
+  const std::string hint = ConnectionHint(
+      status, tls,
+      tls && access((options_.tls_dir + "/tls.crt").c_str(), F_OK) == 0,
+      address);
+  if (!hint.empty()) std::cerr << "hint: " << hint << std::endl;
+  return kExitFailure;
+}
+
+std::string ConnectionHint(const grpc::Status& status, bool tls,
+                           bool client_certificate, absl::string_view address) {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+      status.error_code() != grpc::StatusCode::UNKNOWN) {
+    return "";
+  }
+  const std::string& message = status.error_message();
+  if (Contains(message, "Connection refused")) {
+    return absl::StrCat("nothing listens at ", address,
+                        ": is the service running, and is that its address?");
+  }
+  if (tls) {
+    // A TLS client hello answered by an HTTP/2 server in plaintext.
+    if (Contains(message, "wrong version number") ||
+        Contains(message, "packet length too long") ||
+        Contains(message, "record layer failure")) {
+      return absl::StrCat("the server at ", address,
+                          " speaks plaintext: drop --tls_dir");
+    }
+    if (Contains(message, "certificate verify failed") ||
+        Contains(message, "CERTIFICATE_VERIFY_FAILED")) {
+      return absl::StrCat(
+          "the server's certificate is not signed by the CA "
+          "in --tls_dir's ca.crt, or does not name ",
+          address);
+    }
+    // A server that requires a client certificate ends the connection
+    // right after the handshake (TLS 1.3) when it gets none or one it does
+    // not trust.
+    if (Contains(message, "certificate required") ||
+        Contains(message, "alert handshake failure") ||
+        Contains(message, "Socket closed")) {
+      return client_certificate
+                 ? "the server closed the TLS connection at once: it may not "
+                   "trust the client certificate in --tls_dir (tls.crt)"
+                 : "the server closed the TLS connection at once: it probably "
+                   "requires a client certificate: put tls.crt and tls.key "
+                   "in --tls_dir";
+    }
+    return "";
+  }
+  // A plaintext HTTP/2 preface that a TLS server cannot read: it closes
+  // the connection at once.
+  if (Contains(message, "Socket closed") ||
+      Contains(message, "Connection reset") || Contains(message, "handshake") ||
+      Contains(message, "ssl")) {
+    return absl::StrCat(
+        "the server speaks TLS: pass --tls_dir DIR (DIR/ca.crt "
+        "verifies it); it closed a plaintext connection to ",
+        address, " at once");
+  }
+  return "";
 }
 
 int ReportError(const absl::Status& status) {
@@ -68,13 +143,9 @@ int ReportError(const absl::Status& status) {
   return kExitFailure;
 }
 
-int ReportError(const grpc::Status& status) {
-  return ReportError(FromGrpcStatus(status));
-}
-
-int ReportUsageError(absl::string_view message) {
-  std::cerr << "error: INVALID_ARGUMENT: " << message
-            << "\n(run 'reelctl help' for usage)" << std::endl;
+int ReportUsageError(absl::string_view command, absl::string_view message) {
+  std::cerr << "error: INVALID_ARGUMENT: " << message << "\n(run 'reelctl "
+            << command << " --help' for usage)" << std::endl;
   return kExitUsage;
 }
 

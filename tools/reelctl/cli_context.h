@@ -1,5 +1,7 @@
-// What every reelctl command shares: the catalog connection (from the global
-// --catalog, --tls_dir and --timeout flags), exit codes and error reporting.
+// What every reelctl command shares: the connections (from the global
+// --catalog, --search, --tls_dir and --timeout options) and error reporting,
+// with hints for the mistakes a connection error stands for (TLS on one side
+// only, nothing listening).
 #ifndef REEL_TOOLS_REELCTL_CLI_CONTEXT_H_
 #define REEL_TOOLS_REELCTL_CLI_CONTEXT_H_
 
@@ -13,47 +15,64 @@
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "reel/catalog/v1/catalog.grpc.pb.h"
+#include "reel/search/v1/search.grpc.pb.h"
+#include "tools/reelctl/command_line.h"
 
 namespace reel::reelctl {
 
-// Process exit codes.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;  // An RPC, a file or a film failed.
-inline constexpr int kExitUsage = 2;    // The command line is wrong.
-
 class CliContext {
  public:
-  // Reads --catalog (else $REEL_CATALOG_ADDR, else localhost:50051) and
-  // --timeout. Connects lazily, on the first stub() call, so a command can
-  // prepare (e.g. block signals) before gRPC starts its threads.
-  CliContext();
+  // Connects lazily, on the first call that needs a channel, so a command
+  // can prepare (e.g. block signals) before gRPC starts its threads.
+  explicit CliContext(const GlobalOptions& options);
 
-  const std::string& address() const { return address_; }
+  const GlobalOptions& options() const { return options_; }
 
-  catalog::v1::CatalogService::Stub& stub();
+  std::shared_ptr<grpc::Channel> CatalogChannel();
+  catalog::v1::CatalogService::Stub& catalog();
+  search::v1::SearchService::Stub& search();
 
-  // Applies --timeout to a unary call.
+  // Applies --timeout to a call.
   void SetDeadline(grpc::ClientContext* context) const;
 
+  // Prints "error: CODE_NAME: message" to stderr, then a "hint: ..." line
+  // when the error says the server speaks TLS and we did not (or the
+  // reverse), or that nothing listens at `address`. Returns kExitFailure.
+  int ReportError(const grpc::Status& status, absl::string_view address) const;
+  // The same for a call to the catalog, or to the search service.
+  int ReportCatalogError(const grpc::Status& status) const {
+    return ReportError(status, options_.catalog);
+  }
+  int ReportSearchError(const grpc::Status& status) const {
+    return ReportError(status, options_.search);
+  }
+
  private:
-  std::string address_;
-  absl::Duration timeout_;
-  std::unique_ptr<catalog::v1::CatalogService::Stub> stub_;
+  // Credentials from --tls_dir; exits with kExitFailure (after printing why)
+  // when its files cannot be read.
+  std::shared_ptr<grpc::ChannelCredentials> Credentials() const;
+
+  const GlobalOptions options_;
+  std::shared_ptr<grpc::Channel> catalog_channel_;
+  std::unique_ptr<catalog::v1::CatalogService::Stub> catalog_;
+  std::unique_ptr<search::v1::SearchService::Stub> search_;
 };
 
-// The credentials of every channel reelctl opens: plaintext without
-// --tls_dir, else TLS with that directory's ca.crt (verifies the server) and,
-// when present, tls.crt and tls.key (the client certificate). When a file
-// cannot be read, prints the error and exits with kExitFailure.
-std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials();
+// The hint for a failed call, or "": "the server speaks TLS: pass --tls_dir"
+// for a plaintext call a TLS server closed, "the server speaks plaintext:
+// drop --tls_dir" for a TLS handshake a plaintext server failed, and others
+// for certificates (`client_certificate`: --tls_dir has a tls.crt) and
+// refused connections. Told from the status message: gRPC has no code for
+// these.
+std::string ConnectionHint(const grpc::Status& status, bool tls,
+                           bool client_certificate, absl::string_view address);
 
 // Prints "error: CODE_NAME: message" to stderr; returns kExitFailure.
 int ReportError(const absl::Status& status);
-int ReportError(const grpc::Status& status);
 
-// Prints "error: INVALID_ARGUMENT: message" and a pointer to `reelctl help`
-// to stderr; returns kExitUsage.
-int ReportUsageError(absl::string_view message);
+// Prints "error: INVALID_ARGUMENT: message" and where help is to stderr;
+// returns kExitUsage. `command` is e.g. "films get".
+int ReportUsageError(absl::string_view command, absl::string_view message);
 
 // "films/ID" for a bare "ID"; a "films/..." name unchanged.
 std::string FilmNameFromArg(absl::string_view name_or_id);

@@ -15,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -24,78 +23,57 @@
 #include "catalog-service/importer/film_id.h"
 #include "tools/reelctl/film_input.h"
 
-ABSL_FLAG(std::string, id, "",
-          "films create: the new film's id (default: derived from its title "
-          "and year)");
-ABSL_FLAG(std::string, json, "", "the film as JSON (protobuf JSON mapping)");
-ABSL_FLAG(std::string, file, "",
-          "a file holding the film: Film JSON or a film page");
-ABSL_FLAG(std::string, mask, "",
-          "films update: comma-separated Film fields to replace, or *");
-ABSL_FLAG(std::string, etag, "",
-          "films update/delete: only if this is the film's current etag");
-ABSL_FLAG(int32_t, page_size, 0,
-          "films list: films per page (0: the server's default)");
-ABSL_FLAG(std::string, page_token, "", "films list: page to start from");
-ABSL_FLAG(bool, all, false, "films list: follow page tokens to the end");
-ABSL_FLAG(std::string, output, "-",
-          "films export: the file to write (through FILE.tmp), or - for "
-          "stdout");
-
 namespace reel::reelctl {
 namespace {
 
 namespace v1 = catalog::v1;
 
-// The one film given by --json or --file; a usage error when neither or
-// both are.
-absl::StatusOr<v1::Film> InputFilm(const CommandLine& line, bool* usage_error) {
-  const bool has_json = line.flags.count("json") > 0;
-  const bool has_file = line.flags.count("file") > 0;
-  *usage_error = has_json == has_file;
+// The one film given by --json or --file; a usage error when neither is.
+absl::StatusOr<v1::Film> InputFilm(const FilmsOptions& options,
+                                   bool* usage_error) {
+  *usage_error = !options.json.has_value() && !options.file.has_value();
   if (*usage_error) {
     return absl::InvalidArgumentError("give the film with --json or --file");
   }
-  return has_json ? FilmFromJson(absl::GetFlag(FLAGS_json))
-                  : FilmFromFile(absl::GetFlag(FLAGS_file));
+  return options.json.has_value() ? FilmFromJson(*options.json)
+                                  : FilmFromFile(*options.file);
 }
 
-int Create(CliContext& cli, const CommandLine& line) {
-  if (line.args.size() != 2)
-    return ReportUsageError("films create takes no arguments");
+int Create(CliContext& cli, const FilmsOptions& options) {
   bool usage_error = false;
-  absl::StatusOr<v1::Film> film = InputFilm(line, &usage_error);
-  if (usage_error) return ReportUsageError(film.status().message());
+  absl::StatusOr<v1::Film> film = InputFilm(options, &usage_error);
+  if (usage_error) {
+    return ReportUsageError("films create", film.status().message());
+  }
   if (!film.ok()) return ReportError(film.status());
 
   v1::CreateFilmRequest request;
   request.set_film_id(
-      line.flags.count("id") > 0
-          ? absl::GetFlag(FLAGS_id)
+      options.id.has_value()
+          ? *options.id
           : catalog::SlugFromTitle(film->title(), film->year()));
   *request.mutable_film() = *std::move(film);
   v1::CreateFilmResponse response;
   grpc::ClientContext context;
   cli.SetDeadline(&context);
   const grpc::Status status =
-      cli.stub().CreateFilm(&context, request, &response);
-  if (!status.ok()) return ReportError(status);
+      cli.catalog().CreateFilm(&context, request, &response);
+  if (!status.ok()) return cli.ReportCatalogError(status);
   if (absl::Status printed = PrintJson(response.film()); !printed.ok()) {
     return ReportError(printed);
   }
   return kExitOk;
 }
 
-int Get(CliContext& cli, const CommandLine& line) {
-  if (line.args.size() != 3)
-    return ReportUsageError("usage: films get NAME_OR_ID");
+int Get(CliContext& cli, const FilmsOptions& options) {
   v1::GetFilmRequest request;
-  request.set_name(FilmNameFromArg(line.args[2]));
+  request.set_name(FilmNameFromArg(options.name));
   v1::GetFilmResponse response;
   grpc::ClientContext context;
   cli.SetDeadline(&context);
-  const grpc::Status status = cli.stub().GetFilm(&context, request, &response);
-  if (!status.ok()) return ReportError(status);
+  const grpc::Status status =
+      cli.catalog().GetFilm(&context, request, &response);
+  if (!status.ok()) return cli.ReportCatalogError(status);
   if (absl::Status printed = PrintJson(response.film()); !printed.ok()) {
     return ReportError(printed);
   }
@@ -104,20 +82,18 @@ int Get(CliContext& cli, const CommandLine& line) {
 
 // One film per line; the next page token, if any, goes to stderr so stdout
 // stays JSON Lines.
-int List(CliContext& cli, const CommandLine& line) {
-  if (line.args.size() != 2)
-    return ReportUsageError("films list takes no arguments");
+int List(CliContext& cli, const FilmsOptions& options) {
   v1::ListFilmsRequest request;
-  request.set_page_size(absl::GetFlag(FLAGS_page_size));
-  request.set_page_token(absl::GetFlag(FLAGS_page_token));
-  const bool all = absl::GetFlag(FLAGS_all);
+  request.set_page_size(options.page_size);
+  request.set_page_token(options.page_token);
+  const bool all = options.all;
   while (true) {
     v1::ListFilmsResponse response;
     grpc::ClientContext context;
     cli.SetDeadline(&context);
     const grpc::Status status =
-        cli.stub().ListFilms(&context, request, &response);
-    if (!status.ok()) return ReportError(status);
+        cli.catalog().ListFilms(&context, request, &response);
+    if (!status.ok()) return cli.ReportCatalogError(status);
     for (const v1::Film& film : response.films()) {
       if (absl::Status printed = PrintJson(film); !printed.ok()) {
         return ReportError(printed);
@@ -133,26 +109,24 @@ int List(CliContext& cli, const CommandLine& line) {
   }
 }
 
-int Update(CliContext& cli, const CommandLine& line) {
-  if (line.args.size() != 3) {
+int Update(CliContext& cli, const FilmsOptions& options) {
+  if (options.mask.empty()) {
     return ReportUsageError(
-        "usage: films update NAME --mask FIELDS (--json | --file)");
-  }
-  if (absl::GetFlag(FLAGS_mask).empty()) {
-    return ReportUsageError(
-        "films update needs --mask, e.g. --mask title,year");
+        "films update", "films update needs --mask, e.g. --mask title,year");
   }
   bool usage_error = false;
-  absl::StatusOr<v1::Film> film = InputFilm(line, &usage_error);
-  if (usage_error) return ReportUsageError(film.status().message());
+  absl::StatusOr<v1::Film> film = InputFilm(options, &usage_error);
+  if (usage_error) {
+    return ReportUsageError("films update", film.status().message());
+  }
   if (!film.ok()) return ReportError(film.status());
 
   v1::UpdateFilmRequest request;
   *request.mutable_film() = *std::move(film);
-  request.mutable_film()->set_name(FilmNameFromArg(line.args[2]));
-  request.mutable_film()->set_etag(absl::GetFlag(FLAGS_etag));
+  request.mutable_film()->set_name(FilmNameFromArg(options.name));
+  request.mutable_film()->set_etag(options.etag);
   for (absl::string_view path :
-       absl::StrSplit(absl::GetFlag(FLAGS_mask), ',', absl::SkipWhitespace())) {
+       absl::StrSplit(options.mask, ',', absl::SkipWhitespace())) {
     request.mutable_update_mask()->add_paths(
         std::string(absl::StripAsciiWhitespace(path)));
   }
@@ -160,26 +134,24 @@ int Update(CliContext& cli, const CommandLine& line) {
   grpc::ClientContext context;
   cli.SetDeadline(&context);
   const grpc::Status status =
-      cli.stub().UpdateFilm(&context, request, &response);
-  if (!status.ok()) return ReportError(status);
+      cli.catalog().UpdateFilm(&context, request, &response);
+  if (!status.ok()) return cli.ReportCatalogError(status);
   if (absl::Status printed = PrintJson(response.film()); !printed.ok()) {
     return ReportError(printed);
   }
   return kExitOk;
 }
 
-int Delete(CliContext& cli, const CommandLine& line) {
-  if (line.args.size() != 3)
-    return ReportUsageError("usage: films delete NAME [--etag E]");
+int Delete(CliContext& cli, const FilmsOptions& options) {
   v1::DeleteFilmRequest request;
-  request.set_name(FilmNameFromArg(line.args[2]));
-  request.set_etag(absl::GetFlag(FLAGS_etag));
+  request.set_name(FilmNameFromArg(options.name));
+  request.set_etag(options.etag);
   v1::DeleteFilmResponse response;
   grpc::ClientContext context;
   cli.SetDeadline(&context);
   const grpc::Status status =
-      cli.stub().DeleteFilm(&context, request, &response);
-  if (!status.ok()) return ReportError(status);
+      cli.catalog().DeleteFilm(&context, request, &response);
+  if (!status.ok()) return cli.ReportCatalogError(status);
   if (absl::Status printed = PrintJson(response); !printed.ok()) {
     return ReportError(printed);
   }
@@ -307,14 +279,11 @@ class ExportSink {
 // so the export is one point in time however much is written meanwhile: the
 // catalog pins a consistent view for the stream. Exported films are Film
 // JSON lines, in id order, which `reelctl import` reads back.
-int Export(CliContext& cli, const CommandLine& line) {
-  if (line.args.size() != 2) {
-    return ReportUsageError(
-        "films export takes no arguments; name the file with --output");
-  }
-  const std::string output = absl::GetFlag(FLAGS_output);
+int Export(CliContext& cli, const FilmsOptions& options) {
+  const std::string& output = options.output;
   if (output.empty()) {
-    return ReportUsageError("--output needs a file name, or - for stdout");
+    return ReportUsageError("films export",
+                            "--output needs a file name, or - for stdout");
   }
   absl::StatusOr<std::unique_ptr<ExportSink>> sink = ExportSink::Open(output);
   if (!sink.ok()) return ReportError(sink.status());
@@ -322,10 +291,10 @@ int Export(CliContext& cli, const CommandLine& line) {
   grpc::ClientContext context;
   // A large catalog's snapshot takes as long as it takes to send and write;
   // --timeout bounds it only when given.
-  if (line.flags.count("timeout") > 0) cli.SetDeadline(&context);
+  if (cli.options().timeout_given) cli.SetDeadline(&context);
   v1::WatchFilmsRequest request;  // start_revision 0: a snapshot first.
   std::unique_ptr<grpc::ClientReader<v1::WatchFilmsResponse>> reader =
-      cli.stub().WatchFilms(&context, request);
+      cli.catalog().WatchFilms(&context, request);
   int64_t films = 0;
   int64_t revision = 0;
   std::string history_id;
@@ -368,11 +337,11 @@ int Export(CliContext& cli, const CommandLine& line) {
   const grpc::Status finished = reader->Finish();
   if (!failure.ok()) return ReportError(failure);
   if (!complete) {
-    return ReportError(finished.ok()
-                           ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                          "the catalog ended the stream before "
-                                          "its snapshot was complete")
-                           : finished);
+    return cli.ReportCatalogError(
+        finished.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                     "the catalog ended the stream before "
+                                     "its snapshot was complete")
+                      : finished);
   }
   if (absl::Status committed = (*sink)->Commit(); !committed.ok()) {
     return ReportError(committed);
@@ -385,38 +354,18 @@ int Export(CliContext& cli, const CommandLine& line) {
   return kExitOk;
 }
 
-struct Subcommand {
-  absl::string_view name;
-  int (*run)(CliContext&, const CommandLine&);
-  std::vector<absl::string_view> flags;
-};
-
 }  // namespace
 
 int RunFilmsCommand(CliContext& cli, const CommandLine& line) {
-  static const Subcommand kSubcommands[] = {
-      {"create", Create, {"id", "json", "file"}},
-      {"get", Get, {}},
-      {"list", List, {"page_size", "page_token", "all"}},
-      {"update", Update, {"mask", "json", "file", "etag"}},
-      {"delete", Delete, {"etag"}},
-      {"export", Export, {"output"}},
-  };
-  if (line.args.size() < 2) {
-    return ReportUsageError(
-        "films needs a command: create, get, list, update, delete or export");
-  }
-  for (const Subcommand& subcommand : kSubcommands) {
-    if (line.args[1] != subcommand.name) continue;
-    const std::string command = absl::StrCat("films ", subcommand.name);
-    if (absl::Status status = CheckFlags(line, command, subcommand.flags);
-        !status.ok()) {
-      return ReportUsageError(status.message());
-    }
-    return subcommand.run(cli, line);
-  }
-  return ReportUsageError(
-      absl::StrCat("unknown films command '", line.args[1], "'"));
+  const std::string& command = line.command.at(1);
+  if (command == "create") return Create(cli, line.films);
+  if (command == "get") return Get(cli, line.films);
+  if (command == "list") return List(cli, line.films);
+  if (command == "update") return Update(cli, line.films);
+  if (command == "delete") return Delete(cli, line.films);
+  if (command == "export") return Export(cli, line.films);
+  return ReportUsageError("films",
+                          absl::StrCat("unknown command '", command, "'"));
 }
 
 }  // namespace reel::reelctl

@@ -2,13 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "catalog-service/importer/film_file_reader.h"
@@ -16,17 +16,11 @@
 #include "tools/reelctl/film_input.h"
 #include "tools/reelctl/progress_meter.h"
 
-ABSL_FLAG(int32_t, batch, 500, "import: films per ImportFilms message");
-ABSL_FLAG(bool, replace, false, "import: replace films that already exist");
-ABSL_FLAG(bool, progress, false,
-          "import: report progress on stderr even when it is not a terminal");
-
 namespace reel::reelctl {
 namespace {
 
 namespace v1 = catalog::v1;
 
-constexpr int kMaxBatchFilms = 10000;  // The server's per-message limit.
 // Batches also stop growing at this size, which stays under gRPC's default
 // 4 MiB receive limit, so even servers that keep it accept every message.
 constexpr size_t kMaxBatchBytes = 3 << 20;
@@ -38,7 +32,7 @@ class ImportStream {
   ImportStream(CliContext& cli, bool replace, int batch_films)
       : replace_(replace),
         batch_films_(batch_films),
-        writer_(cli.stub().ImportFilms(&context_, &response_)) {}
+        writer_(cli.catalog().ImportFilms(&context_, &response_)) {}
 
   // Queues a parsed record. false: the stream broke; Finish() says why.
   bool Add(catalog::ImportedFilm& record) {
@@ -92,9 +86,26 @@ class ImportStream {
   std::vector<std::string> sources_;
 };
 
+// The catalog's revision now, for an import that wrote nothing (its
+// response says revision 0): every film it found is at or before it. 0 when
+// the catalog cannot say.
+int64_t CurrentRevision(CliContext& cli) {
+  v1::ListFilmsRequest request;
+  request.set_page_size(1);
+  v1::ListFilmsResponse response;
+  grpc::ClientContext context;
+  cli.SetDeadline(&context);
+  const grpc::Status status =
+      cli.catalog().ListFilms(&context, request, &response);
+  return status.ok() ? response.revision() : 0;
+}
+
+// imported/failed counts, the failures (films that already exist on one
+// line), timing, and the revision the catalog is at with the import.
 void PrintSummary(const ImportStream& stream,
                   const v1::ImportFilmsResponse& response,
-                  int64_t local_failures, absl::Duration elapsed) {
+                  int64_t local_failures, absl::Duration elapsed,
+                  int64_t revision) {
   std::cout << "imported: " << response.imported_count() << "\n";
   std::cout << "failed: " << local_failures + response.failed_count();
   if (local_failures + response.failed_count() > 0) {
@@ -102,7 +113,23 @@ void PrintSummary(const ImportStream& stream,
               << response.failed_count() << " rejected by the catalog)";
   }
   std::cout << "\n";
+  int64_t existing = 0;
   for (const v1::ImportError& error : response.errors()) {
+    if (error.code() == static_cast<int>(grpc::StatusCode::ALREADY_EXISTS)) {
+      ++existing;
+    }
+  }
+  if (existing > 0) {
+    std::cout << "  " << existing
+              << (existing == 1 ? " film already exists"
+                                : " films already exist")
+              << " (ALREADY_EXISTS): pass --replace to overwrite "
+              << (existing == 1 ? "it" : "them") << "\n";
+  }
+  for (const v1::ImportError& error : response.errors()) {
+    if (error.code() == static_cast<int>(grpc::StatusCode::ALREADY_EXISTS)) {
+      continue;
+    }
     std::cout << "  " << stream.SourceOf(error.index()) << " " << error.name()
               << ": "
               << GrpcCodeName(static_cast<grpc::StatusCode>(error.code()))
@@ -110,55 +137,60 @@ void PrintSummary(const ImportStream& stream,
   }
   if (response.failed_count() > response.errors_size()) {
     std::cout << "  ... and "
-              << response.failed_count() - response.errors_size() << " more\n";
+              << response.failed_count() - response.errors_size()
+              << " more not listed\n";
   }
   std::cout << absl::StrFormat(
       "elapsed: %.3f s\nrate: %.0f films/s\nrevision: %d\n",
       absl::ToDoubleSeconds(elapsed),
-      FilmsPerSecond(response.imported_count(), elapsed), response.revision());
+      FilmsPerSecond(response.imported_count(), elapsed), revision);
   std::cout.flush();
 }
 
 }  // namespace
 
 int RunImportCommand(CliContext& cli, const CommandLine& line) {
-  if (absl::Status status =
-          CheckFlags(line, "import", {"batch", "replace", "progress"});
-      !status.ok()) {
-    return ReportUsageError(status.message());
-  }
-  if (line.args.size() < 2) return ReportUsageError("import needs a FILE");
-  const int batch = absl::GetFlag(FLAGS_batch);
-  if (batch < 1 || batch > kMaxBatchFilms) {
-    return ReportUsageError(
-        absl::StrCat("--batch must be 1-", kMaxBatchFilms, ", got ", batch));
+  const ImportOptions& options = line.import;
+  if (std::count(options.files.begin(), options.files.end(), "-") > 1) {
+    return ReportUsageError("import", "stdin (-) can be read only once");
   }
 
-  // Open every file first: a mistyped path should fail before any film is
+  // Open and check every input first (a page is read whole): a mistyped
+  // path or a file that holds no films should fail before any film is
   // written.
   std::vector<std::unique_ptr<ImportFileReader>> readers;
   bool open_failed = false;
-  for (size_t i = 1; i < line.args.size(); ++i) {
-    auto reader = ImportFileReader::Open(line.args[i]);
+  int64_t total_bytes = 0;
+  for (const std::string& path : options.files) {
+    auto reader = ImportFileReader::Open(path);
     if (!reader.ok()) {
       ReportError(reader.status());
       open_failed = true;
       continue;
     }
+    if ((*reader)->total_bytes() < 0 || total_bytes < 0) {
+      total_bytes = -1;
+    } else {
+      total_bytes += (*reader)->total_bytes();
+    }
     readers.push_back(*std::move(reader));
   }
-  if (open_failed) return kExitFailure;
+  if (open_failed) {
+    std::cerr << "nothing was imported" << std::endl;
+    return kExitFailure;
+  }
 
-  ProgressMeter progress(absl::GetFlag(FLAGS_progress) ||
-                         isatty(STDERR_FILENO) != 0);
-  ImportStream stream(cli, absl::GetFlag(FLAGS_replace), batch);
+  ProgressMeter progress(options.progress || isatty(STDERR_FILENO) != 0,
+                         options.progress_every, total_bytes);
+  ImportStream stream(cli, options.replace, options.batch);
   int64_t local_failures = 0;
   bool stream_ok = true;
+  int64_t bytes_before = 0;  // Of the inputs read to the end.
   catalog::ImportedFilm record;
   for (auto& reader : readers) {
     while (stream_ok) {
       absl::StatusOr<bool> more = reader->Next(&record);
-      if (!more.ok()) {  // The rest of this file is unreadable.
+      if (!more.ok()) {  // The rest of this input is unreadable.
         ReportError(more.status());
         ++local_failures;
         break;
@@ -170,8 +202,9 @@ int RunImportCommand(CliContext& cli, const CommandLine& line) {
         continue;
       }
       stream_ok = stream.Add(record);
-      progress.Update(stream.sent());
+      progress.Update(stream.sent(), bytes_before + reader->bytes_read());
     }
+    bytes_before += reader->bytes_read();
   }
 
   v1::ImportFilmsResponse response;
@@ -184,9 +217,11 @@ int RunImportCommand(CliContext& cli, const CommandLine& line) {
                    "imported"
                 << std::endl;
     }
-    return ReportError(status);
+    return cli.ReportCatalogError(status);
   }
-  PrintSummary(stream, response, local_failures, progress.Elapsed());
+  const int64_t revision =
+      response.revision() != 0 ? response.revision() : CurrentRevision(cli);
+  PrintSummary(stream, response, local_failures, progress.Elapsed(), revision);
   return local_failures + response.failed_count() == 0 ? kExitOk : kExitFailure;
 }
 

@@ -5,64 +5,22 @@
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/status/grpc_status.h"
 #include "reel/search/v1/search.grpc.pb.h"
-
-ABSL_FLAG(std::string, search, "",
-          "search service address (default: $REEL_SEARCH_ADDR, else "
-          "localhost:50052)");
-ABSL_FLAG(int32_t, max, 0, "search: most hits to return (0: the server's 20)");
-ABSL_FLAG(int32_t, year_min, 0, "search: only films from this year on");
-ABSL_FLAG(int32_t, year_max, 0, "search: only films up to this year");
-ABSL_FLAG(std::vector<std::string>, genre, {},
-          "search: only films with one of these genres (comma-separated)");
-ABSL_FLAG(std::vector<std::string>, director, {},
-          "search: only films by one of these directors (comma-separated)");
-ABSL_FLAG(std::vector<std::string>, film, {},
-          "search: only these films (names or ids, comma-separated)");
-ABSL_FLAG(int64_t, min_revision, 0,
-          "search: wait until the index has applied this catalog revision");
-ABSL_FLAG(int32_t, snippet_length, 0,
-          "search: longest snippet of a matched field, in characters (code "
-          "points) with the \"…\" marking a cut (0: the server's 320; "
-          "20-2000)");
-ABSL_FLAG(bool, explain, false,
-          "search: under each hit, its sort key and one line per query term: "
-          "the word matched, field, form, tf, field weight, idf and the "
-          "share of the score");
-
-ABSL_FLAG(std::string, sort, "relevance",
-          "search: relevance, year (oldest first), year-desc, or title");
-ABSL_FLAG(int32_t, max_per_film, 0,
-          "search: at most this many scenes of one film (0: no limit)");
-ABSL_FLAG(int32_t, facets, 0,
-          "search: also print the top N genres, directors and years over "
-          "every match");
-ABSL_FLAG(std::string, page, "",
-          "search: the next page: the token the previous page printed");
 
 namespace reel::reelctl {
 namespace {
 
 namespace v1 = search::v1;
-
-std::unique_ptr<v1::SearchService::Stub> SearchStub() {
-  std::string address = absl::GetFlag(FLAGS_search);
-  if (address.empty()) {
-    const char* env = std::getenv("REEL_SEARCH_ADDR");
-    address = env != nullptr && *env != '\0' ? env : "localhost:50052";
-  }
-  return v1::SearchService::NewStub(
-      grpc::CreateChannel(address, ChannelCredentials()));
-}
 
 std::string FieldName(v1::HighlightField field) {
   absl::string_view name = v1::HighlightField_Name(field);
@@ -128,63 +86,87 @@ std::string Mark(const v1::Highlight& highlight, bool terminal) {
   return out;
 }
 
+// After a search with --film: the named films without a hit on the page,
+// asked of the catalog. NOT_FOUND (exit 1) for a film the catalog does not
+// have: the search service answers a filter on an unknown film with no hits,
+// which reads like "no matching scenes". When the catalog cannot be asked,
+// a note says so and the search stands.
+int CheckFilmsExist(CliContext& cli, const std::vector<std::string>& names,
+                    const std::set<std::string>& with_hits) {
+  std::vector<std::string> missing;
+  for (const std::string& name : names) {
+    if (with_hits.count(name) > 0) continue;
+    catalog::v1::GetFilmRequest request;
+    request.set_name(name);
+    catalog::v1::GetFilmResponse response;
+    grpc::ClientContext context;
+    cli.SetDeadline(&context);
+    const grpc::Status status =
+        cli.catalog().GetFilm(&context, request, &response);
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      missing.push_back(name);
+    } else if (!status.ok()) {
+      std::cerr << "note: could not ask the catalog at "
+                << cli.options().catalog << " whether " << name << " exists ("
+                << GrpcCodeName(status.error_code()) << ": "
+                << status.error_message()
+                << "); pass --catalog to check --film names" << std::endl;
+      return kExitOk;
+    }
+  }
+  if (missing.empty()) return kExitOk;
+  return ReportError(absl::NotFoundError(absl::StrCat(
+      "--film: the catalog at ", cli.options().catalog, " has no ",
+      absl::StrJoin(missing, ", "),
+      missing.size() == 1 ? " (no such film)" : " (no such films)")));
+}
+
 }  // namespace
 
 int RunSearchCommand(CliContext& cli, const CommandLine& line) {
-  if (absl::Status status =
-          CheckFlags(line, "search",
-                     {"search", "max", "year_min", "year_max", "genre",
-                      "director", "film", "min_revision", "snippet_length",
-                      "explain", "sort", "max_per_film", "facets", "page"});
-      !status.ok()) {
-    return ReportUsageError(status.message());
-  }
-  if (line.args.size() < 2) return ReportUsageError("search needs a QUERY");
+  const SearchOptions& options = line.search;
   v1::SearchScenesRequest request;
-  request.set_query(absl::StrJoin(line.args.begin() + 1, line.args.end(), " "));
-  request.set_max_results(absl::GetFlag(FLAGS_max));
-  request.set_min_revision(absl::GetFlag(FLAGS_min_revision));
-  request.set_snippet_length(absl::GetFlag(FLAGS_snippet_length));
-  request.set_explain(absl::GetFlag(FLAGS_explain));
-  const std::string sort = absl::GetFlag(FLAGS_sort);
-  if (sort == "relevance") {
-    request.set_sort(v1::SORT_ORDER_RELEVANCE);
-  } else if (sort == "year") {
+  request.set_query(absl::StrJoin(options.words, " "));
+  request.set_max_results(options.max);
+  request.set_min_revision(options.min_revision);
+  request.set_snippet_length(options.snippet_length);
+  request.set_explain(options.explain);
+  if (options.sort == "year") {
     request.set_sort(v1::SORT_ORDER_YEAR_ASCENDING);
-  } else if (sort == "year-desc") {
+  } else if (options.sort == "year-desc") {
     request.set_sort(v1::SORT_ORDER_YEAR_DESCENDING);
-  } else if (sort == "title") {
+  } else if (options.sort == "title") {
     request.set_sort(v1::SORT_ORDER_TITLE);
   } else {
-    return ReportUsageError(absl::StrCat(
-        "--sort: '", sort, "' is not relevance, year, year-desc or title"));
+    request.set_sort(v1::SORT_ORDER_RELEVANCE);
   }
-  request.set_max_scenes_per_film(absl::GetFlag(FLAGS_max_per_film));
-  if (const int facets = absl::GetFlag(FLAGS_facets); facets != 0) {
-    request.mutable_facets()->set_genres(facets);
-    request.mutable_facets()->set_directors(facets);
-    request.mutable_facets()->set_years(facets);
+  request.set_max_scenes_per_film(options.max_per_film);
+  if (options.facets != 0) {
+    request.mutable_facets()->set_genres(options.facets);
+    request.mutable_facets()->set_directors(options.facets);
+    request.mutable_facets()->set_years(options.facets);
   }
-  request.set_page_token(absl::GetFlag(FLAGS_page));
+  request.set_page_token(options.page);
   auto* filter = request.mutable_filter();
-  filter->set_year_min(absl::GetFlag(FLAGS_year_min));
-  filter->set_year_max(absl::GetFlag(FLAGS_year_max));
-  for (const std::string& genre : absl::GetFlag(FLAGS_genre))
-    filter->add_genres(genre);
-  for (const std::string& d : absl::GetFlag(FLAGS_director))
-    filter->add_directors(d);
-  for (const std::string& film : absl::GetFlag(FLAGS_film)) {
-    filter->add_films(FilmNameFromArg(film));
+  filter->set_year_min(options.year_min);
+  filter->set_year_max(options.year_max);
+  for (const std::string& genre : options.genres) filter->add_genres(genre);
+  for (const std::string& d : options.directors) filter->add_directors(d);
+  std::vector<std::string> films;
+  for (const std::string& film : options.films) {
+    films.push_back(FilmNameFromArg(film));
+    filter->add_films(films.back());
   }
+  std::set<std::string> films_with_hits;
 
   const bool terminal = isatty(STDOUT_FILENO) != 0;
   grpc::ClientContext context;
   cli.SetDeadline(&context);
-  auto stub = SearchStub();
-  auto reader = stub->SearchScenes(&context, request);
+  auto reader = cli.search().SearchScenes(&context, request);
   v1::SearchScenesResponse message;
   while (reader->Read(&message)) {
     for (const v1::SceneHit& hit : message.hits()) {
+      films_with_hits.insert(hit.film());
       std::cout << absl::StrFormat("%3d. %-8.3f %s", hit.rank(), hit.score(),
                                    hit.film_title());
       if (hit.year() != 0) std::cout << " (" << hit.year() << ")";
@@ -232,20 +214,17 @@ int RunSearchCommand(CliContext& cli, const CommandLine& line) {
     std::cout.flush();  // Show hits as they stream in.
   }
   grpc::Status status = reader->Finish();
-  return status.ok() ? kExitOk : ReportError(status);
+  if (!status.ok()) return cli.ReportSearchError(status);
+  return CheckFilmsExist(cli, films, films_with_hits);
 }
 
-int RunStatusCommand(CliContext& cli, const CommandLine& line) {
-  if (absl::Status status = CheckFlags(line, "status", {"search"});
-      !status.ok()) {
-    return ReportUsageError(status.message());
-  }
+int RunStatusCommand(CliContext& cli, const CommandLine&) {
   grpc::ClientContext context;
   cli.SetDeadline(&context);
   v1::GetIndexStatusResponse response;
-  grpc::Status status = SearchStub()->GetIndexStatus(
+  grpc::Status status = cli.search().GetIndexStatus(
       &context, v1::GetIndexStatusRequest(), &response);
-  if (!status.ok()) return ReportError(status);
+  if (!status.ok()) return cli.ReportSearchError(status);
   absl::Status printed = PrintJson(response);
   return printed.ok() ? kExitOk : ReportError(printed);
 }

@@ -9,12 +9,8 @@
 #include <string>
 #include <thread>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/strip.h"
 #include "common/server/signals.h"
-
-ABSL_FLAG(int64_t, from, 0,
-          "watch: print changes after this revision (0: snapshot first)");
 
 namespace reel::reelctl {
 namespace {
@@ -75,29 +71,24 @@ class InterruptCanceller {
 }  // namespace
 
 int RunWatchCommand(CliContext& cli, const CommandLine& line) {
-  if (absl::Status status = CheckFlags(line, "watch", {"from"}); !status.ok()) {
-    return ReportUsageError(status.message());
-  }
-  if (line.args.size() != 1)
-    return ReportUsageError("watch takes no arguments");
   // Before the first gRPC call, so gRPC's threads inherit the mask too.
   BlockTerminationSignals();
 
   grpc::ClientContext context;  // No deadline: the stream never ends.
   v1::WatchFilmsRequest request;
-  request.set_start_revision(absl::GetFlag(FLAGS_from));
+  request.set_start_revision(line.watch.from);
   grpc::Status status;
   bool interrupted = false;
   {
     InterruptCanceller canceller(&context);
-    auto reader = cli.stub().WatchFilms(&context, request);
+    auto reader = cli.catalog().WatchFilms(&context, request);
     v1::WatchFilmsResponse message;
     while (reader->Read(&message)) PrintMessage(message);
     status = reader->Finish();
     interrupted = canceller.interrupted();
   }
   if (interrupted || status.ok()) return kExitOk;
-  return ReportError(status);
+  return cli.ReportCatalogError(status);
 }
 
 }  // namespace reel::reelctl

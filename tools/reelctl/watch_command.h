@@ -9,7 +9,7 @@
 
 namespace reel::reelctl {
 
-// `line.args` is {"watch"}. Must run before anything in the process starts
+// `line.command` is {"watch"}. Must run before anything in the process starts
 // gRPC (it blocks termination signals for its own waiter thread). Returns
 // kExitOk when interrupted, kExitFailure when the stream fails.
 int RunWatchCommand(CliContext& cli, const CommandLine& line);
