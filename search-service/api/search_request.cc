@@ -76,6 +76,11 @@ uint64_t Fingerprint(const v1::SearchScenesRequest& request) {
                         ? v1::SORT_ORDER_RELEVANCE
                         : request.sort());
   decisive.set_max_scenes_per_film(request.max_scenes_per_film());
+  // Any-word matching stays unset (as before the field existed), so tokens
+  // issued before it keep their fingerprint.
+  if (request.matching() == v1::WORD_MATCHING_ALL) {
+    decisive.set_matching(v1::WORD_MATCHING_ALL);
+  }
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
@@ -179,6 +184,20 @@ absl::StatusOr<ValidatedSearch> ValidateSearchRequest(
   }
 
   options.explain = request.explain();
+
+  switch (request.matching()) {
+    case v1::WORD_MATCHING_UNSPECIFIED:
+    case v1::WORD_MATCHING_ANY:
+      options.matching = WordMatching::kAny;
+      break;
+    case v1::WORD_MATCHING_ALL:
+      options.matching = WordMatching::kAll;
+      break;
+    default:
+      return Invalid("matching",
+                     absl::StrCat(static_cast<int>(request.matching()),
+                                  " is not a WordMatching"));
+  }
 
   switch (request.sort()) {
     case v1::SORT_ORDER_UNSPECIFIED:

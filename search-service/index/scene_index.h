@@ -82,8 +82,20 @@ struct FacetCount {
   int64_t scenes = 0;  // Matching scenes of films with this value.
 };
 
+// Which scenes match a query of several words.
+enum class WordMatching {
+  // Any word (clause) with content matches; scenes matching more clauses
+  // rank first.
+  kAny,
+  // Every clause with content must match (an OR clause by either side, a
+  // phrase as a whole); stop words stay optional and only add to the score.
+  // A query of stop words only needs every one of them.
+  kAll,
+};
+
 struct SearchOptions {
   int max_results = 20;
+  WordMatching matching = WordMatching::kAny;
   SortOrder sort = SortOrder::kRelevance;
   // At most this many scenes of one film among the hits, over all pages
   // (0: no limit); total_matches still counts every matching scene.

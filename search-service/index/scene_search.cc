@@ -35,7 +35,7 @@ struct Scratch {
     float score;
     uint8_t matched;  // Positive clauses matched, stop words included.
     uint8_t excluded;
-    uint8_t content;  // Matched a clause with a word that is not a stop word.
+    uint8_t content;  // Clauses matched with a word that is not a stop word.
   };
   struct ClauseState {
     uint32_t seen;  // Clause epoch.
@@ -357,6 +357,18 @@ struct SceneIndex::Impl::QueryRun {
   // film).
   bool Allowed(uint32_t film_index);
   bool Better(const Ranked& a, const Ranked& b) const;
+  // Whether a touched scene that no clause excluded is a match: it matched
+  // a clause with content (any word) or every one (all words); when the
+  // query is stop words only (or they are what is left to search for),
+  // one of them, or all of them.
+  bool Qualifies(const Scratch::DocState& state) const {
+    if (options.matching == WordMatching::kAll) {
+      return content_clauses > 0
+                 ? state.content >= content_clauses
+                 : state.matched >= static_cast<uint32_t>(positive_clauses);
+    }
+    return content_clauses == 0 || state.content > 0;
+  }
   // Counts a matching scene (filters passed) and keeps it if it ranks
   // among the best `limit`.
   void Offer(uint32_t doc_id, uint32_t matched, float score);
@@ -429,6 +441,7 @@ struct SceneIndex::Impl::QueryRun {
   // Clauses with a word that is not a stop word; 0 also when those match
   // nothing and stop words are searched for instead (see Run()).
   int content_clauses;
+  int positive_clauses = 0;  // Clauses that are not exclusions.
   // Content clauses first, so stop-word clauses can skip unmatched scenes.
   std::vector<const Clause*> ordered;
   // Dictionary stems per clause and term.
@@ -478,6 +491,9 @@ SceneIndex::Impl::QueryRun::QueryRun(const Impl& index,
                                             std::max(0, options.skip));
   heap.reserve(limit + 1);
   content_clauses = query.required_clause_count();
+  for (const Clause& clause : query.clauses) {
+    if (!clause.excluded) ++positive_clauses;
+  }
   for (const Clause& clause : query.clauses) {
     if (ClauseCounts(clause)) ordered.push_back(&clause);
   }
@@ -685,11 +701,10 @@ void SceneIndex::Impl::QueryRun::CountFacets(
 }
 
 void SceneIndex::Impl::QueryRun::RankAll() {
-  const bool need_content = content_clauses > 0;
   std::vector<Ranked> matches;
   for (uint32_t doc_id : s.touched) {
     const Scratch::DocState& state = s.doc[doc_id];
-    if (state.excluded || (need_content && !state.content) ||
+    if (state.excluded || !Qualifies(state) ||
         !Allowed(index.docs_[doc_id].film)) {
       continue;
     }
@@ -949,13 +964,75 @@ void SceneIndex::Impl::QueryRun::ScoreSingleStem() {
 void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
   // Stop words make matches only in a query of nothing else.
   const bool stop_words_match = content_clauses == 0;
-  for (const Clause* clause_ptr : ordered) {
-    const Clause& clause = *clause_ptr;
+  // Every word required: the content clauses shortest list first, and each
+  // later one galloped only to the scenes all earlier ones matched.
+  const bool intersect =
+      options.matching == WordMatching::kAll && !stop_words_match;
+  std::vector<const Clause*> counting;
+  counting.reserve(ordered.size());
+  for (const Clause* clause : ordered) {
+    if (!clause->excluded && ClauseCounts(*clause)) counting.push_back(clause);
+  }
+  const size_t content_count = counting.size();
+  if (intersect) {
+    auto list_length = [&](const Clause* clause) {
+      size_t length = 0;
+      for (const Expansion& expansion : ExpansionsOf(*clause)[0]) {
+        length += index.postings_[expansion.stem].docs.size();
+      }
+      return length;
+    };
+    std::stable_sort(counting.begin(), counting.end(),
+                     [&](const Clause* a, const Clause* b) {
+                       return list_length(a) < list_length(b);
+                     });
+  }
+  for (const Clause* clause : ordered) {
+    if (clause->excluded || !ClauseCounts(*clause)) counting.push_back(clause);
+  }
+  uint8_t content_counted = 0;
+  for (size_t c = 0; c < counting.size(); ++c) {
+    const Clause& clause = *counting[c];
     const bool counts = ClauseCounts(clause);
     if (!clause.excluded && !counts && !stop_words_match) continue;
     const std::vector<Expansion>& expansions = ExpansionsOf(clause)[0];
     const bool several = expansions.size() > 1;
     const uint32_t clause_epoch = several ? s.NextClause() : 0;
+    if (intersect && c > 0 && c < content_count) {
+      // The scenes every earlier content clause matched, ascending.
+      std::vector<uint32_t>& survivors = s.candidates;
+      survivors.clear();
+      for (uint32_t doc_id : s.touched) {
+        if (s.doc[doc_id].content == content_counted) {
+          survivors.push_back(doc_id);
+        }
+      }
+      if (!std::is_sorted(survivors.begin(), survivors.end())) {
+        s.SortDocIds(survivors, index.docs_.size());
+      }
+      for (const Expansion& expansion : expansions) {
+        const Postings& postings = index.postings_[expansion.stem];
+        size_t i = 0;
+        for (uint32_t doc_id : survivors) {
+          i = SkipTo(postings.docs, postings.heads, i, doc_id);
+          if (i == postings.docs.size()) break;
+          if (postings.docs[i] != doc_id ||
+              (clause.fields != kAllFields &&
+               !InFields(&postings.field_tf[i * kFieldCount], clause.fields))) {
+            continue;
+          }
+          if (several) {
+            if (s.clause[doc_id].seen == clause_epoch) continue;
+            s.clause[doc_id].seen = clause_epoch;
+          }
+          Scratch::DocState& state = s.doc[doc_id];
+          ++state.matched;
+          ++state.content;
+        }
+      }
+      ++content_counted;
+      continue;
+    }
     for (const Expansion& expansion : expansions) {
       const Postings& postings = index.postings_[expansion.stem];
       const size_t size = postings.docs.size();
@@ -975,10 +1052,11 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
           state.excluded = 1;
         } else {
           ++state.matched;
-          if (counts) state.content = 1;
+          if (counts) ++state.content;
         }
       }
     }
+    if (counts && !clause.excluded) ++content_counted;
   }
   // Stop words do not make a match, but count where present, like any
   // clause, in the scenes the other words matched ("in fear" ranks "In
@@ -989,7 +1067,7 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
     matched_docs.clear();
     for (uint32_t doc_id : s.touched) {
       const Scratch::DocState& state = s.doc[doc_id];
-      if (state.content && !state.excluded) matched_docs.push_back(doc_id);
+      if (!state.excluded && Qualifies(state)) matched_docs.push_back(doc_id);
     }
     if (!std::is_sorted(matched_docs.begin(), matched_docs.end())) {
       s.SortDocIds(matched_docs, index.docs_.size());
@@ -1017,11 +1095,10 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
   }
   // Matches per number of clauses matched.
   std::vector<uint32_t> with_matched(query.clauses.size() + 1, 0);
-  const bool need_content = content_clauses > 0;
   uint32_t total = 0;
   for (uint32_t doc_id : s.touched) {
     Scratch::DocState& state = s.doc[doc_id];
-    if (state.excluded || (need_content && !state.content) ||
+    if (state.excluded || !Qualifies(state) ||
         !Allowed(index.docs_[doc_id].film)) {
       state.excluded = 1;  // Not a match: never a candidate.
       continue;
@@ -1360,7 +1437,7 @@ void SceneIndex::Impl::QueryRun::ScoreGeneral() {
       Scratch::DocState& state = s.Touch(doc_id);
       state.score += s.clause[doc_id].score;
       ++state.matched;
-      if (counts) state.content = 1;
+      if (counts) ++state.content;
     }
   }
 }
@@ -1377,7 +1454,7 @@ void SceneIndex::Impl::QueryRun::ScorePart(
       Scratch::DocState& state = s.Touch(doc_id);
       state.score += static_cast<float>(value);
       ++state.matched;
-      if (counts) state.content = 1;
+      if (counts) ++state.content;
       return;
     }
     RecordBest(clause_epoch, doc_id, value);
@@ -1423,10 +1500,10 @@ void SceneIndex::Impl::QueryRun::ScorePart(
 
 // Ranks the scenes ScoreGeneral touched.
 void SceneIndex::Impl::QueryRun::RankTouched() {
-  // A scene must match a clause with content, not only stop words.
-  const bool need_content = content_clauses > 0;
+  // A scene must match a clause with content, not only stop words (all of
+  // them, for WordMatching::kAll).
   for (uint32_t doc_id : s.touched) {  // Empty after the single-stem path.
-    if (s.doc[doc_id].excluded || (need_content && !s.doc[doc_id].content) ||
+    if (s.doc[doc_id].excluded || !Qualifies(s.doc[doc_id]) ||
         !Allowed(index.docs_[doc_id].film)) {
       continue;
     }

@@ -738,6 +738,29 @@ TEST_F(SearchPageTest, PageTokensContinueTheOrderAndRanks) {
   }
 }
 
+TEST_F(SearchPageTest, EveryWordMatchingReachesTheIndex) {
+  LoadCorpus();
+  SearchScenesRequest any_word;
+  any_word.set_query("police car");
+  any_word.set_max_results(1000);
+  const Stream any = Search(any_word);
+  ASSERT_TRUE(any.status.ok()) << any.status.error_message();
+  SearchScenesRequest every_word = any_word;
+  every_word.set_matching(v1::WORD_MATCHING_ALL);
+  const Stream all = Search(every_word);
+  ASSERT_TRUE(all.status.ok()) << all.status.error_message();
+  const int64_t any_total = SummaryOf(any).total_matches();
+  const int64_t all_total = SummaryOf(all).total_matches();
+  EXPECT_GT(all_total, 0);
+  EXPECT_LT(all_total, any_total);
+  // Exactly the any-word hits that matched both words.
+  int64_t both = 0;
+  for (const v1::SceneHit& hit : any.hits()) {
+    if (hit.sort_key().matched_clauses() == 2) ++both;
+  }
+  EXPECT_EQ(all_total, both);
+}
+
 TEST_F(SearchPageTest, ForgedForeignOrStaleTokensAreRefused) {
   LoadCorpus();
   SearchScenesRequest request;
@@ -762,6 +785,19 @@ TEST_F(SearchPageTest, ForgedForeignOrStaleTokensAreRefused) {
   EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(refused.status.error_message(),
               HasSubstr("belongs to another request"));
+  // Another word matching is another order of other matches.
+  SearchScenesRequest every_word = request;
+  every_word.set_matching(v1::WORD_MATCHING_ALL);
+  every_word.set_page_token(token);
+  refused = Search(every_word);
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.status.error_message(),
+              HasSubstr("belongs to another request"));
+  // Any word spelled out is the default: the same request.
+  SearchScenesRequest any_word = request;
+  any_word.set_matching(v1::WORD_MATCHING_ANY);
+  any_word.set_page_token(token);
+  EXPECT_TRUE(Search(any_word).status.ok());
 
   // Page size, snippets and facets may change between pages.
   SearchScenesRequest next = request;
@@ -818,8 +854,12 @@ TEST_F(SearchPageTest, FacetsSortAndCapAreValidated) {
             [](SearchScenesRequest* r) {
               r->mutable_facets()->set_years(101);
             }},
-           {"sort", [](SearchScenesRequest* r) {
+           {"sort",
+            [](SearchScenesRequest* r) {
               r->set_sort(static_cast<v1::SortOrder>(99));
+            }},
+           {"matching", [](SearchScenesRequest* r) {
+              r->set_matching(static_cast<v1::WordMatching>(7));
             }}}) {
     SearchScenesRequest bad;
     bad.set_query("love");
