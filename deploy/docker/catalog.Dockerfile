@@ -16,7 +16,7 @@ RUN apt-get update -qq \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
       grpc-proto \
       librocksdb-dev libabsl-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev \
-      libicu-dev libstemmer-dev libmicrohttpd-dev \
+      libicu-dev libstemmer-dev libmicrohttpd-dev libssl-dev libcli11-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt VERSION ./
