@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "tests/integration/catalog_process.h"
 #include "tests/integration/catalog_test_util.h"
 #include "tests/integration/search_process.h"
@@ -271,6 +273,35 @@ TEST_F(ReelctlE2eTest, QueryWordsStartingWithADashAreExclusions) {
   const ToolRun limited = search({"ballet", "--max", "1", "-rehearsal"});
   EXPECT_THAT(limited.out, HasSubstr("# 1 of 8 matching scenes"))
       << limited.Describe();
+}
+
+TEST_F(ReelctlE2eTest, MatchAllRequiresEveryWord) {
+  const std::vector<std::string> common = {SearchFlag(), "--film",
+                                           "the-red-shoes", "--min-revision",
+                                           absl::StrCat(seed_revision_)};
+  auto total = [&](std::vector<std::string> args) -> int {
+    args.insert(args.begin(), "search");
+    args.insert(args.end(), common.begin(), common.end());
+    const ToolRun run = Reelctl(args);
+    EXPECT_TRUE(run.exit.success()) << run.Describe();
+    int shown = 0, matching = -1;
+    for (absl::string_view line : absl::StrSplit(run.out, '\n')) {
+      if (absl::ConsumePrefix(&line, "# ")) {
+        std::sscanf(std::string(line).c_str(), "%d of %d", &shown, &matching);
+      }
+    }
+    return matching;
+  };
+  const int any = total({"ballet", "rehearsal"});
+  const int all = total({"ballet", "rehearsal", "--match", "all"});
+  EXPECT_EQ(total({"ballet"}), 9);
+  EXPECT_GE(any, 9);  // Every ballet scene, and more.
+  EXPECT_GE(all, 1);  // Scene 2, The First Rehearsal, has both.
+  EXPECT_LT(all, 9);  // Not every ballet scene has "rehearsal".
+  EXPECT_EQ(total({"ballet", "rehearsal", "--match", "any"}), any);
+  const ToolRun bad = Reelctl({"search", "ballet", "--match", "most"});
+  EXPECT_FALSE(bad.exit.success());
+  EXPECT_THAT(bad.err, HasSubstr("--match"));
 }
 
 TEST_F(ReelctlE2eTest, AnUnknownFilmIsNotFound) {

@@ -120,7 +120,7 @@ TEST(ReelctlTest, EachCommandHasItsOwnHelp) {
       {{"search", "--help"},
        "usage: reelctl search [OPTIONS] QUERY...",
        {"--max N", "--film NAME,...", "--min-revision R", "--explain",
-        "--sort ORDER", "--page TOKEN"}},
+        "--sort ORDER", "--match any|all", "--page TOKEN"}},
       {{"search", "ballet", "-swan", "--max", "3", "-h"},
        "usage: reelctl search [OPTIONS] QUERY...",
        {"--max N"}},

@@ -372,6 +372,13 @@ struct Parser {
         ->check(CLI::IsMember({"relevance", "year", "year-desc", "title"}))
         ->option_text("ORDER");
     search
+        ->add_option(Names("match"), o.match,
+                     "any (default): scenes with any word, those with more "
+                     "first; all: only scenes with every word (stop words "
+                     "stay optional)")
+        ->check(CLI::IsMember({"any", "all"}))
+        ->option_text("any|all");
+    search
         ->add_option(Names("max-per-film"), o.max_per_film,
                      "at most this many scenes of one film (0: no limit)")
         ->option_text("N");

@@ -71,6 +71,7 @@ struct SearchOptions {
   int32_t snippet_length = 0;
   bool explain = false;
   std::string sort = "relevance";
+  std::string match = "any";  // "any" or "all" words.
   int32_t max_per_film = 0;
   int32_t facets = 0;
   std::string page;

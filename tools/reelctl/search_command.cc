@@ -131,6 +131,8 @@ int RunSearchCommand(CliContext& cli, const CommandLine& line) {
   request.set_min_revision(options.min_revision);
   request.set_snippet_length(options.snippet_length);
   request.set_explain(options.explain);
+  request.set_matching(options.match == "all" ? v1::WORD_MATCHING_ALL
+                                              : v1::WORD_MATCHING_ANY);
   if (options.sort == "year") {
     request.set_sort(v1::SORT_ORDER_YEAR_ASCENDING);
   } else if (options.sort == "year-desc") {
