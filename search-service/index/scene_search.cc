@@ -213,13 +213,13 @@ double SceneIndex::Impl::Idf(uint32_t stem) const {
 std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
     const QueryTerm& term, const RankingOptions& ranking,
     std::optional<Correction>* correction) const {
-  // Per stem, its best offer (and how it was reached, for explanations).
-  absl::flat_hash_map<uint32_t, Expansion> best;
+  // Every offer, in order; per stem the best is kept at the end (and how
+  // it was reached, for explanations). Most words make one offer, so a
+  // vector sorted once beats a hash map built per term.
+  std::vector<Expansion> offers;
   auto offer = [&](uint32_t stem, double weight,
                    Expansion::Kind kind = Expansion::kWord, int distance = 0) {
-    const Expansion offered{stem, weight, kind, static_cast<uint8_t>(distance)};
-    auto [it, inserted] = best.try_emplace(stem, offered);
-    if (!inserted && weight > it->second.weight) it->second = offered;
+    offers.push_back({stem, weight, kind, static_cast<uint8_t>(distance)});
   };
   if (auto it = stem_ids_.find(term.stem); it != stem_ids_.end()) {
     offer(it->second, 1.0);
@@ -292,13 +292,20 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
       }
     }
   }
-  std::vector<Expansion> result;
-  result.reserve(best.size());
-  for (const auto& [stem, expansion] : best) result.push_back(expansion);
-  std::sort(
-      result.begin(), result.end(),
-      [](const Expansion& a, const Expansion& b) { return a.stem < b.stem; });
-  return result;
+  if (offers.size() <= 1) return offers;
+  // By stem, the highest weight first; among equal weights the first
+  // offered (stable), as a stem reached two ways keeps its first best way.
+  std::stable_sort(offers.begin(), offers.end(),
+                   [](const Expansion& a, const Expansion& b) {
+                     if (a.stem != b.stem) return a.stem < b.stem;
+                     return a.weight > b.weight;
+                   });
+  offers.erase(std::unique(offers.begin(), offers.end(),
+                           [](const Expansion& a, const Expansion& b) {
+                             return a.stem == b.stem;
+                           }),
+               offers.end());
+  return offers;
 }
 
 // One Search call. Three paths share the scoring, filtering and ranking
