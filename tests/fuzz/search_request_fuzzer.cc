@@ -34,7 +34,7 @@ void FuzzRequest(const uint8_t* data, size_t size) {
     CheckNamedError(validated.status(),
                     {"query: ", "max_results: ", "min_revision: ", "filter.",
                      "field_weights.", "snippet_length: ", "sort: ",
-                     "max_scenes_per_film: ", "facets."});
+                     "max_scenes_per_film: ", "facets.", "matching: "});
     return;
   }
   const search::SearchOptions& options = validated->options;
