@@ -453,7 +453,8 @@ struct SceneIndex::Impl::QueryRun {
   std::vector<const Clause*> ordered;
   // Dictionary stems per clause and term.
   std::vector<std::vector<std::vector<Expansion>>> clause_expansions;
-  // For an OR clause, per alternative and term (empty for other clauses).
+  // For an OR clause, per alternative and term (empty for other clauses;
+  // empty altogether when the query has no OR).
   std::vector<std::vector<std::vector<std::vector<Expansion>>>>
       alternative_expansions;
   bool single_stem;
@@ -542,11 +543,20 @@ void SceneIndex::Impl::QueryRun::ExpandClauses() {
     }
     return expansions;
   };
+  // Sized once: most queries are a few words without OR, and every
+  // allocation here is paid per query.
+  const bool any_or = std::any_of(
+      query.clauses.begin(), query.clauses.end(),
+      [](const Clause& clause) { return !clause.alternatives.empty(); });
+  clause_expansions.reserve(query.clauses.size());
+  if (any_or) alternative_expansions.reserve(query.clauses.size());
   for (const Clause& clause : query.clauses) {
     auto& expansions = clause_expansions.emplace_back();
+    expansions.reserve(clause.terms.size());
     for (const QueryTerm& term : clause.terms) {
       expansions.push_back(expand(term, clause.excluded));
     }
+    if (!any_or) continue;  // Only an OR clause reads its alternatives.
     auto& alternatives = alternative_expansions.emplace_back();
     for (const Clause& alternative : clause.alternatives) {
       auto& terms = alternatives.emplace_back();
