@@ -10,7 +10,8 @@
 // Inputs (any may be missing; its section is then left out):
 //   settings.json         what the script ran (rounds, seconds, git, times)
 //   load.txt              "epoch load1 load5 load15" samples during the run
-//   inproc.json           compare_bench at x1 (all kinds, top 10 and 100)
+//   inproc.json           compare_bench at x1 (all kinds, top 10 and 100,
+//                         four engines, any word and every word)
 //   growth-x{1,4,16}.json compare_bench on the scaled corpora (selective)
 //   e2e/*.json            reel_bench, pg_bench and import timings, per round
 #include <sys/utsname.h>
@@ -20,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -138,6 +140,29 @@ const json& At(const json& j, std::initializer_list<std::string> path) {
   }
   return *node;
 }
+
+// compare_bench's output (inproc.json, growth-x*.json): build figures per
+// engine in "engines", query figures per semantics in
+// "by_matching"/{any,all}/"engines". Outputs of the harness before the
+// semantics were split hold one semantics, any, with both in "engines".
+const json& View(const json& run, const std::string& matching) {
+  static const json kNull;
+  if (run.is_object() && run.contains("by_matching")) {
+    return At(run, {"by_matching", matching});
+  }
+  return matching == "any" ? run : kNull;
+}
+// The query figures of `engine` under `matching` (top10, top100,
+// mean_top10_returned...).
+const json& Queries(const json& run, const std::string& matching,
+                    const std::string& engine) {
+  return At(View(run, matching), {"engines", engine});
+}
+
+// The engines of the comparison, in the order tables list them.
+constexpr const char* kEngines[] = {"reel", "xapian", "fts5", "lucene"};
+constexpr const char* kOthers[] = {"xapian", "fts5", "lucene"};
+constexpr const char* kMatchings[] = {"any", "all"};
 
 // --------------------------------------------------------------- machine --
 
@@ -331,17 +356,19 @@ std::vector<Target> Targets(const json& results) {
   std::vector<Target> targets;
   const json& inproc = results["in_process"];
   const json& e2e = results["e2e"];
+  // Issue 6's targets are on the default semantics, any word.
+  const json& any = View(inproc, "any");
   {
-    const json& r = At(inproc, {"ratios", "reel_vs_xapian", "qps_top10"});
+    const json& r = At(any, {"ratios", "reel_vs_xapian", "qps_top10"});
     const json& n =
-        At(inproc, {"ratios", "reel_vs_xapian", "qps_top10_non_fuzzy"});
+        At(any, {"ratios", "reel_vs_xapian", "qps_top10_non_fuzzy"});
     targets.push_back({"In-process top-10 QPS vs Xapian (in-memory)", "≥ 1.5x",
                        absl::StrCat(Ratio(r), "; non-fuzzy kinds ", Ratio(n)),
                        AtLeast(r, 1.5)});
   }
   for (const char* other : {"fts5", "xapian"}) {
-    const json& o = At(inproc, {"overlap_at_10",
-                                absl::StrCat("reel_vs_", other), "non_fuzzy"});
+    const json& o = At(
+        any, {"overlap_at_10", absl::StrCat("reel_vs_", other), "non_fuzzy"});
     targets.push_back(
         {absl::StrCat("Overlap@10 with ",
                       std::string(other) == "fts5" ? "FTS5" : "Xapian",
@@ -423,9 +450,11 @@ json Growth(const fs::path& dir) {
   growth["scales"] = runs;
   json ratios = json::object();
   if (runs.contains("1") && runs.contains("16")) {
-    for (const auto& [engine, e16] : runs["16"]["engines"].items()) {
-      const json& e1 = At(runs["1"], {"engines", engine});
-      if (e1.is_null()) continue;
+    for (const auto& item : runs["16"]["engines"].items()) {
+      const std::string& engine = item.key();
+      const json& e16 = Queries(runs["16"], "any", engine);
+      const json& e1 = Queries(runs["1"], "any", engine);
+      if (e1.is_null() || e16.is_null()) continue;
       auto ratio = [&](const char* key) {
         return e16["top10"][key]["median"].get<double>() /
                e1["top10"][key]["median"].get<double>();
@@ -449,32 +478,39 @@ void WritePlotData(const json& results, const fs::path& dir) {
   fs::create_directories(dir);
   const json& inproc = results["in_process"];
   const std::vector<std::string> engines = {"reel", "xapian", "fts5"};
-  // Latency percentiles, in process, top 10: one column per engine.
+  // Latency percentiles, in process, top 10: one column per semantics and
+  // engine (any: reel xapian fts5 lucene, then all: the same).
   {
     std::ofstream out(dir / "latency_inprocess.dat");
-    out << "# percentile reel xapian fts5 (microseconds, top 10)\n";
+    out << "# percentile any_reel any_xapian any_fts5 any_lucene all_reel "
+           "all_xapian all_fts5 all_lucene (microseconds, top 10)\n";
     for (const char* p : {"50", "75", "90", "95", "99", "99.9"}) {
       out << p;
-      for (const std::string& e : engines) {
-        const json& v =
-            At(inproc, {"engines", e, "top10", "percentiles_us", p, "median"});
-        out << " " << (v.is_number() ? v.get<double>() : NAN);
+      for (const char* m : kMatchings) {
+        for (const char* e : kEngines) {
+          const json& v = At(Queries(inproc, m, e),
+                             {"top10", "percentiles_us", p, "median"});
+          out << " " << (v.is_number() ? v.get<double>() : NAN);
+        }
       }
       out << "\n";
     }
   }
-  // p50/p99 per query kind, in process, top 10.
+  // p50/p99 per query kind, in process, top 10: per semantics, the p50 of
+  // each engine then the p99 of each.
   {
     std::ofstream out(dir / "latency_kinds.dat");
-    out << "# kind reel_p50 xapian_p50 fts5_p50 reel_p99 xapian_p99 "
-           "fts5_p99\n";
+    out << "# kind any_{reel,xapian,fts5,lucene}_p50 "
+           "any_{reel,xapian,fts5,lucene}_p99 all_..._p50 all_..._p99\n";
     for (const char* kind : kKinds) {
       out << kind;
-      for (const char* q : {"p50_us", "p99_us"}) {
-        for (const std::string& e : engines) {
-          const json& v =
-              At(inproc, {"engines", e, "top10", "kinds", kind, q, "median"});
-          out << " " << (v.is_number() ? v.get<double>() : NAN);
+      for (const char* m : kMatchings) {
+        for (const char* q : {"p50_us", "p99_us"}) {
+          for (const char* e : kEngines) {
+            const json& v = At(Queries(inproc, m, e),
+                               {"top10", "kinds", kind, q, "median"});
+            out << " " << (v.is_number() ? v.get<double>() : NAN);
+          }
         }
       }
       out << "\n";
@@ -509,7 +545,7 @@ void WritePlotData(const json& results, const fs::path& dir) {
       out << s << " " << At(g, {"corpus", "scenes"}).get<double>();
       for (const char* q : {"p50_us", "p99_us"}) {
         for (const std::string& e : engines) {
-          const json& v = At(g, {"engines", e, "top10", q, "median"});
+          const json& v = At(Queries(g, "any", e), {"top10", q, "median"});
           out << " " << (v.is_number() ? v.get<double>() : NAN);
         }
       }
@@ -534,6 +570,7 @@ std::string EngineName(const std::string& e) {
   if (e == "reel") return "Reel SceneIndex";
   if (e == "fts5") return "SQLite FTS5";
   if (e == "xapian") return "Xapian (in-memory)";
+  if (e == "lucene") return "Lucene";
   return e;
 }
 
@@ -553,6 +590,311 @@ std::string HandRunSections(const std::string& path) {
     if (keeping) absl::StrAppend(&kept, line, "\n");
   }
   return kept;
+}
+
+// The in-process section: the build and sizes of each engine, then each
+// semantics' query figures, then the two semantics against each other.
+void InProcessMarkdown(const json& inproc,
+                       const std::function<void(const std::string&)>& line) {
+  const json& corpus = inproc["corpus"];
+  const bool split = inproc.contains("by_matching");
+  line("## Search engine in process, single thread");
+  line("");
+  line(absl::StrFormat(
+      "%s films, %s scenes (films-dev); %s queries of the committed set "
+      "`bench/queries/films-dev.tsv` (%s); each query is timed from the "
+      "query string to the top-k ids (parse, search, read results). Every "
+      "engine answers every query under both semantics: **any word** "
+      "(Reel's default: a scene matches any of the words, and scenes with "
+      "more of them rank first; FTS5 `a OR b`, Xapian `OP_OR`, Lucene "
+      "`SHOULD`) and **every word** (Reel's `matching: ALL`; FTS5 `a AND "
+      "b`, Xapian `OP_AND`, Lucene `MUST`: the AND the three default to). "
+      "Single words, phrases and prefixes mean the same under both; "
+      "misspellings run as typed where the engine cannot correct them. A "
+      "run builds each engine once and runs both semantics on it, in an "
+      "order that alternates from run to run, so every ratio, between "
+      "engines or between semantics, is taken within one run. The mapping "
+      "is in [bench/README.md](bench/README.md).",
+      Thousands(corpus["films"].get<double>()),
+      Thousands(corpus["scenes"].get<double>()),
+      Thousands(inproc["queries"]["count"].get<double>()),
+      absl::StrJoin(inproc["queries"]["kinds"].get<std::vector<std::string>>(),
+                    ", ")));
+  line("");
+
+  // --- Build and size.
+  line("### Build and size");
+  line("");
+  line(
+      "| engine | build | build (scenes/s) | Reel ÷ engine, build rate | "
+      "index size | RSS after build |");
+  line("| --- | --- | --- | --- | --- | --- |");
+  for (const std::string e : kEngines) {
+    if (!inproc["engines"].contains(e)) continue;
+    const json& x = inproc["engines"][e];
+    std::string size = "—";
+    if (e == "reel") {
+      size = absl::StrCat(Bytes(x["stats"]["memory_bytes"].get<double>()),
+                          " in memory¹");
+    } else if (e == "fts5") {
+      const json& d = At(inproc, {"disk_sizes", "fts5"});
+      if (d.is_object()) {
+        size = absl::StrCat(Bytes(d["disk_bytes"].get<double>()), " db² (",
+                            Bytes(d["optimized_disk_bytes"].get<double>()),
+                            " optimized)");
+      }
+    } else if (e == "xapian") {
+      const json& d = At(inproc, {"disk_sizes", "xapian"});
+      if (d.is_object()) {
+        size = absl::StrCat(Bytes(d["disk_bytes"].get<double>()), " glass³ (",
+                            Bytes(d["compact_disk_bytes"].get<double>()),
+                            " compacted)");
+      }
+    } else if (e == "lucene") {
+      size = absl::StrCat(Bytes(x["stats"]["index_bytes"].get<double>()),
+                          " files⁴");
+      const json& d = At(inproc, {"disk_sizes", "lucene"});
+      if (d.is_object()) {
+        absl::StrAppend(&size, " (",
+                        Bytes(d["merged_disk_bytes"].get<double>()),
+                        " committed, one segment)");
+      }
+    }
+    std::string rss = Med(x["rss_build_bytes"], Bytes);
+    if (e == "lucene") {
+      rss = absl::StrCat(Med(x["rss_after_queries_bytes"], Bytes),
+                         " after queries⁵");
+    }
+    line(absl::StrFormat(
+        "| %s | %s | %s | %s | %s | %s |", EngineName(e),
+        Fmt(x["build_seconds"],
+            [](double s) { return absl::StrFormat("%.2f s", s); }),
+        Fmt(x["build_scenes_per_second"]),
+        e == "reel" ? "—"
+                    : Ratio(At(inproc, {"ratios", absl::StrCat("reel_vs_", e),
+                                        "build_rate"})),
+        size, rss));
+  }
+  line("");
+  const json& lucene_heap =
+      At(inproc, {"engines", "lucene", "stats", "heap_index_bytes"});
+  line(absl::StrCat(
+      "¹ `IndexStats.memory_bytes`: postings, dictionaries and the film "
+      "records the index keeps for results and highlights. The search "
+      "service's on-disk state (its RocksDB copy of the films, no index) "
+      "is in the end-to-end section. ² FTS5 table with its content in an "
+      "on-disk database, page_count × page_size as built, and after "
+      "'optimize' + VACUUM. ³ Xapian glass database as built (positions, "
+      "no document data), and after compaction. ⁴ Lucene's index files as "
+      "the timed index flushed them (one segment, memory-mapped: positions "
+      "and norms, no stored text), and the same documents committed to disk "
+      "and merged to one segment. RSS: resident-memory growth of a forked "
+      "child over the build. ⁵ Lucene: growth of its JVM's resident set over "
+      "a run, build and queries (mostly the index files it maps; the index "
+      "holds ",
+      lucene_heap.is_number() ? Bytes(lucene_heap.get<double>()) : "?",
+      " of heap after a GC); the JVM's heap (`-Xms`, `-XX:+AlwaysPreTouch`) "
+      "is allocated and touched when it starts and not counted."));
+  line("");
+  const json& lucene = At(inproc, {"engines", "lucene"});
+  if (lucene.is_object()) {
+    const json& stats = lucene["stats"];
+    const json& warmup = lucene["warmup"];
+    const json& qps = At(warmup, {"qps"});
+    const bool curve = qps.is_array() && !qps.empty();
+    line(absl::StrFormat(
+        "Lucene %s (Debian's liblucene8-java) on Java %s runs in one JVM "
+        "for every run (`bench/lucene/LuceneBench.java`), words scored %s. "
+        "When it starts, it builds the index once untimed and warms its JIT "
+        "with %s untimed passes over the whole set under both semantics and "
+        "both tops (%s s; the first pass ran at %s queries/s, the last at "
+        "%s); each run then builds a fresh index (timed) and queries it, as "
+        "a warmed-up search server would.",
+        stats.value("lucene_version", "?"), stats.value("java_version", "?"),
+        stats.value("fields", "") == "bm25f"
+            ? "as BM25F over the five fields (`BM25FQuery`)"
+            : absl::StrCat("per field, combined by ",
+                           stats.value("fields", "?")),
+        At(warmup, {"passes"}).dump(),
+        At(warmup, {"seconds"}).is_number()
+            ? absl::StrFormat("%.1f", warmup["seconds"].get<double>())
+            : "?",
+        curve ? Num(qps.front().get<double>()) : "?",
+        curve ? Num(qps.back().get<double>()) : "?"));
+    line("");
+  }
+
+  // --- Each semantics.
+  for (const char* m : kMatchings) {
+    const json& view = View(inproc, m);
+    if (!view.is_object() || !view.contains("engines")) continue;
+    line(std::string(m) == "any" ? "### Any word (the default)"
+                                 : "### Every word (`matching: ALL`)");
+    line("");
+    line("| engine | top-10 QPS | p50 | p99 | top-100 QPS | p50 | p99 |");
+    line("| --- | --- | --- | --- | --- | --- | --- |");
+    for (const char* e : kEngines) {
+      const json& x = Queries(inproc, m, e);
+      if (!x.is_object()) continue;
+      line(absl::StrFormat(
+          "| %s | %s | %s | %s | %s | %s | %s |", EngineName(e),
+          Fmt(x["top10"]["qps"]), Med(x["top10"]["p50_us"], Micros),
+          Med(x["top10"]["p99_us"], Micros), Fmt(x["top100"]["qps"]),
+          Med(x["top100"]["p50_us"], Micros),
+          Med(x["top100"]["p99_us"], Micros)));
+    }
+    line("");
+    line("Ratios within each run (Reel ÷ other), median (min–max):");
+    line("");
+    line("| | top-10 QPS | top-10, non-fuzzy kinds | top-100 QPS |");
+    line("| --- | --- | --- | --- |");
+    for (const char* other : kOthers) {
+      const json& r = At(view, {"ratios", absl::StrCat("reel_vs_", other)});
+      if (r.is_null()) continue;
+      line(absl::StrFormat("| Reel vs %s | %s | %s | %s |", EngineName(other),
+                           Ratio(r["qps_top10"]),
+                           Ratio(At(r, {"qps_top10_non_fuzzy"})),
+                           Ratio(r["qps_top100"])));
+    }
+    line("");
+    line(
+        "Non-fuzzy kinds: queries ÷ summed latency without the `typo` "
+        "kind, which only Reel corrects (the others answer it with a cheap "
+        "failed look-up).");
+    line("");
+    line(
+        "Top-10 latency by query kind, median over runs (p50 / p99, and "
+        "QPS = queries ÷ summed latency; Reel ÷ other: of those QPS):");
+    line("");
+    std::string header = "| kind";
+    std::string rule = "| ---";
+    for (const char* e : kEngines) {
+      if (!Queries(inproc, m, e).is_object()) continue;
+      const std::string name = e == std::string("reel")     ? "Reel"
+                               : e == std::string("xapian") ? "Xapian"
+                               : e == std::string("fts5")   ? "FTS5"
+                                                            : "Lucene";
+      absl::StrAppend(&header, " | ", name, " p50 / p99 | QPS");
+      absl::StrAppend(&rule, " | --- | ---");
+    }
+    absl::StrAppend(&header,
+                    " | Reel ÷ Xapian / FTS5 / Lucene | Reel matches (mean) |");
+    absl::StrAppend(&rule, " | --- | --- |");
+    line(header);
+    line(rule);
+    for (const char* kind : kKinds) {
+      std::string row = absl::StrCat("| ", kind);
+      for (const char* e : kEngines) {
+        const json& x = Queries(inproc, m, e);
+        if (!x.is_object()) continue;
+        const json& k = At(x, {"top10", "kinds", kind});
+        if (k.is_null()) {
+          absl::StrAppend(&row, " | — | —");
+          continue;
+        }
+        absl::StrAppend(&row, " | ", Med(k["p50_us"], Micros), " / ",
+                        Med(k["p99_us"], Micros), " | ", Med(k["qps"]));
+      }
+      const json& reel_qps = At(Queries(inproc, m, "reel"),
+                                {"top10", "kinds", kind, "qps", "median"});
+      std::vector<std::string> ratios;
+      for (const char* other : kOthers) {
+        const json& other_qps = At(Queries(inproc, m, other),
+                                   {"top10", "kinds", kind, "qps", "median"});
+        ratios.push_back(
+            reel_qps.is_number() && other_qps.is_number()
+                ? absl::StrFormat(
+                      "%.2fx", reel_qps.get<double>() / other_qps.get<double>())
+                : "—");
+      }
+      const json& matches =
+          At(Queries(inproc, m, "reel"), {"mean_total_matches", kind});
+      absl::StrAppend(&row, " | ", absl::StrJoin(ratios, " / "), " | ",
+                      matches.is_number() ? Num(matches.get<double>()) : "—",
+                      " |");
+      line(row);
+    }
+    line("");
+    line(
+        "Overlap@10 (|A ∩ B| ÷ min(10, max(|A|, |B|)), mean over queries "
+        "where either engine returned a hit; identity = film id + scene "
+        "ordinal):");
+    line("");
+    line(
+        "| pair | non-fuzzy | rare | common | words | phrase | prefix | "
+        "prefix3 | typo (not counted) |");
+    line("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    if (view["overlap_at_10"].is_object()) {
+      for (const auto& [pair, o] : view["overlap_at_10"].items()) {
+        std::string row = absl::StrCat("| ", pair);
+        for (const char* k : {"non_fuzzy", "rare", "common", "words", "phrase",
+                              "prefix", "prefix3", "typo"}) {
+          absl::StrAppend(&row, " | ",
+                          o.contains(k)
+                              ? absl::StrFormat("%.2f", o[k].get<double>())
+                              : "—");
+        }
+        line(row + " |");
+      }
+    }
+    line("");
+  }
+
+  // --- The two semantics against each other.
+  if (split && inproc.contains("all_vs_any")) {
+    line("### Every word against any word");
+    line("");
+    line(
+        "Each engine's QPS under every word ÷ its QPS under any word, pass "
+        "by pass in the same process, median (min–max):");
+    line("");
+    line(
+        "| engine | top-10 QPS | top-10, non-fuzzy kinds | top-100 QPS | "
+        "words kind, top 10: any → all |");
+    line("| --- | --- | --- | --- | --- |");
+    for (const char* e : kEngines) {
+      const json& r = At(inproc, {"all_vs_any", e});
+      if (!r.is_object()) continue;
+      const json& any_words =
+          At(Queries(inproc, "any", e), {"top10", "kinds", "words", "qps"});
+      const json& all_words =
+          At(Queries(inproc, "all", e), {"top10", "kinds", "words", "qps"});
+      line(absl::StrFormat(
+          "| %s | %s | %s | %s | %s → %s QPS |", EngineName(e),
+          Ratio(r["qps_top10"]), Ratio(r["qps_top10_non_fuzzy"]),
+          Ratio(r["qps_top100"]), Med(any_words), Med(all_words)));
+    }
+    line("");
+  }
+
+  // --- Reel's page features.
+  const std::string page_matching =
+      inproc.value("page_features_matching", std::string("any"));
+  const json& features =
+      At(Queries(inproc, page_matching, "reel"), {"page_features"});
+  if (features.is_object() && !features.empty()) {
+    line(absl::StrFormat(
+        "What a search page adds, Reel only (%s, top 10; `facets_common`: "
+        "genre, director and year counts, top 10 values each, over every "
+        "match of a common word; `page2_*`: the second page by cursor). The "
+        "last column is the feature's QPS over the plain top-10 QPS of the "
+        "same queries in the same pass:",
+        page_matching == "any" ? "any word" : "every word"));
+    line("");
+    line("| feature | over kind | p50 / p99 | QPS | ÷ plain top 10 |");
+    line("| --- | --- | --- | --- | --- |");
+    for (const auto& [name, f] : features.items()) {
+      line(absl::StrCat("| `", name, "` | ", f.value("kind", ""), " | ",
+                        Med(f["p50_us"], Micros), " / ",
+                        Med(f["p99_us"], Micros), " | ", Fmt(f["qps"]), " | ",
+                        Ratio(f["qps_vs_plain"]), " |"));
+    }
+    line("");
+  }
+  line(
+      "![In-process latency "
+      "percentiles](bench/results/latency_inprocess.png)");
+  line("");
 }
 
 std::string Markdown(const json& results, const std::vector<Target>& targets) {
@@ -632,169 +974,7 @@ std::string Markdown(const json& results, const std::vector<Target>& targets) {
 
   const json& inproc = results["in_process"];
   if (inproc.is_object() && inproc.contains("engines")) {
-    const json& corpus = inproc["corpus"];
-    line("## Search engine in process, single thread");
-    line();
-    line(absl::StrFormat(
-        "%s films, %s scenes (films-dev); %s queries of the committed set "
-        "`bench/queries/films-dev.tsv` (%s); each query is timed from the "
-        "query string to the top-k ids (parse, search, read results). "
-        "Queries mean the same in every engine: words are ORed in FTS5 and "
-        "Xapian as Reel matches any word (ranking scenes with all first), "
-        "which costs FTS5 about 4x against AND; misspellings run as typed "
-        "where the engine cannot correct them. The mapping is in "
-        "[bench/README.md](bench/README.md).",
-        Thousands(corpus["films"].get<double>()),
-        Thousands(corpus["scenes"].get<double>()),
-        Thousands(inproc["queries"]["count"].get<double>()),
-        absl::StrJoin(
-            inproc["queries"]["kinds"].get<std::vector<std::string>>(), ", ")));
-    line();
-    line(
-        "| engine | top-10 QPS | p50 | p99 | top-100 QPS | p50 | p99 | "
-        "build (scenes/s) | index size | RSS after build |");
-    line("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (const std::string e : {"reel", "xapian", "fts5"}) {
-      if (!inproc["engines"].contains(e)) continue;
-      const json& x = inproc["engines"][e];
-      std::string size = "—";
-      if (e == "reel") {
-        size = absl::StrCat(Bytes(x["stats"]["memory_bytes"].get<double>()),
-                            " in memory¹");
-      } else if (e == "fts5") {
-        const json& d = At(inproc, {"disk_sizes", "fts5"});
-        if (d.is_object()) {
-          size = absl::StrCat(Bytes(d["disk_bytes"].get<double>()), " db² (",
-                              Bytes(d["optimized_disk_bytes"].get<double>()),
-                              " optimized)");
-        }
-      } else if (e == "xapian") {
-        const json& d = At(inproc, {"disk_sizes", "xapian"});
-        if (d.is_object()) {
-          size = absl::StrCat(Bytes(d["disk_bytes"].get<double>()), " glass³ (",
-                              Bytes(d["compact_disk_bytes"].get<double>()),
-                              " compacted)");
-        }
-      }
-      line(absl::StrFormat(
-          "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", EngineName(e),
-          Fmt(x["top10"]["qps"]), Med(x["top10"]["p50_us"], Micros),
-          Med(x["top10"]["p99_us"], Micros), Fmt(x["top100"]["qps"]),
-          Med(x["top100"]["p50_us"], Micros),
-          Med(x["top100"]["p99_us"], Micros), Fmt(x["build_scenes_per_second"]),
-          size, Med(x["rss_build_bytes"], Bytes)));
-    }
-    line();
-    line(
-        "¹ `IndexStats.memory_bytes`: postings, dictionaries and the film "
-        "records the index keeps for results and highlights. The search "
-        "service's on-disk state (its RocksDB copy of the films, no index) "
-        "is in the end-to-end section. ² FTS5 table with its content in an "
-        "on-disk database, page_count × page_size as built, and after "
-        "'optimize' + VACUUM. ³ Xapian glass database as built (positions, "
-        "no document data), and after compaction. RSS: resident-memory "
-        "growth of a forked child over the build.");
-    line();
-    const json& ratios = inproc["ratios"];
-    line("Ratios within each run (Reel ÷ other), median (min–max):");
-    line();
-    line(
-        "| | top-10 QPS | top-10, non-fuzzy kinds | top-100 QPS | build "
-        "rate |");
-    line("| --- | --- | --- | --- | --- |");
-    for (const char* other : {"xapian", "fts5"}) {
-      const json& r = At(ratios, {absl::StrCat("reel_vs_", other)});
-      if (r.is_null()) continue;
-      line(absl::StrFormat("| Reel vs %s | %s | %s | %s | %s |",
-                           EngineName(other), Ratio(r["qps_top10"]),
-                           Ratio(At(r, {"qps_top10_non_fuzzy"})),
-                           Ratio(r["qps_top100"]), Ratio(r["build_rate"])));
-    }
-    line();
-    line(
-        "Non-fuzzy kinds: queries ÷ summed latency without the `typo` "
-        "kind, which only Reel corrects (the others answer it with a cheap "
-        "failed look-up).");
-    line();
-    line(
-        "Top-10 latency by query kind, median over runs (p50 / p99, and "
-        "QPS = queries ÷ summed latency):");
-    line();
-    line(
-        "| kind | Reel p50 / p99 | QPS | Xapian p50 / p99 | QPS | FTS5 p50 / "
-        "p99 | QPS | Reel ÷ Xapian QPS | Reel matches (mean) |");
-    line("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (const char* kind : kKinds) {
-      std::string row = absl::StrCat("| ", kind);
-      for (const char* e : {"reel", "xapian", "fts5"}) {
-        const json& k = At(inproc, {"engines", e, "top10", "kinds", kind});
-        if (k.is_null()) {
-          absl::StrAppend(&row, " | — | —");
-          continue;
-        }
-        absl::StrAppend(&row, " | ", Med(k["p50_us"], Micros), " / ",
-                        Med(k["p99_us"], Micros), " | ", Med(k["qps"]));
-      }
-      const json& reel_qps = At(
-          inproc, {"engines", "reel", "top10", "kinds", kind, "qps", "median"});
-      const json& xapian_qps = At(inproc, {"engines", "xapian", "top10",
-                                           "kinds", kind, "qps", "median"});
-      absl::StrAppend(
-          &row, " | ",
-          reel_qps.is_number() && xapian_qps.is_number()
-              ? absl::StrFormat(
-                    "%.2fx", reel_qps.get<double>() / xapian_qps.get<double>())
-              : "—");
-      const json& m =
-          At(inproc, {"engines", "reel", "mean_total_matches", kind});
-      absl::StrAppend(&row, " | ", m.is_number() ? Num(m.get<double>()) : "—",
-                      " |");
-      line(row);
-    }
-    line();
-    line(
-        "What a search page adds, Reel only (top 10; `facets_common`: genre, "
-        "director and year counts, top 10 values each, over every match of "
-        "a common word; `page2_*`: the second page by cursor). The last "
-        "column is the feature's QPS over the plain top-10 QPS of the same "
-        "queries in the same pass:");
-    line();
-    line("| feature | over kind | p50 / p99 | QPS | ÷ plain top 10 |");
-    line("| --- | --- | --- | --- | --- |");
-    const json& features = At(inproc, {"engines", "reel", "page_features"});
-    if (features.is_object()) {
-      for (const auto& [name, f] : features.items()) {
-        line(absl::StrCat("| `", name, "` | ", f.value("kind", ""), " | ",
-                          Med(f["p50_us"], Micros), " / ",
-                          Med(f["p99_us"], Micros), " | ", Fmt(f["qps"]), " | ",
-                          Ratio(f["qps_vs_plain"]), " |"));
-      }
-    }
-    line();
-    line(
-        "Overlap@10 (|A ∩ B| ÷ min(10, max(|A|, |B|)), mean over queries "
-        "where either engine returned a hit; identity = film id + scene "
-        "ordinal):");
-    line();
-    line(
-        "| pair | non-fuzzy | rare | common | words | phrase | prefix | "
-        "prefix3 | typo (not counted) |");
-    line("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (const auto& [pair, o] : inproc["overlap_at_10"].items()) {
-      std::string row = absl::StrCat("| ", pair);
-      for (const char* k : {"non_fuzzy", "rare", "common", "words", "phrase",
-                            "prefix", "prefix3", "typo"}) {
-        absl::StrAppend(
-            &row, " | ",
-            o.contains(k) ? absl::StrFormat("%.2f", o[k].get<double>()) : "—");
-      }
-      line(row + " |");
-    }
-    line();
-    line(
-        "![In-process latency "
-        "percentiles](bench/results/latency_inprocess.png)");
-    line();
+    InProcessMarkdown(inproc, line);
   }
 
   const json& e2e = results["e2e"];
@@ -952,21 +1132,25 @@ std::string Markdown(const json& results, const std::vector<Target>& targets) {
     for (const std::string scale : {"1", "4", "16"}) {
       if (!growth["scales"].contains(scale)) continue;
       const json& g = growth["scales"][scale];
-      for (const std::string e : {"reel", "xapian", "fts5"}) {
+      for (const std::string e : kEngines) {
         if (!g["engines"].contains(e)) continue;
         const json& x = g["engines"][e];
+        const json& q = Queries(g, "any", e);
         std::string size = "—";
         if (e == "reel") size = Bytes(x["stats"]["memory_bytes"].get<double>());
         if (e == "fts5") {
           size = Bytes(x["stats"]["memory_db_bytes"].get<double>());
         }
+        if (e == "lucene") {
+          size = Bytes(x["stats"]["index_bytes"].get<double>());
+        }
         line(absl::StrFormat(
             "| x%s | %s | %s | %s | %s | %s | %s | %s | %s |", scale,
             Thousands(g["corpus"]["scenes"].get<double>()), EngineName(e),
-            Fmt(x["top10"]["p50_us"], Micros),
-            Fmt(x["top10"]["p99_us"], Micros), Fmt(x["top10"]["qps"]),
-            Med(x["build_scenes_per_second"]), size,
-            Med(x["rss_build_bytes"], Bytes)));
+            Fmt(At(q, {"top10", "p50_us"}), Micros),
+            Fmt(At(q, {"top10", "p99_us"}), Micros),
+            Fmt(At(q, {"top10", "qps"})), Med(x["build_scenes_per_second"]),
+            size, Med(x["rss_build_bytes"], Bytes)));
       }
     }
     line();

@@ -1,34 +1,52 @@
-// compare_bench: Reel's SceneIndex against SQLite FTS5 and Xapian, in
-// process, single thread, on the same documents and the same queries.
+// compare_bench: Reel's SceneIndex against SQLite FTS5, Xapian and Apache
+// Lucene, in process, single thread, on the same documents and the same
+// queries, under both query semantics (a scene matching any word, or every
+// word).
 //
 //   compare_bench [--queries_file=bench/queries/films-dev.tsv] [--runs=5]
-//                 [--engines=reel,fts5,xapian] [--tops=10,100] [--scale=1]
-//                 [--passes=1] [--kinds=...] [--disk_sizes] [--json_out=F]
+//                 [--engines=reel,fts5,xapian,lucene] [--matching=any,all]
+//                 [--tops=10,100] [--scale=1] [--passes=1] [--kinds=...]
+//                 [--disk_sizes] [--lucene_classpath=CP] [--json_out=F]
 //
 // Every (run, engine) is a child process forked from the parent that holds
 // the loaded corpus, so each engine's resident memory is measured from the
 // same baseline and no engine inherits another's heap. Engines run in a
-// rotated order from run to run. A child builds its index (timed), runs the
-// query set once untimed (warm-up), then --passes timed passes per top-k,
-// timing each query (parse + search + reading the top-k ids) and reporting
-// the ids of the top 10 for overlap. Ratios are computed within a run.
-// Reel's child then times what a search page adds (facets over a common
-// word, a second page by cursor; PageFeatures below).
+// rotated order from run to run. A child builds its index (timed), then for
+// each semantics (in an order that also rotates) runs the query set once
+// untimed (warm-up, and the ids of the top 10 for overlap) and --passes
+// timed passes per top-k, timing each query (parse + search + reading the
+// top-k ids). Ratios are computed within a run. Reel's child then times what
+// a search page adds (facets over a common word, a second page by cursor;
+// PageFeatures below), under the first semantics listed.
+//
+// Lucene runs in a JVM: bench/lucene/LuceneBench.java (compiled by
+// scripts/bench.sh against Debian's liblucene8-java; --lucene_classpath)
+// reads the documents and queries this program writes to a temporary
+// directory, builds an index untimed and warms the JIT with untimed passes
+// once, then serves the runs: each builds a fresh index (timed) and reports
+// in the same shape as the forked children. One JVM for every run, so each
+// run sees a warm JIT, as a search server would.
 //
 // The mapping (see bench/README.md for the reasons):
 //   documents  one per scene: scene title, description, context, film title,
 //              synopsis (5 fields, weights 3, 1, 1, 2, 0.5 as Reel's BM25F
 //              defaults; FTS5 bm25() takes the same weights; Xapian's
-//              TermGenerator takes integer wdf increments 3, 1, 1, 2, 1)
-//   words      Reel as is (any word matches, all words rank first); FTS5 "a"
-//              OR "b"; Xapian QueryParser with default_op OP_OR
-//   "a b"      a phrase in all three
-//   abc*       FTS5 "abc"*, Xapian FLAG_WILDCARD (kinds prefix, 4 letters,
-//              and prefix3, 3 letters)
-//   -w         FTS5 NOT, Xapian FLAG_LOVEHATE
+//              TermGenerator takes integer wdf increments 3, 1, 1, 2, 1;
+//              Lucene scores words with BM25FQuery over the five fields,
+//              phrases and prefixes per field boosted by the weight)
+//   words      --matching=any: Reel as is (any word matches, all words rank
+//              first); FTS5 "a" OR "b"; Xapian QueryParser with default_op
+//              OP_OR; Lucene SHOULD clauses. --matching=all: Reel with
+//              WordMatching::kAll; FTS5 "a" AND "b"; Xapian OP_AND; Lucene
+//              MUST clauses
+//   "a b"      a phrase in all four
+//   abc*       FTS5 "abc"*, Xapian FLAG_WILDCARD, Lucene PrefixQuery (kinds
+//              prefix, 4 letters, and prefix3, 3 letters)
+//   -w         FTS5 NOT, Xapian FLAG_LOVEHATE, Lucene MUST_NOT
 //   typo       run as typed: only Reel corrects it; left out of overlap
 // Doc identity is (film id, scene ordinal): the doc number in corpus order,
-// which is the FTS5 rowid and the Xapian docid (both 1-based).
+// which is the FTS5 rowid and the Xapian docid (both 1-based) and the Lucene
+// docid (0-based; one segment, built in order).
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,6 +67,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -64,7 +83,13 @@ ABSL_FLAG(std::string, queries_file,
 ABSL_FLAG(int, scale, 1, "corpus copies (x1, x4, x16: see bench_common.h)");
 ABSL_FLAG(int, runs, 5, "runs: each builds every engine afresh");
 ABSL_FLAG(int, passes, 1, "timed passes over the query set per run and top");
-ABSL_FLAG(std::string, engines, "reel,fts5,xapian", "engines to compare");
+ABSL_FLAG(std::string, engines, "reel,fts5,xapian",
+          "engines to compare: reel, fts5, xapian, lucene (needs "
+          "--lucene_classpath)");
+ABSL_FLAG(std::string, matching, "any,all",
+          "query semantics to run, in this order (rotated from run to run): "
+          "any (a scene matches any word; Reel ranks those with all first) "
+          "and/or all (every word required)");
 ABSL_FLAG(std::string, tops, "10,100", "max results per query");
 ABSL_FLAG(std::string, kinds, "", "only these query kinds (default: all)");
 ABSL_FLAG(int, max_queries, 0, "only the first N queries (0: all)");
@@ -74,9 +99,20 @@ ABSL_FLAG(bool, fork, true,
           "one child process per engine and run (false: in process, for "
           "profiling one engine)");
 ABSL_FLAG(std::string, json_out, "", "write the JSON results here");
-ABSL_FLAG(bool, and_words, false,
-          "FTS5 and Xapian: words must all match (AND) instead of OR; a "
-          "reference point only, not Reel's semantics");
+ABSL_FLAG(std::string, lucene_classpath, "",
+          "classpath holding LuceneBench.class and Lucene's core, "
+          "analyzers-common and sandbox jars (scripts/bench.sh sets it)");
+ABSL_FLAG(std::string, java, "java", "the java launcher");
+ABSL_FLAG(std::string, java_options, "-Xms1g -Xmx1g -XX:+AlwaysPreTouch",
+          "JVM options for the Lucene child, space-separated (by default a "
+          "fixed, pre-touched heap, as Elasticsearch runs it)");
+ABSL_FLAG(std::string, lucene_args, "",
+          "more LuceneBench flags, space-separated (e.g. --fields=sum "
+          "--tie_breaker=0.1; see bench/lucene/LuceneBench.java)");
+ABSL_FLAG(int, lucene_warmup_passes, 20,
+          "Lucene: untimed passes over the whole set (every semantics and "
+          "top) when its JVM starts, before any run, to warm the JIT "
+          "(films-dev's pass rate levels off after about 10)");
 
 namespace reel::bench {
 namespace {
@@ -118,6 +154,8 @@ class Engine {
  public:
   virtual ~Engine() = default;
   virtual void Build(const Corpus& corpus) = 0;
+  // The semantics of the next Runs: every word required (true) or any.
+  virtual void SetMatchAll(bool all) = 0;
   // Runs one query for its top `top`; false: the engine rejected it.
   virtual bool Run(const BenchQuery& query, int top) = 0;
   // The doc numbers of the last Run's hits, best first (not timed).
@@ -138,6 +176,9 @@ class ReelEngine : public Engine {
     for (const Film& film : corpus.films) index_->UpsertFilm(film);
     index_->ShrinkToFit();  // As the service does after a snapshot.
   }
+  void SetMatchAll(bool all) override {
+    matching_ = all ? search::WordMatching::kAll : search::WordMatching::kAny;
+  }
   bool Run(const BenchQuery& query, int top) override {
     search::SearchOptions options;
     options.max_results = top;
@@ -151,6 +192,7 @@ class ReelEngine : public Engine {
       return false;
     }
     options.collect_matched_stems = false;  // Ranked ids, as the others give.
+    options.matching = matching_;
     result_ = index_->Search(*parsed, options);
     return true;
   }
@@ -172,6 +214,7 @@ class ReelEngine : public Engine {
  private:
   std::shared_ptr<const text::Analyzer> analyzer_;
   std::unique_ptr<search::SceneIndex> index_;
+  search::WordMatching matching_ = search::WordMatching::kAny;
   search::SearchResult result_;
 };
 
@@ -227,9 +270,10 @@ std::vector<QueryClause> SplitQuery(const std::string& query) {
   return clauses;
 }
 
-// Reel's syntax as an FTS5 MATCH expression: positive clauses ORed (Reel
-// matches any and ranks scenes with all first), exclusions with NOT.
-std::string ToFts5(const std::string& query) {
+// Reel's syntax as an FTS5 MATCH expression: positive clauses ORed (any
+// word: Reel matches any and ranks scenes with all first) or ANDed (all),
+// exclusions with NOT.
+std::string ToFts5(const std::string& query, bool all) {
   static const std::map<std::string, std::string> kColumns = {
       {"title", "scene_title"}, {"description", "description"},
       {"context", "context"},   {"film", "film_title"},
@@ -245,8 +289,7 @@ std::string ToFts5(const std::string& query) {
     }
     (clause.excluded ? negative : positive).push_back(std::move(term));
   }
-  std::string match = absl::StrJoin(
-      positive, absl::GetFlag(FLAGS_and_words) ? " AND " : " OR ");
+  std::string match = absl::StrJoin(positive, all ? " AND " : " OR ");
   if (!negative.empty()) {
     match = absl::StrCat("(", match, ") NOT (", absl::StrJoin(negative, " OR "),
                          ")");
@@ -330,8 +373,9 @@ class Fts5Engine : public Engine {
                              -1, &query_, nullptr),
           "prepare query");
   }
+  void SetMatchAll(bool all) override { all_ = all; }
   bool Run(const BenchQuery& query, int top) override {
-    const std::string match = ToFts5(query.text);
+    const std::string match = ToFts5(query.text, all_);
     sqlite3_bind_text(query_, 1, match.data(), static_cast<int>(match.size()),
                       SQLITE_STATIC);
     sqlite3_bind_int(query_, 2, top);
@@ -356,6 +400,7 @@ class Fts5Engine : public Engine {
  private:
   sqlite3* db_ = nullptr;
   sqlite3_stmt* query_ = nullptr;
+  bool all_ = false;
   std::vector<uint32_t> rows_;
 };
 
@@ -416,10 +461,10 @@ class XapianEngine : public Engine {
     parser_.set_stemmer(Xapian::Stem("english"));
     parser_.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
     parser_.set_database(db_);
-    parser_.set_default_op(absl::GetFlag(FLAGS_and_words)
-                               ? Xapian::Query::OP_AND
-                               : Xapian::Query::OP_OR);
     enquire_ = std::make_unique<Xapian::Enquire>(db_);
+  }
+  void SetMatchAll(bool all) override {
+    parser_.set_default_op(all ? Xapian::Query::OP_AND : Xapian::Query::OP_OR);
   }
   bool Run(const BenchQuery& query, int top) override {
     rows_.clear();
@@ -555,36 +600,25 @@ std::unique_ptr<Engine> MakeEngine(
   std::exit(2);
 }
 
-// One engine, one run: build, warm up, timed passes. Returns the child's
-// report.
-json RunEngine(const std::string& name, const Corpus& corpus,
-               const std::vector<BenchQuery>& queries,
-               const std::vector<int>& tops, int passes,
-               std::shared_ptr<const text::Analyzer> analyzer) {
-  std::unique_ptr<Engine> engine = MakeEngine(name, std::move(analyzer));
-  const int64_t rss_before = ResidentBytes();
-  const auto build_start = Clock::now();
-  engine->Build(corpus);
-  const double build_seconds = Seconds(Clock::now() - build_start);
-  const int64_t rss_built = ResidentBytes();
-
-  json report = {{"engine", name},
-                 {"build_seconds", build_seconds},
-                 {"rss_build_bytes", rss_built - rss_before}};
-  // Warm-up, and the top-10 ids and result counts for overlap (untimed
-  // reads of the results).
+// One semantics of one engine's run: the query set once untimed (warm-up,
+// and the top-10 ids and result counts for overlap: untimed reads of the
+// results), then `passes` timed passes per top.
+json RunQueries(Engine& engine, const std::string& name, const Corpus& corpus,
+                const std::vector<BenchQuery>& queries,
+                const std::vector<int>& tops, int passes) {
+  json report = json::object();
   std::vector<uint32_t> docs;
   json ids = json::array();
   json counts = json::array();
   json totals = json::array();
   int errors = 0;
   for (const BenchQuery& query : queries) {
-    if (!engine->Run(query, 10)) ++errors;
-    engine->Docs(corpus, &docs);
+    if (!engine.Run(query, 10)) ++errors;
+    engine.Docs(corpus, &docs);
     ids.push_back(docs);
     counts.push_back(docs.size());
     if (name == "reel") {
-      totals.push_back(static_cast<ReelEngine*>(engine.get())->total_matches());
+      totals.push_back(static_cast<ReelEngine&>(engine).total_matches());
     }
   }
   report["top10_ids"] = std::move(ids);
@@ -600,7 +634,7 @@ json RunEngine(const std::string& name, const Corpus& corpus,
       const auto start = Clock::now();
       for (size_t i = 0; i < queries.size(); ++i) {
         const auto t0 = Clock::now();
-        engine->Run(queries[i], top);
+        engine.Run(queries[i], top);
         latency_us[i] =
             std::chrono::duration<double, std::micro>(Clock::now() - t0)
                 .count();
@@ -611,14 +645,226 @@ json RunEngine(const std::string& name, const Corpus& corpus,
     timed[std::to_string(top)] = std::move(pass_list);
   }
   report["timed"] = std::move(timed);
-  if (name == "reel") {
-    report["page_features"] = RunPageFeatures(
-        *static_cast<ReelEngine*>(engine.get()), queries, passes);
+  return report;
+}
+
+// One engine, one run: build, then each semantics in `matchings`' order
+// (warm-up, timed passes). Reel's page features run under
+// `page_matching`. Returns the child's report.
+json RunEngine(const std::string& name, const Corpus& corpus,
+               const std::vector<BenchQuery>& queries,
+               const std::vector<int>& tops, int passes,
+               const std::vector<std::string>& matchings,
+               const std::string& page_matching,
+               std::shared_ptr<const text::Analyzer> analyzer) {
+  std::unique_ptr<Engine> engine = MakeEngine(name, std::move(analyzer));
+  const int64_t rss_before = ResidentBytes();
+  const auto build_start = Clock::now();
+  engine->Build(corpus);
+  const double build_seconds = Seconds(Clock::now() - build_start);
+  const int64_t rss_built = ResidentBytes();
+
+  json report = {{"engine", name},
+                 {"build_seconds", build_seconds},
+                 {"rss_build_bytes", rss_built - rss_before}};
+  json by_matching = json::object();
+  for (const std::string& matching : matchings) {
+    engine->SetMatchAll(matching == "all");
+    json r = RunQueries(*engine, name, corpus, queries, tops, passes);
+    if (name == "reel" && matching == page_matching) {
+      r["page_features"] = RunPageFeatures(
+          *static_cast<ReelEngine*>(engine.get()), queries, passes);
+    }
+    by_matching[matching] = std::move(r);
   }
+  report["matching"] = std::move(by_matching);
   report["rss_after_queries_bytes"] = ResidentBytes() - rss_before;
   report["stats"] = engine->Stats();
   return report;
 }
+
+// ------------------------------------------------------------- Lucene ----
+
+// The files the Lucene child reads (bench/lucene/LuceneBench.java): one
+// document a line in corpus order, its five fields tab-separated with \\,
+// \t, \n and \r escaped; and the selected queries as kind<TAB>query.
+struct LuceneInput {
+  std::string docs;
+  std::string queries;
+};
+
+void WriteField(const std::string& text, std::string* out) {
+  for (char c : text) {
+    switch (c) {
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      default:
+        out->push_back(c);
+    }
+  }
+}
+
+void WriteFileOrDie(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr ||
+      std::fwrite(text.data(), 1, text.size(), f) != text.size() ||
+      std::fclose(f) != 0) {
+    std::perror(path.c_str());
+    std::exit(1);
+  }
+}
+
+LuceneInput WriteLuceneInput(const Corpus& corpus,
+                             const std::vector<BenchQuery>& queries,
+                             const std::string& dir) {
+  LuceneInput input{dir + "/lucene-docs.tsv", dir + "/lucene-queries.tsv"};
+  std::string text;
+  for (uint32_t d = 0; d < corpus.docs.size(); ++d) {
+    const Film& film = corpus.film_of(d);
+    const auto& scene = corpus.scene_of(d);
+    const std::string* fields[] = {&scene.title(), &scene.description(),
+                                   &scene.context(), &film.title(),
+                                   &film.synopsis()};
+    for (int f = 0; f < 5; ++f) {
+      if (f > 0) text.push_back('\t');
+      WriteField(*fields[f], &text);
+    }
+    text.push_back('\n');
+  }
+  WriteFileOrDie(input.docs, text);
+  text.clear();
+  for (const BenchQuery& q : queries) {
+    absl::StrAppend(&text, q.kind, "\t", q.text, "\n");
+  }
+  WriteFileOrDie(input.queries, text);
+  return input;
+}
+
+// LuceneBench in a JVM serving this program: started once, it reads the
+// corpus and the queries, builds an index untimed and warms the JIT with
+// --lucene_warmup_passes untimed passes (every semantics and top), then
+// answers one request a line with one report a line: "run any,all" builds a
+// fresh index (timed) and runs the semantics in that order; "disk" builds
+// the on-disk copy whose size is reported. Its stderr is ours.
+class LuceneServer {
+ public:
+  LuceneServer(const LuceneInput& input, const std::vector<int>& tops,
+               int passes, const std::vector<std::string>& matchings,
+               const std::string& dir) {
+    if (absl::GetFlag(FLAGS_lucene_classpath).empty()) {
+      std::fprintf(stderr, "lucene needs --lucene_classpath\n");
+      std::exit(2);
+    }
+    std::vector<std::string> argv = {absl::GetFlag(FLAGS_java)};
+    for (absl::string_view option : absl::StrSplit(
+             absl::GetFlag(FLAGS_java_options), ' ', absl::SkipEmpty())) {
+      argv.emplace_back(option);
+    }
+    argv.insert(
+        argv.end(),
+        {"-cp", absl::GetFlag(FLAGS_lucene_classpath), "LuceneBench",
+         "--serve=true", absl::StrCat("--docs=", input.docs),
+         absl::StrCat("--queries=", input.queries), absl::StrCat("--dir=", dir),
+         absl::StrCat("--tops=", absl::StrJoin(tops, ",")),
+         absl::StrCat("--passes=", passes),
+         absl::StrCat("--matching=", absl::StrJoin(matchings, ",")),
+         absl::StrCat("--warmup_passes=",
+                      absl::GetFlag(FLAGS_lucene_warmup_passes))});
+    for (absl::string_view arg : absl::StrSplit(
+             absl::GetFlag(FLAGS_lucene_args), ' ', absl::SkipEmpty())) {
+      argv.emplace_back(arg);
+    }
+    std::vector<char*> c_argv;
+    for (std::string& arg : argv) c_argv.push_back(arg.data());
+    c_argv.push_back(nullptr);
+
+    int to_child[2], from_child[2];
+    if (pipe(to_child) != 0 || pipe(from_child) != 0) {
+      std::perror("pipe");
+      std::exit(1);
+    }
+    std::fflush(nullptr);
+    pid_ = fork();
+    if (pid_ < 0) {
+      std::perror("fork");
+      std::exit(1);
+    }
+    if (pid_ == 0) {
+      if (dup2(to_child[0], STDIN_FILENO) < 0 ||
+          dup2(from_child[1], STDOUT_FILENO) < 0) {
+        _exit(127);
+      }
+      for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) {
+        close(fd);
+      }
+      execvp(c_argv[0], c_argv.data());
+      std::perror(c_argv[0]);
+      _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    requests_ = fdopen(to_child[1], "w");
+    reports_ = fdopen(from_child[0], "r");
+    Read();  // {"ready": true} once warmed up.
+  }
+  ~LuceneServer() {
+    std::fputs("quit\n", requests_);
+    std::fclose(requests_);
+    std::fclose(reports_);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+
+  // One run: the semantics in this order.
+  json Run(const std::vector<std::string>& matchings, const Corpus& corpus) {
+    Write(absl::StrCat("run ", absl::StrJoin(matchings, ",")));
+    json report = Read();
+    const int64_t documents = report["stats"].value("documents", int64_t{-1});
+    if (documents != static_cast<int64_t>(corpus.docs.size())) {
+      std::fprintf(stderr, "LuceneBench indexed %lld documents, not %zu\n",
+                   static_cast<long long>(documents), corpus.docs.size());
+      std::exit(1);
+    }
+    return report;
+  }
+  // The index committed to disk: its size as built and merged.
+  json DiskSize() {
+    Write("disk");
+    return Read();
+  }
+
+ private:
+  void Write(const std::string& request) {
+    std::fprintf(requests_, "%s\n", request.c_str());
+    std::fflush(requests_);
+  }
+  json Read() {
+    std::string line;
+    int c;
+    while ((c = std::fgetc(reports_)) != EOF && c != '\n') line.push_back(c);
+    if (line.empty()) {
+      int status = 0;
+      waitpid(pid_, &status, 0);
+      std::fprintf(stderr, "LuceneBench failed (status %d)\n", status);
+      std::exit(1);
+    }
+    return json::parse(line);
+  }
+
+  pid_t pid_ = -1;
+  FILE* requests_ = nullptr;
+  FILE* reports_ = nullptr;
+};
 
 // Runs `work` in a child process and returns the JSON it writes back.
 template <typename Work>
@@ -704,6 +950,168 @@ json Overlap(const std::vector<BenchQuery>& queries, const json& a,
   return out;
 }
 
+// Per engine and top: per run, the QPS of each timed pass (for ratios
+// within a run).
+using RunSamples =
+    std::map<std::string, std::map<int, std::vector<std::vector<double>>>>;
+
+// Reel ÷ other (or any a ÷ b), pass by pass within each run.
+json RatioSpread(const std::vector<std::vector<double>>& a,
+                 const std::vector<std::vector<double>>& b) {
+  std::vector<double> values;
+  for (size_t run = 0; run < a.size() && run < b.size(); ++run) {
+    for (size_t p = 0; p < a[run].size() && p < b[run].size(); ++p) {
+      values.push_back(a[run][p] / b[run][p]);
+    }
+  }
+  return SpreadJson(values);
+}
+
+// Mean of a per-query figure of the first run, per kind.
+json MeanByKind(const std::vector<BenchQuery>& queries, const json& values) {
+  std::map<std::string, std::pair<double, int>> sums;
+  for (size_t i = 0; i < queries.size() && i < values.size(); ++i) {
+    auto& k = sums[queries[i].kind];
+    k.first += values[i].get<double>();
+    ++k.second;
+  }
+  json out = json::object();
+  for (const auto& [kind, sum] : sums) out[kind] = sum.first / sum.second;
+  return out;
+}
+
+// The query figures of one engine under one semantics, over its runs
+// (`runs`: each run's report for that semantics). A sample is one timed
+// pass. Fills `qps` and `qps_non_fuzzy` (QPS over the non-fuzzy kinds only,
+// queries ÷ their summed latency: other engines do not correct
+// misspellings, so their typo queries are cheap failed look-ups).
+json QueryFigures(
+    const std::string& name, const std::vector<json>& runs,
+    const std::vector<BenchQuery>& queries, const std::vector<int>& tops,
+    std::map<int, std::vector<std::vector<double>>>* qps,
+    std::map<int, std::vector<std::vector<double>>>* qps_non_fuzzy) {
+  json e = json::object();
+  e["errors"] = runs[0]["errors"];
+  for (int top : tops) {
+    const std::string key = std::to_string(top);
+    std::vector<double> all_qps, p50, p99, mean;
+    static constexpr double kPercentiles[] = {0.5,  0.75, 0.9,
+                                              0.95, 0.99, 0.999};
+    std::map<double, std::vector<double>> percentiles;
+    std::map<std::string, std::vector<double>> kind_qps, kind_p50, kind_p99;
+    for (const json& r : runs) {
+      std::vector<double> run_qps, run_qps_non_fuzzy;
+      for (const json& pass : r["timed"][key]) {
+        const auto latency = pass["latency_us"].get<std::vector<double>>();
+        run_qps.push_back(queries.size() / pass["wall_seconds"].get<double>());
+        all_qps.push_back(run_qps.back());
+        p50.push_back(Percentile(latency, 0.50));
+        p99.push_back(Percentile(latency, 0.99));
+        for (double p : kPercentiles) {
+          percentiles[p].push_back(Percentile(latency, p));
+        }
+        double sum = 0, non_fuzzy_sum = 0;
+        size_t non_fuzzy = 0;
+        for (size_t i = 0; i < latency.size(); ++i) {
+          sum += latency[i];
+          if (!IsFuzzyKind(queries[i].kind)) {
+            non_fuzzy_sum += latency[i];
+            ++non_fuzzy;
+          }
+        }
+        mean.push_back(sum / latency.size());
+        run_qps_non_fuzzy.push_back(non_fuzzy / (non_fuzzy_sum / 1e6));
+        std::map<std::string, std::vector<double>> per_kind;
+        for (size_t i = 0; i < queries.size(); ++i) {
+          per_kind[queries[i].kind].push_back(latency[i]);
+        }
+        for (const auto& [kind, values] : per_kind) {
+          double total = 0;
+          for (double v : values) total += v;
+          kind_qps[kind].push_back(values.size() / (total / 1e6));
+          kind_p50[kind].push_back(Percentile(values, 0.50));
+          kind_p99[kind].push_back(Percentile(values, 0.99));
+        }
+      }
+      (*qps)[top].push_back(run_qps);
+      (*qps_non_fuzzy)[top].push_back(run_qps_non_fuzzy);
+    }
+    json t = {{"qps", SpreadJson(all_qps)},
+              {"p50_us", SpreadJson(p50)},
+              {"p99_us", SpreadJson(p99)},
+              {"mean_us", SpreadJson(mean)}};
+    json percentile_json = json::object();
+    for (const auto& [p, values] : percentiles) {
+      percentile_json[absl::StrCat(p * 100)] = SpreadJson(values);
+    }
+    t["percentiles_us"] = std::move(percentile_json);
+    json by_kind = json::object();
+    for (const auto& [kind, values] : kind_qps) {
+      by_kind[kind] = {{"qps", SpreadJson(values)},
+                       {"p50_us", SpreadJson(kind_p50[kind])},
+                       {"p99_us", SpreadJson(kind_p99[kind])}};
+    }
+    t["kinds"] = std::move(by_kind);
+    e["top" + key] = std::move(t);
+  }
+  // Result counts per kind (top 10), from the first run.
+  e["mean_top10_returned"] = MeanByKind(queries, runs[0]["top10_counts"]);
+  if (runs[0].contains("total_matches")) {
+    e["mean_total_matches"] = MeanByKind(queries, runs[0]["total_matches"]);
+  }
+  if (name != "reel" || !runs[0].contains("page_features")) return e;
+  // Page features: per feature QPS (queries ÷ summed latency), p50, p99,
+  // and the ratio to its kind's plain top-10 QPS in the same pass.
+  json features = json::object();
+  for (const PageFeature& feature : PageFeatures()) {
+    std::vector<double> f_qps, f_p50, f_p99, f_ratio;
+    for (const json& r : runs) {
+      if (!r["page_features"].contains(feature.name)) continue;
+      const json& plain = r["timed"]["10"];
+      const json& passes_json = r["page_features"][feature.name];
+      for (size_t p = 0; p < passes_json.size(); ++p) {
+        const auto latency =
+            passes_json[p]["latency_us"].get<std::vector<double>>();
+        double total = 0;
+        for (double v : latency) total += v;
+        f_qps.push_back(latency.size() / (total / 1e6));
+        f_p50.push_back(Percentile(latency, 0.50));
+        f_p99.push_back(Percentile(latency, 0.99));
+        if (p < plain.size()) {
+          const auto all = plain[p]["latency_us"].get<std::vector<double>>();
+          double kind_total = 0;
+          size_t kind_count = 0;
+          for (size_t i = 0; i < all.size(); ++i) {
+            if (queries[i].kind == feature.kind) {
+              kind_total += all[i];
+              ++kind_count;
+            }
+          }
+          f_ratio.push_back(f_qps.back() / (kind_count / (kind_total / 1e6)));
+        }
+      }
+    }
+    if (f_qps.empty()) continue;
+    features[feature.name] = {{"kind", feature.kind},
+                              {"qps", SpreadJson(f_qps)},
+                              {"p50_us", SpreadJson(f_p50)},
+                              {"p99_us", SpreadJson(f_p99)},
+                              {"qps_vs_plain", SpreadJson(f_ratio)}};
+  }
+  e["page_features"] = std::move(features);
+  return e;
+}
+
+// `items` rotated left by `by`.
+std::vector<std::string> Rotated(const std::vector<std::string>& items,
+                                 size_t by) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    out.push_back(items[(i + by) % items.size()]);
+  }
+  return out;
+}
+
 int Run() {
   auto analyzer_or = text::Analyzer::Create();
   if (!analyzer_or.ok()) return 1;
@@ -749,28 +1157,85 @@ int Run() {
   }
   const std::vector<std::string> engines =
       absl::StrSplit(absl::GetFlag(FLAGS_engines), ',', absl::SkipEmpty());
+  const std::vector<std::string> matchings =
+      absl::StrSplit(absl::GetFlag(FLAGS_matching), ',', absl::SkipEmpty());
+  for (const std::string& m : matchings) {
+    if (m != "any" && m != "all") {
+      std::fprintf(stderr, "--matching: %s is neither any nor all\n",
+                   m.c_str());
+      return 2;
+    }
+  }
+  if (matchings.empty() || queries.empty() || tops.empty() || engines.empty()) {
+    std::fprintf(stderr, "nothing to run\n");
+    return 2;
+  }
+  // Reel's page features run under the first semantics listed.
+  const std::string page_matching = matchings.front();
   const int runs = std::max(1, absl::GetFlag(FLAGS_runs));
   const int passes = std::max(1, absl::GetFlag(FLAGS_passes));
   std::fprintf(stderr,
                "compare_bench: %zu films, %zu scenes (x%d), %zu queries, "
-               "%d runs x %d passes\n",
+               "%d runs x %d passes, matching %s\n",
                corpus.films.size(), corpus.docs.size(), scale, queries.size(),
-               runs, passes);
+               runs, passes, absl::StrJoin(matchings, ",").c_str());
 
-  if (!absl::GetFlag(FLAGS_fork)) {  // Profiling: one engine, in process.
-    for (int run = 0; run < runs; ++run) {
-      for (const std::string& name : engines) {
-        json r = RunEngine(name, corpus, queries, tops, passes, analyzer);
-        std::fprintf(stderr, "%s: build %.3f s\n", name.c_str(),
-                     r["build_seconds"].get<double>());
-        for (int top : tops) {
-          for (const json& p : r["timed"][std::to_string(top)]) {
-            std::fprintf(stderr, "  top %d: %.0f QPS\n", top,
-                         queries.size() / p["wall_seconds"].get<double>());
-          }
+  // Scratch files: Lucene's input and the on-disk size builds.
+  const std::string dir = std::filesystem::temp_directory_path() /
+                          absl::StrCat("reel-compare-", getpid());
+  std::filesystem::create_directories(dir);
+  const bool with_lucene =
+      std::find(engines.begin(), engines.end(), "lucene") != engines.end();
+  std::unique_ptr<LuceneServer> lucene;
+  if (with_lucene) {
+    const auto start = Clock::now();
+    lucene = std::make_unique<LuceneServer>(
+        WriteLuceneInput(corpus, queries, dir), tops, passes, matchings,
+        dir + "/lucene");
+    std::fprintf(stderr, "lucene: JVM started and warmed up in %.1f s\n",
+                 Seconds(Clock::now() - start));
+  }
+
+  auto run_one = [&](const std::string& name, int run) {
+    const std::vector<std::string> order = Rotated(matchings, run);
+    if (name == "lucene") return lucene->Run(order, corpus);
+    if (!absl::GetFlag(FLAGS_fork)) {
+      return RunEngine(name, corpus, queries, tops, passes, order,
+                       page_matching, analyzer);
+    }
+    return InChild([&] {
+      return RunEngine(name, corpus, queries, tops, passes, order,
+                       page_matching, analyzer);
+    });
+  };
+  auto print = [&](int run, const std::string& name, const json& r,
+                   double seconds) {
+    std::string line =
+        absl::StrFormat("run %d %-6s %5.1f s, build %.2f s", run + 1, name,
+                        seconds, r["build_seconds"].get<double>());
+    for (const std::string& m : matchings) {
+      absl::StrAppend(&line, "  ", m, ":");
+      for (int top : tops) {
+        for (const json& p : r["matching"][m]["timed"][std::to_string(top)]) {
+          absl::StrAppendFormat(
+              &line, " top%d %.0f", top,
+              queries.size() / p["wall_seconds"].get<double>());
         }
       }
     }
+    std::fprintf(stderr, "%s QPS\n", line.c_str());
+  };
+
+  if (!absl::GetFlag(FLAGS_fork)) {  // Profiling: in process.
+    for (int run = 0; run < runs; ++run) {
+      for (const std::string& name : engines) {
+        const auto start = Clock::now();
+        const json r = run_one(name, run);
+        print(run, name, r, Seconds(Clock::now() - start));
+      }
+    }
+    lucene.reset();
+    std::filesystem::remove_all(dir);
     return 0;
   }
 
@@ -779,23 +1244,12 @@ int Run() {
   for (int run = 0; run < runs; ++run) {
     for (size_t e = 0; e < engines.size(); ++e) {
       const std::string& name = engines[(e + run) % engines.size()];
-      results[name].push_back(InChild([&] {
-        return RunEngine(name, corpus, queries, tops, passes, analyzer);
-      }));
-      const json& r = results[name].back();
-      std::fprintf(stderr, "run %d %-6s build %.2f s", run + 1, name.c_str(),
-                   r["build_seconds"].get<double>());
-      for (int top : tops) {
-        std::fprintf(
-            stderr, "  top%d %.0f QPS", top,
-            queries.size() / r["timed"][std::to_string(top)][0]["wall_seconds"]
-                                 .get<double>());
-      }
-      std::fprintf(stderr, "\n");
+      const auto start = Clock::now();
+      results[name].push_back(run_one(name, run));
+      print(run, name, results[name].back(), Seconds(Clock::now() - start));
     }
   }
 
-  // Aggregates. A sample is one timed pass; builds are per run.
   std::set<std::string> kind_set;
   for (const BenchQuery& q : queries) kind_set.insert(q.kind);
   const double scenes = static_cast<double>(corpus.docs.size());
@@ -812,14 +1266,11 @@ int Run() {
       {"runs", runs},
       {"passes", passes},
       {"tops", tops},
+      {"matching", matchings},
+      {"page_features_matching", page_matching},
   };
-  // Per run and top: QPS of each engine (for ratios).
-  std::map<std::string, std::map<int, std::vector<std::vector<double>>>> qps;
-  // The same on the non-fuzzy kinds only (queries / their summed latency):
-  // other engines do not correct misspellings, so their typo queries are
-  // cheap failed look-ups.
-  std::map<std::string, std::map<int, std::vector<std::vector<double>>>>
-      qps_non_fuzzy;
+
+  // The build, once per run and engine whatever the semantics.
   std::map<std::string, std::vector<double>> build_rate;
   json engines_json = json::object();
   for (const std::string& name : engines) {
@@ -837,199 +1288,102 @@ int Run() {
     e["rss_build_bytes"] = SpreadJson(rss);
     e["rss_after_queries_bytes"] = SpreadJson(rss_after);
     e["stats"] = results[name][0]["stats"];
-    e["errors"] = results[name][0]["errors"];
-    for (int top : tops) {
-      const std::string key = std::to_string(top);
-      std::vector<double> all_qps, p50, p99, mean;
-      static constexpr double kPercentiles[] = {0.5,  0.75, 0.9,
-                                                0.95, 0.99, 0.999};
-      std::map<double, std::vector<double>> percentiles;
-      std::map<std::string, std::vector<double>> kind_qps, kind_p50, kind_p99;
-      for (const json& r : results[name]) {
-        std::vector<double> run_qps, run_qps_non_fuzzy;
-        for (const json& pass : r["timed"][key]) {
-          const auto latency = pass["latency_us"].get<std::vector<double>>();
-          run_qps.push_back(queries.size() /
-                            pass["wall_seconds"].get<double>());
-          all_qps.push_back(run_qps.back());
-          p50.push_back(Percentile(latency, 0.50));
-          p99.push_back(Percentile(latency, 0.99));
-          for (double p : kPercentiles) {
-            percentiles[p].push_back(Percentile(latency, p));
-          }
-          double sum = 0, non_fuzzy_sum = 0;
-          size_t non_fuzzy = 0;
-          for (size_t i = 0; i < latency.size(); ++i) {
-            sum += latency[i];
-            if (!IsFuzzyKind(queries[i].kind)) {
-              non_fuzzy_sum += latency[i];
-              ++non_fuzzy;
-            }
-          }
-          mean.push_back(sum / latency.size());
-          run_qps_non_fuzzy.push_back(non_fuzzy / (non_fuzzy_sum / 1e6));
-          std::map<std::string, std::vector<double>> per_kind;
-          for (size_t i = 0; i < queries.size(); ++i) {
-            per_kind[queries[i].kind].push_back(latency[i]);
-          }
-          for (const auto& [kind, values] : per_kind) {
-            double total = 0;
-            for (double v : values) total += v;
-            kind_qps[kind].push_back(values.size() / (total / 1e6));
-            kind_p50[kind].push_back(Percentile(values, 0.50));
-            kind_p99[kind].push_back(Percentile(values, 0.99));
-          }
-        }
-        qps[name][top].push_back(run_qps);
-        qps_non_fuzzy[name][top].push_back(run_qps_non_fuzzy);
-      }
-      json t = {{"qps", SpreadJson(all_qps)},
-                {"p50_us", SpreadJson(p50)},
-                {"p99_us", SpreadJson(p99)},
-                {"mean_us", SpreadJson(mean)}};
-      json percentile_json = json::object();
-      for (const auto& [p, values] : percentiles) {
-        percentile_json[absl::StrCat(p * 100)] = SpreadJson(values);
-      }
-      t["percentiles_us"] = std::move(percentile_json);
-      json by_kind = json::object();
-      for (const auto& [kind, values] : kind_qps) {
-        by_kind[kind] = {{"qps", SpreadJson(values)},
-                         {"p50_us", SpreadJson(kind_p50[kind])},
-                         {"p99_us", SpreadJson(kind_p99[kind])}};
-      }
-      t["kinds"] = std::move(by_kind);
-      e["top" + key] = std::move(t);
-    }
-    // Result counts per kind (top 10), from the first run.
-    std::map<std::string, std::pair<double, int>> returned;
-    const json& counts = results[name][0]["top10_counts"];
-    for (size_t i = 0; i < queries.size(); ++i) {
-      auto& k = returned[queries[i].kind];
-      k.first += counts[i].get<double>();
-      ++k.second;
-    }
-    json returned_json = json::object();
-    for (const auto& [kind, sum] : returned) {
-      returned_json[kind] = sum.first / sum.second;
-    }
-    e["mean_top10_returned"] = std::move(returned_json);
-    if (name == "reel") {
-      std::map<std::string, std::pair<double, int>> matches;
-      const json& totals = results[name][0]["total_matches"];
-      for (size_t i = 0; i < queries.size(); ++i) {
-        auto& k = matches[queries[i].kind];
-        k.first += totals[i].get<double>();
-        ++k.second;
-      }
-      json matches_json = json::object();
-      for (const auto& [kind, sum] : matches) {
-        matches_json[kind] = sum.first / sum.second;
-      }
-      e["mean_total_matches"] = std::move(matches_json);
-      // Page features: per feature QPS (queries ÷ summed latency), p50,
-      // p99, and the ratio to its kind's plain top-10 QPS in the same pass.
-      json features = json::object();
-      for (const PageFeature& feature : PageFeatures()) {
-        std::vector<double> f_qps, f_p50, f_p99, f_ratio;
-        for (const json& r : results[name]) {
-          if (!r["page_features"].contains(feature.name)) continue;
-          const json& plain = r["timed"]["10"];
-          const json& passes_json = r["page_features"][feature.name];
-          for (size_t p = 0; p < passes_json.size(); ++p) {
-            const auto latency =
-                passes_json[p]["latency_us"].get<std::vector<double>>();
-            double total = 0;
-            for (double v : latency) total += v;
-            f_qps.push_back(latency.size() / (total / 1e6));
-            f_p50.push_back(Percentile(latency, 0.50));
-            f_p99.push_back(Percentile(latency, 0.99));
-            if (p < plain.size()) {
-              const auto all =
-                  plain[p]["latency_us"].get<std::vector<double>>();
-              double kind_total = 0;
-              size_t kind_count = 0;
-              for (size_t i = 0; i < all.size(); ++i) {
-                if (queries[i].kind == feature.kind) {
-                  kind_total += all[i];
-                  ++kind_count;
-                }
-              }
-              f_ratio.push_back(f_qps.back() /
-                                (kind_count / (kind_total / 1e6)));
-            }
-          }
-        }
-        if (f_qps.empty()) continue;
-        features[feature.name] = {{"kind", feature.kind},
-                                  {"qps", SpreadJson(f_qps)},
-                                  {"p50_us", SpreadJson(f_p50)},
-                                  {"p99_us", SpreadJson(f_p99)},
-                                  {"qps_vs_plain", SpreadJson(f_ratio)}};
-      }
-      e["page_features"] = std::move(features);
+    if (results[name][0].contains("warmup")) {  // Lucene's JVM warm-up.
+      e["warmup"] = results[name][0]["warmup"];
     }
     engines_json[name] = std::move(e);
   }
   out["engines"] = std::move(engines_json);
-
-  // Ratios of Reel to each other engine, within each run (pass by pass).
-  if (results.count("reel")) {
+  const bool with_reel = results.count("reel") > 0;
+  if (with_reel) {
     json ratios = json::object();
     for (const std::string& other : engines) {
       if (other == "reel") continue;
-      json r = json::object();
-      auto ratio = [](const std::vector<std::vector<double>>& a,
-                      const std::vector<std::vector<double>>& b) {
-        std::vector<double> values;
-        for (size_t run = 0; run < a.size(); ++run) {
-          for (size_t p = 0; p < a[run].size(); ++p) {
-            values.push_back(a[run][p] / b[run][p]);
-          }
-        }
-        return SpreadJson(values);
-      };
-      for (int top : tops) {
-        const std::string suffix = std::to_string(top);
-        r["qps_top" + suffix] = ratio(qps["reel"][top], qps[other][top]);
-        r["qps_top" + suffix + "_non_fuzzy"] =
-            ratio(qps_non_fuzzy["reel"][top], qps_non_fuzzy[other][top]);
-      }
       std::vector<double> build;
       for (size_t run = 0; run < build_rate["reel"].size(); ++run) {
         build.push_back(build_rate["reel"][run] / build_rate[other][run]);
       }
-      r["build_rate"] = SpreadJson(build);
-      ratios["reel_vs_" + other] = std::move(r);
+      ratios["reel_vs_" + other] = {{"build_rate", SpreadJson(build)}};
     }
     out["ratios"] = std::move(ratios);
   }
 
-  json overlap = json::object();
-  for (size_t a = 0; a < engines.size(); ++a) {
-    for (size_t b = a + 1; b < engines.size(); ++b) {
-      overlap[engines[a] + "_vs_" + engines[b]] =
-          Overlap(queries, results[engines[a]][0]["top10_ids"],
-                  results[engines[b]][0]["top10_ids"]);
+  // The queries, per semantics.
+  std::map<std::string, RunSamples> qps, qps_non_fuzzy;  // [matching]
+  json by_matching = json::object();
+  for (const std::string& m : matchings) {
+    json view = json::object();
+    json engine_figures = json::object();
+    std::map<std::string, json> top10_ids;  // First run's.
+    for (const std::string& name : engines) {
+      std::vector<json> runs_of;
+      for (const json& r : results[name]) runs_of.push_back(r["matching"][m]);
+      top10_ids[name] = runs_of[0]["top10_ids"];
+      engine_figures[name] = QueryFigures(
+          name, runs_of, queries, tops, &qps[m][name], &qps_non_fuzzy[m][name]);
     }
+    view["engines"] = std::move(engine_figures);
+    if (with_reel) {
+      json ratios = json::object();
+      for (const std::string& other : engines) {
+        if (other == "reel") continue;
+        json r = json::object();
+        for (int top : tops) {
+          const std::string suffix = std::to_string(top);
+          r["qps_top" + suffix] =
+              RatioSpread(qps[m]["reel"][top], qps[m][other][top]);
+          r["qps_top" + suffix + "_non_fuzzy"] = RatioSpread(
+              qps_non_fuzzy[m]["reel"][top], qps_non_fuzzy[m][other][top]);
+        }
+        ratios["reel_vs_" + other] = std::move(r);
+      }
+      view["ratios"] = std::move(ratios);
+    }
+    json overlap = json::object();
+    for (size_t a = 0; a < engines.size(); ++a) {
+      for (size_t b = a + 1; b < engines.size(); ++b) {
+        overlap[engines[a] + "_vs_" + engines[b]] =
+            Overlap(queries, top10_ids[engines[a]], top10_ids[engines[b]]);
+      }
+    }
+    view["overlap_at_10"] = std::move(overlap);
+    by_matching[m] = std::move(view);
   }
-  out["overlap_at_10"] = std::move(overlap);
+  out["by_matching"] = std::move(by_matching);
+
+  // Each engine under all ÷ under any, pass by pass within each run (the
+  // same child ran both).
+  if (qps.count("any") && qps.count("all")) {
+    json speedup = json::object();
+    for (const std::string& name : engines) {
+      json s = json::object();
+      for (int top : tops) {
+        const std::string suffix = std::to_string(top);
+        s["qps_top" + suffix] =
+            RatioSpread(qps["all"][name][top], qps["any"][name][top]);
+        s["qps_top" + suffix + "_non_fuzzy"] = RatioSpread(
+            qps_non_fuzzy["all"][name][top], qps_non_fuzzy["any"][name][top]);
+      }
+      speedup[name] = std::move(s);
+    }
+    out["all_vs_any"] = std::move(speedup);
+  }
 
   if (absl::GetFlag(FLAGS_disk_sizes)) {
-    const std::string dir = std::filesystem::temp_directory_path() /
-                            absl::StrCat("reel-compare-", getpid());
-    std::filesystem::create_directories(dir);
     json sizes = json::object();
     for (const std::string& name : engines) {
       if (name == "fts5") {
         sizes["fts5"] = InChild([&] { return Fts5DiskSize(corpus, dir); });
       } else if (name == "xapian") {
         sizes["xapian"] = InChild([&] { return XapianDiskSize(corpus, dir); });
+      } else if (name == "lucene") {
+        sizes["lucene"] = lucene->DiskSize();
       }
     }
-    std::filesystem::remove_all(dir);
     out["disk_sizes"] = std::move(sizes);
   }
+  lucene.reset();
+  std::filesystem::remove_all(dir);
 
   const std::string text = out.dump(1);
   if (const std::string path = absl::GetFlag(FLAGS_json_out); !path.empty()) {

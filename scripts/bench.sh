@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The benchmarks of issue 6 in one command: installs what is missing, builds
 # Release with the benchmarks into build-release/, runs Reel against SQLite
-# FTS5, Xapian and PostgreSQL (in process, end to end over gRPC, catalog,
-# freshness, cost growth) and writes bench/results/results.json,
-# BENCHMARKS.md and bench/results/*.png. See bench/README.md.
+# FTS5, Xapian, Lucene and PostgreSQL (in process under both query
+# semantics, end to end over gRPC, catalog, freshness, cost growth) and
+# writes bench/results/results.json, BENCHMARKS.md and bench/results/*.png.
+# See bench/README.md.
 #
 #   scripts/bench.sh [--quick] [--skip-build] [--phases inproc,e2e,growth]
 #
@@ -13,7 +14,7 @@
 #   --phases      run only these phases; the report still uses the outputs
 #                 other phases left in build-release/bench-out/
 #
-# Takes about 10 minutes on a 2-core machine from a clean clone (under 15).
+# Takes about 12 minutes on a 2-core machine from a clean clone (under 15).
 # Not part of scripts/test.sh. Needs root or sudo only to install packages;
 # as root, PostgreSQL runs as the `postgres` user its package creates.
 set -euo pipefail
@@ -40,10 +41,10 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 if [[ $QUICK -eq 1 ]]; then
-  INPROC_RUNS=2; ROUNDS=1; RUN_SECONDS=1; IMPORT_RUNS=1
+  INPROC_RUNS=2; LUCENE_WARMUP_PASSES=5; ROUNDS=1; RUN_SECONDS=1; IMPORT_RUNS=1
   GROWTH_SCALES="1 4"; GROWTH_PASSES=2; FRESH_SECONDS=2
 else
-  INPROC_RUNS=5; ROUNDS=3; RUN_SECONDS=3; IMPORT_RUNS=3
+  INPROC_RUNS=5; LUCENE_WARMUP_PASSES=20; ROUNDS=3; RUN_SECONDS=3; IMPORT_RUNS=3
   GROWTH_SCALES="1 4 16"; GROWTH_PASSES=3; FRESH_SECONDS=4
 fi
 # Xapian's in-memory backend indexes ~3k scenes/s and takes ~25 KB a scene:
@@ -65,7 +66,8 @@ SUDO=""
 
 # --- Packages ---------------------------------------------------------------
 scripts/install-deps.sh
-BENCH_PACKAGES=(libxapian-dev libsqlite3-dev postgresql-15 libpq-dev gnuplot-nox)
+BENCH_PACKAGES=(libxapian-dev libsqlite3-dev postgresql-15 libpq-dev gnuplot-nox
+  liblucene8-java default-jdk-headless)
 missing=()
 for package in "${BENCH_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
@@ -87,6 +89,26 @@ if [[ $SKIP_BUILD -eq 0 ]]; then
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target catalog-service \
     search-service reelctl compare_bench index_bench reel_bench echo_server \
     pg_bench bench_report
+fi
+# Lucene's side of compare_bench: one Java file compiled against Debian's
+# jars (core, analyzers-common, sandbox), no build tool.
+lucene_jar() {
+  local jar
+  jar=$(find /usr/share/java -maxdepth 1 -name "lucene-$1-[0-9]*.jar" |
+    sort -V | tail -n 1)
+  [[ -n $jar ]] || { echo "no lucene-$1 jar in /usr/share/java" >&2; exit 1; }
+  echo "$jar"
+}
+LUCENE_CLASSES=$BUILD_DIR/bench/lucene
+LUCENE_CORE=$(lucene_jar core)
+LUCENE_ANALYZERS=$(lucene_jar analyzers-common)
+LUCENE_SANDBOX=$(lucene_jar sandbox)
+LUCENE_JARS=$LUCENE_CORE:$LUCENE_ANALYZERS:$LUCENE_SANDBOX
+if [[ $SKIP_BUILD -eq 0 ||
+  ! bench/lucene/LuceneBench.java -ot $LUCENE_CLASSES/LuceneBench.class ]]; then
+  log "compiling bench/lucene/LuceneBench.java"
+  mkdir -p "$LUCENE_CLASSES"
+  javac -d "$LUCENE_CLASSES" -cp "$LUCENE_JARS" bench/lucene/LuceneBench.java
 fi
 BUILD_SECONDS=$(since "$BUILD_START")
 B=$ROOT/$BUILD_DIR
@@ -163,11 +185,17 @@ wait_for_index() {
   exit 1
 }
 
-# --- In process: Reel vs FTS5 vs Xapian --------------------------------------
+# --- In process: Reel vs FTS5 vs Xapian vs Lucene, any word and every word --
+# Scratch files (Lucene's input and index, the on-disk size builds) go to
+# $TMP, which the cleanup removes.
 if has_phase inproc; then
-  log "in process: Reel vs SQLite FTS5 vs Xapian, $INPROC_RUNS runs"
-  "$B/bench/compare_bench" --corpus="$CORPUS" --queries_file="$QUERIES" \
-    --runs="$INPROC_RUNS" --json_out="$OUT/inproc.json"
+  log "in process: Reel vs SQLite FTS5 vs Xapian vs Lucene, any and all words, $INPROC_RUNS runs"
+  TMPDIR=$TMP "$B/bench/compare_bench" --corpus="$CORPUS" \
+    --queries_file="$QUERIES" --runs="$INPROC_RUNS" \
+    --engines=reel,fts5,xapian,lucene --matching=any,all \
+    --lucene_classpath="$B/bench/lucene:$LUCENE_JARS" \
+    --lucene_warmup_passes="$LUCENE_WARMUP_PASSES" \
+    --json_out="$OUT/inproc.json"
 fi
 
 # --- End to end over gRPC, catalog, PostgreSQL, freshness --------------------
@@ -282,7 +310,9 @@ if has_phase growth; then
     engines=reel,fts5,xapian
     [[ $scale -gt $XAPIAN_MAX_SCALE ]] && engines=reel,fts5
     log "growth x$scale ($engines): selective queries, $GROWTH_PASSES passes"
-    "$B/bench/compare_bench" --corpus="$CORPUS" --queries_file="$QUERIES" \
+    # Single words and phrases: the same queries under either semantics.
+    TMPDIR=$TMP "$B/bench/compare_bench" --corpus="$CORPUS" \
+      --queries_file="$QUERIES" --matching=any \
       --scale="$scale" --kinds=rare,phrase --tops=10 --runs=1 \
       --passes="$GROWTH_PASSES" --disk_sizes=false --engines="$engines" \
       --json_out="$OUT/growth-x$scale.json"
@@ -298,6 +328,7 @@ cat >"$OUT/settings.json" <<JSON
  "dirty": $DIRTY, "quick": $([[ $QUICK -eq 1 ]] && echo true || echo false),
  "build_seconds": $BUILD_SECONDS, "total_seconds": $(since "$START"),
  "rounds": $ROUNDS, "seconds": $RUN_SECONDS, "inproc_runs": $INPROC_RUNS,
+ "lucene_warmup_passes": $LUCENE_WARMUP_PASSES,
  "growth_passes": $GROWTH_PASSES, "phases": "$PHASES"}
 JSON
 mkdir -p bench/results
