@@ -55,7 +55,9 @@ function ccFiles(rel) {
 }
 
 // The flags a binary defines, name -> type: every ABSL_FLAG(type, name, ...)
-// in its sources.
+// in its sources, and reelctl's CLI11 options (add_option(Names("name"),
+// ...) takes a value, add_flag(Names("name"), ...) is a bool; reelctl
+// accepts - and _ alike, so names are kept with _).
 export function binaryFlags(binary) {
   const sources = FLAG_SOURCES[binary];
   if (!sources) throw new Error(`no flag sources known for ${binary}`);
@@ -63,6 +65,9 @@ export function binaryFlags(binary) {
   for (const file of sources.flatMap(ccFiles)) {
     const src = readFileSync(file, "utf8");
     for (const m of src.matchAll(/ABSL_FLAG\(\s*([\w:<>]+(?:\s*<[^>]*>)?)\s*,\s*(\w+)\s*,/g)) flags.set(m[2], m[1]);
+    for (const m of src.matchAll(/add_(option|flag)\(\s*Names\("([\w-]+)"\)/g)) {
+      flags.set(m[2].replaceAll("-", "_"), m[1] === "flag" ? "bool" : "value");
+    }
   }
   return flags;
 }
