@@ -200,8 +200,9 @@ class Parser {
     if (token == "AND") {
       return NotSupported(
           "AND",
-          "scenes with all the words already rank first; write \"and\" to "
-          "search for the word",
+          "scenes with all the words rank first; to require every word, set "
+          "matching to WORD_MATCHING_ALL; write \"and\" to search for the "
+          "word",
           at);
     }
     if (token == "NOT") {
@@ -398,7 +399,10 @@ class Parser {
         case '&':
           if (next == '&') {
             return NotSupported(
-                "&&", "scenes with all the words already rank first", at);
+                "&&",
+                "scenes with all the words rank first; to require every word, "
+                "set matching to WORD_MATCHING_ALL",
+                at);
           }
           break;
         case '?':

@@ -310,14 +310,17 @@ TEST_F(QueryTest, OrAndSlopAreRejectedUntilAllowed) {
 
 TEST_F(QueryTest, OtherEnginesOperatorsAreNamedWithTheirOffset) {
   EXPECT_EQ(ErrorOf("red AND shoes"),
-            "query: AND is not supported (scenes with all the words already "
-            "rank first; write \"and\" to search for the word) at byte 4");
+            "query: AND is not supported (scenes with all the words rank "
+            "first; to require every word, set matching to "
+            "WORD_MATCHING_ALL; write \"and\" to search for the word) at "
+            "byte 4");
   EXPECT_EQ(ErrorOf("red NOT shoes"),
             "query: NOT is not supported (use -word or -\"a phrase\" to "
             "exclude; write \"not\" to search for the word) at byte 4");
   EXPECT_EQ(ErrorOf("red && shoes"),
-            "query: && is not supported (scenes with all the words already "
-            "rank first) at byte 4");
+            "query: && is not supported (scenes with all the words rank "
+            "first; to require every word, set matching to "
+            "WORD_MATCHING_ALL) at byte 4");
   EXPECT_EQ(ErrorOf("red||shoes"),
             "query: || is not supported (use OR) at byte 3");
   EXPECT_EQ(ErrorOf("red | shoes"),
