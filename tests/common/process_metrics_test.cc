@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/version/version.h"
+#include "tests/testing/proc_status.h"
 #include "tests/testing/status_matchers.h"
 
 namespace reel {
@@ -39,19 +40,8 @@ constexpr double kMiB = 1 << 20;
 // When this test binary was loaded (static initialisation, just after exec).
 const double kLoadedAt = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
 
-// A "Name:   N kB" line of /proc/self/status, in bytes.
 double StatusBytes(const std::string& name) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(name + ":", 0) != 0) continue;
-    std::istringstream fields(line.substr(name.size() + 1));
-    double kib = 0;
-    fields >> kib;
-    return kib * 1024;
-  }
-  ADD_FAILURE() << "no " << name << " in /proc/self/status";
-  return 0;
+  return testing::ProcStatusBytes("self", name);
 }
 
 // The soft "Max open files" of /proc/self/limits.

@@ -28,6 +28,7 @@
 #include "tests/integration/search_process.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/http_client.h"
+#include "tests/testing/proc_status.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -200,19 +201,8 @@ std::map<std::string, double> Samples(const std::string& text) {
   return samples;
 }
 
-// A "Name:   N kB" line of /proc/PID/status, in bytes.
 double StatusBytes(int pid, const std::string& name) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(name + ":", 0) != 0) continue;
-    std::istringstream fields(line.substr(name.size() + 1));
-    double kib = 0;
-    fields >> kib;
-    return kib * 1024;
-  }
-  ADD_FAILURE() << "no " << name << " in /proc/" << pid << "/status";
-  return 0;
+  return testing::ProcStatusBytes(std::to_string(pid), name);
 }
 
 int OpenFds(int pid) {
