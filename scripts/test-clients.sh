@@ -64,16 +64,12 @@ fi
 PYTHON=/usr/bin/python3
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/reel-clients.XXXXXX")
+# shellcheck source=scripts/lib/stop-processes.sh
+source scripts/lib/stop-processes.sh
 PIDS=()
 stop_services() {
   local status=$?
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    # Bounded: a service that does not drain in 30 s is killed.
-    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_processes "${PIDS[@]}"  # Bounded: 30 s to drain, then killed.
   rm -rf "$TMP"
   exit "$status"
 }

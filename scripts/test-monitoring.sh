@@ -69,16 +69,12 @@ if [[ ${REEL_SKIP_BUILD:-0} != 1 ]]; then
 fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/reel-monitoring.XXXXXX")
+# shellcheck source=scripts/lib/stop-processes.sh
+source scripts/lib/stop-processes.sh
 PIDS=()
 stop_all() {
   local status=$?
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    # Bounded: whatever has not exited 30 s after SIGTERM is killed.
-    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_processes "${PIDS[@]}"  # Bounded: 30 s to drain, then killed.
   if [[ $status -ne 0 ]]; then
     for name in catalog search prometheus; do
       [[ -s $TMP/$name.log ]] || continue
