@@ -92,10 +92,14 @@ grpc::ServerWriteReactor<WatchFilmsResponse>* WatchHub::Watch(
     }
     stream->state_ = WatchStream::State::kFinished;
   }
-  stream->Finish(
-      grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                   "catalog is shutting down; reconnect and resume"));
+  stream->Finish(ShuttingDownStatus());
   return stream;
+}
+
+grpc::Status WatchHub::ShuttingDownStatus() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "catalog is shutting down; reconnect and resume from "
+                      "the last revision received");
 }
 
 void WatchHub::EnqueueLocked(WatchStream* stream) {
@@ -127,10 +131,7 @@ void WatchHub::Shutdown() {
     work_ready_.SignalAll();
   }
   for (WatchStream* stream : streams) {
-    stream->End(grpc::Status(
-        grpc::StatusCode::UNAVAILABLE,
-        "catalog is shutting down; reconnect and resume from the last "
-        "revision received"));
+    stream->End(ShuttingDownStatus());
     stream->Unref();
   }
 }

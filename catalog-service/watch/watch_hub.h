@@ -92,7 +92,10 @@ class WatchHub {
  private:
   friend class WatchStream;
 
-  // Queues `stream` for its next message. Takes a reference.
+  // How streams end when the hub shuts down.
+  static grpc::Status ShuttingDownStatus();
+  // Queues `stream` for its next message. Takes a reference. Never called
+  // once stopping_ is set: builders may have left (see OnWriteDone).
   void EnqueueLocked(WatchStream* stream) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void Unregister(WatchStream* stream);
   void Run();

@@ -58,7 +58,10 @@ int64_t WatchStream::Build() {
       finish = ToGrpcStatus(has_message.status());
     } else if (!*has_message) {
       next_.reset();
-      if (hub_->store_->revision() > cursor_) {
+      if (hub_->stopping_) {
+        state_ = State::kFinished;
+        finish = WatchHub::ShuttingDownStatus();
+      } else if (hub_->store_->revision() > cursor_) {
         hub_->EnqueueLocked(this);  // A commit landed while we read.
       } else {
         state_ = State::kIdle;
@@ -194,6 +197,10 @@ void WatchStream::OnWriteDone(bool ok) {
       // The client went away; Finish must still be called, exactly once.
       finish =
           grpc::Status(grpc::StatusCode::CANCELLED, "watch client went away");
+    } else if (hub_->stopping_) {
+      // Shutdown may have let the builders go already: a stream queued now
+      // would never be finished, and the server's drain would wait for it.
+      finish = WatchHub::ShuttingDownStatus();
     } else {
       hub_->EnqueueLocked(this);
       return;
