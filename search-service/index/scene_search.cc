@@ -7,6 +7,7 @@
 #include <numeric>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
@@ -344,8 +345,10 @@ struct SceneIndex::Impl::QueryRun {
 
   // Saturated BM25F pseudo-frequency of one posting restricted to
   // `fields`, or a negative value when it has no occurrence there.
-  float SaturatedTf(const Doc& doc, const uint8_t* field_tf,
-                    uint32_t fields) const;
+  // Per posting on every path: always inlined.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE float SaturatedTf(const Doc& doc,
+                                                 const uint8_t* field_tf,
+                                                 uint32_t fields) const;
   double Saturate(double tf) const { return tf * (k1 + 1) / (tf + k1); }
   // The saturated pseudo-frequency no posting of the block can exceed.
   float BlockBound(const Postings::Block& block, uint32_t fields) const;
@@ -361,8 +364,12 @@ struct SceneIndex::Impl::QueryRun {
   double PseudoFrequency(const Doc& doc,
                          const std::array<uint32_t, kFieldCount>& tf) const;
   // Whether the filters let the film's scenes through (decided once per
-  // film).
-  bool Allowed(uint32_t film_index);
+  // film). Inline: most queries have no filter, and this is asked per
+  // posting.
+  bool Allowed(uint32_t film_index) {
+    return !filtering || FilterAllows(film_index);
+  }
+  bool FilterAllows(uint32_t film_index);
   bool Better(const Ranked& a, const Ranked& b) const;
   // Whether a touched scene that no clause excluded is a match: it matched
   // a clause with content (any word) or every one (all words); when the
@@ -789,9 +796,9 @@ SearchResult SceneIndex::Impl::QueryRun::Run() {
   return std::move(result);
 }
 
-float SceneIndex::Impl::QueryRun::SaturatedTf(const Doc& doc,
-                                              const uint8_t* field_tf,
-                                              uint32_t fields) const {
+inline float SceneIndex::Impl::QueryRun::SaturatedTf(const Doc& doc,
+                                                     const uint8_t* field_tf,
+                                                     uint32_t fields) const {
   uint32_t matched = NonZeroFields(field_tf) & fields;
   if (matched == 0) return -1.0f;
   // The usual case of one matching field folds the two divisions into one.
@@ -843,8 +850,7 @@ double SceneIndex::Impl::QueryRun::PseudoFrequency(
   return total;
 }
 
-bool SceneIndex::Impl::QueryRun::Allowed(uint32_t film_index) {
-  if (!filtering) return true;
+bool SceneIndex::Impl::QueryRun::FilterAllows(uint32_t film_index) {
   auto [it, inserted] = film_allowed.try_emplace(film_index, false);
   if (!inserted) return it->second;
   const FilmInfo& info = index.films_[film_index];
@@ -970,7 +976,7 @@ void SceneIndex::Impl::QueryRun::ScoreSingleStem() {
       const uint32_t doc_id = postings.docs[i];
       if (index.live_[doc_id] &&
           InFields(&postings.field_tf[i * kFieldCount], clause.fields) &&
-          (!filtering || Allowed(index.docs_[doc_id].film))) {
+          Allowed(index.docs_[doc_id].film)) {
         ++result.total_matches;
       }
     }
@@ -1086,15 +1092,37 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
       const Scratch::DocState& state = s.doc[doc_id];
       if (!state.excluded && Qualifies(state)) matched_docs.push_back(doc_id);
     }
-    if (!std::is_sorted(matched_docs.begin(), matched_docs.end())) {
-      s.SortDocIds(matched_docs, index.docs_.size());
-    }
+    bool sorted = false;  // Sorted only if some list is galloped.
     for (const Clause* clause_ptr : ordered) {
       const Clause& clause = *clause_ptr;
       if (clause.excluded || ClauseCounts(clause)) continue;
       const uint32_t clause_epoch = s.NextClause();
       for (const Expansion& expansion : ExpansionsOf(clause)[0]) {
         const Postings& postings = index.postings_[expansion.stem];
+        if (matched_docs.size() * 8 >= postings.docs.size()) {
+          // Matches are a good share of the list: one pass over the list,
+          // looking each scene up in the query's state, costs less than
+          // sorting the matches and galloping to each.
+          const size_t size = postings.docs.size();
+          for (size_t i = 0; i < size; ++i) {
+            const uint32_t doc_id = postings.docs[i];
+            Scratch::DocState& state = s.doc[doc_id];
+            if (state.seen != s.epoch || state.excluded || !Qualifies(state) ||
+                s.clause[doc_id].seen == clause_epoch ||
+                !InFields(&postings.field_tf[i * kFieldCount], clause.fields)) {
+              continue;
+            }
+            s.clause[doc_id].seen = clause_epoch;
+            ++state.matched;
+          }
+          continue;
+        }
+        if (!sorted) {
+          if (!std::is_sorted(matched_docs.begin(), matched_docs.end())) {
+            s.SortDocIds(matched_docs, index.docs_.size());
+          }
+          sorted = true;
+        }
         size_t i = 0;
         for (uint32_t doc_id : matched_docs) {
           i = SkipTo(postings.docs, postings.heads, i, doc_id);

@@ -60,6 +60,7 @@ class Parser {
                        kMaxQueryBytes));
     }
     ParsedQuery parsed;
+    parsed.clauses.reserve(4);  // Most queries: a few words, one allocation.
     // The last bare word so far: its clause and, in an OR clause, its
     // alternative (else -1).
     int last_bare_clause = -1;
@@ -258,10 +259,11 @@ class Parser {
       return QueryError("unbalanced quote (no closing \")", open);
     }
     pos_ = close + 1;
-    std::vector<text::Token> tokens;
+    std::vector<text::Token>& tokens = tokens_;
     AnalyzePrimary(query_.substr(open + 1, close - open - 1), &tokens);
     if (tokens.empty()) return QueryError("empty phrase", open);
     clause->phrase = tokens.size() > 1;
+    clause->terms.reserve(tokens.size());
     for (const text::Token& token : tokens) {
       clause->terms.push_back(MakeTerm(token, options_.typos_in_phrases));
     }
@@ -314,10 +316,11 @@ class Parser {
       word.remove_suffix(1);
       if (word.empty()) return QueryError("'*' must follow a word", start);
     }
-    std::vector<text::Token> tokens;
+    std::vector<text::Token>& tokens = tokens_;
     AnalyzePrimary(word, &tokens);
     // A hyphenated word ("sixteen-year-old") is searched as a phrase.
     clause->phrase = tokens.size() > 1;
+    clause->terms.reserve(tokens.size());
     for (const text::Token& token : tokens) {
       clause->terms.push_back(MakeTerm(token, !clause->phrase));
     }
@@ -443,6 +446,9 @@ class Parser {
   const absl::string_view query_;
   const text::Analyzer& analyzer_;
   const ParseOptions options_;
+  // Reused by every word and phrase: the analyzer refills its tokens'
+  // strings in place instead of allocating a vector per word.
+  std::vector<text::Token> tokens_;
   size_t pos_ = 0;
   int term_count_ = 0;
 };

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <iterator>
 
+#include "absl/container/flat_hash_set.h"
+
 namespace reel::text {
 namespace {
 
-// Sorted (byte order) for std::binary_search.
+// Sorted (byte order), so a reader finds a word at a glance.
 constexpr absl::string_view kStopWords[] = {
     "a",      "about",  "after",  "again",  "all",     "am",   "an",
     "and",    "any",    "are",    "as",     "at",      "be",   "been",
@@ -31,7 +33,11 @@ static_assert(std::is_sorted(std::begin(kStopWords), std::end(kStopWords)));
 
 bool IsStopWord(absl::string_view term) {
   if (term.empty() || term.size() > 7) return false;
-  return std::binary_search(std::begin(kStopWords), std::end(kStopWords), term);
+  // Asked for every query word and every indexed one: one hash probe
+  // instead of a binary search's seven string comparisons.
+  static const auto* const kSet = new absl::flat_hash_set<absl::string_view>(
+      std::begin(kStopWords), std::end(kStopWords));
+  return kSet->contains(term);
 }
 
 }  // namespace reel::text

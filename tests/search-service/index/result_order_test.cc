@@ -161,6 +161,38 @@ TEST_F(ResultOrderTest, PagesContinueEachOrderExactly) {
   }
 }
 
+// Stop words count where present. The top-k path counts them only in the
+// scenes the other words matched, scanning a stop word's list or galloping
+// to each scene depending on how many there are; the full order (any cap
+// forces it) counts them on every scene. Both must agree on every hit and
+// on how many clauses it matched.
+TEST_F(ResultOrderTest, StopWordsCountAlikeOnTheTopKAndFullOrderPaths) {
+  for (const std::string query :
+       {"the submarine", "submarine in the", "a detective and the murder",
+        "the night of love", "love in the night", "war of the worlds",
+        "murder in a night"}) {
+    for (const WordMatching matching :
+         {WordMatching::kAny, WordMatching::kAll}) {
+      SearchOptions top_k;
+      top_k.max_results = 25;
+      top_k.matching = matching;
+      SearchOptions full = top_k;
+      full.max_scenes_per_film = 1 << 20;  // No cap, but the full order.
+      const SearchResult a = Search(query, top_k);
+      const SearchResult b = Search(query, full);
+      ASSERT_EQ(Keys(a), Keys(b)) << query;
+      EXPECT_EQ(a.total_matches, b.total_matches) << query;
+      for (size_t i = 0; i < a.hits.size(); ++i) {
+        EXPECT_EQ(a.hits[i].matched_clauses, b.hits[i].matched_clauses)
+            << query << " hit " << i;
+      }
+      if (matching == WordMatching::kAny) {
+        EXPECT_FALSE(a.hits.empty()) << query;
+      }
+    }
+  }
+}
+
 // Many equal scores, and pages through the top-k paths (one word, several
 // words) and the general path (a phrase): every scene once, in the order of
 // one unpaged search.
