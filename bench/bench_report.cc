@@ -12,7 +12,11 @@
 //   load.txt              "epoch load1 load5 load15" samples during the run
 //   inproc.json           compare_bench at x1 (all kinds, top 10 and 100,
 //                         four engines, any word and every word)
-//   growth-x{1,4,16}.json compare_bench on the scaled corpora (selective)
+//   growth-x{1,4,16,64}.json          compare_bench on the scaled corpora
+//                                     (selective kinds)
+//   growth-x{1,4,16,64}-service.json  the services at that scale: catalog
+//                                     import, search-service start to ready
+//                                     and its peak RSS (scripts/bench.sh)
 //   e2e/*.json            reel_bench, pg_bench and import timings, per round
 #include <sys/utsname.h>
 
@@ -448,30 +452,54 @@ std::vector<Target> Targets(const json& results) {
 
 // ---------------------------------------------------------------- growth --
 
+// The scales of the growth curves, in order.
+constexpr const char* kScales[] = {"1", "4", "16", "64"};
+
 json Growth(const fs::path& dir) {
   json growth = json::object();
   json runs = json::object();
-  for (int scale : {1, 4, 16}) {
+  json service = json::object();
+  for (const char* scale : kScales) {
     if (auto j = ReadJson(dir / absl::StrCat("growth-x", scale, ".json"))) {
-      runs[std::to_string(scale)] = *j;
+      runs[scale] = *j;
+    }
+    if (auto j =
+            ReadJson(dir / absl::StrCat("growth-x", scale, "-service.json"))) {
+      service[scale] = *j;
     }
   }
-  if (runs.empty()) return growth;
+  if (runs.empty() && service.empty()) return growth;
   growth["scales"] = runs;
+  growth["service"] = service;
+  // Latency at x16 and x64 over x1, per engine present at both scales
+  // (keys p50_x16_vs_x1, p99_x64_vs_x1...), and the same for the search
+  // service's start to ready and peak RSS. Each is a ratio of two figures of
+  // the same run.
   json ratios = json::object();
-  if (runs.contains("1") && runs.contains("16")) {
-    for (const auto& item : runs["16"]["engines"].items()) {
+  for (const char* scale : {"16", "64"}) {
+    if (!runs.contains("1") || !runs.contains(scale)) continue;
+    for (const auto& item : runs[scale]["engines"].items()) {
       const std::string& engine = item.key();
-      const json& e16 = Queries(runs["16"], "any", engine);
-      const json& e1 = Queries(runs["1"], "any", engine);
-      if (e1.is_null() || e16.is_null()) continue;
-      auto ratio = [&](const char* key) {
-        return e16["top10"][key]["median"].get<double>() /
-               e1["top10"][key]["median"].get<double>();
-      };
-      ratios[engine] = {{"p50_x16_vs_x1", ratio("p50_us")},
-                        {"p99_x16_vs_x1", ratio("p99_us")},
-                        {"mean_x16_vs_x1", ratio("mean_us")}};
+      const json& high = Queries(runs[scale], "any", engine);
+      const json& low = Queries(runs["1"], "any", engine);
+      if (low.is_null() || high.is_null()) continue;
+      for (const char* key : {"p50", "p99", "mean"}) {
+        const json& a = At(high, {"top10", absl::StrCat(key, "_us"), "median"});
+        const json& b = At(low, {"top10", absl::StrCat(key, "_us"), "median"});
+        if (!a.is_number() || !b.is_number() || b.get<double>() <= 0) continue;
+        ratios[engine][absl::StrCat(key, "_x", scale, "_vs_x1")] =
+            a.get<double>() / b.get<double>();
+      }
+    }
+  }
+  for (const char* scale : {"16", "64"}) {
+    if (!service.contains("1") || !service.contains(scale)) continue;
+    for (const char* key : {"start_to_ready_seconds", "peak_rss_bytes"}) {
+      const json& a = At(service, {scale, key});
+      const json& b = At(service, {"1", key});
+      if (!a.is_number() || !b.is_number() || b.get<double>() <= 0) continue;
+      ratios["search_service"][absl::StrCat(key, "_x", scale, "_vs_x1")] =
+          a.get<double>() / b.get<double>();
     }
   }
   growth["ratios"] = ratios;
@@ -542,33 +570,42 @@ void WritePlotData(const json& results, const fs::path& dir) {
       out << "\n";
     }
   }
-  // Growth: per scale, selective-query p50/p99 and sizes per engine.
+  // Growth: per scale, selective-query p50/p99 and sizes per engine, then
+  // build times and the search service's start to ready and peak RSS.
   {
     std::ofstream out(dir / "growth.dat");
     out << "# scale scenes reel_p50 xapian_p50 fts5_p50 reel_p99 xapian_p99 "
            "fts5_p99 reel_index_bytes fts5_db_bytes reel_rss xapian_rss "
-           "fts5_rss\n";
+           "fts5_rss reel_build_s xapian_build_s fts5_build_s "
+           "search_ready_s search_peak_rss catalog_import_s\n";
     const json& scales = At(results, {"growth", "scales"});
-    for (const char* s : {"1", "4", "16"}) {
+    const json& service = At(results, {"growth", "service"});
+    auto number = [](const json& v) {
+      return v.is_number() ? v.get<double>() : NAN;
+    };
+    for (const char* s : kScales) {
       if (!scales.contains(s)) continue;
       const json& g = scales[s];
-      out << s << " " << At(g, {"corpus", "scenes"}).get<double>();
+      out << s << " " << number(At(g, {"corpus", "scenes"}));
       for (const char* q : {"p50_us", "p99_us"}) {
         for (const std::string& e : engines) {
-          const json& v = At(Queries(g, "any", e), {"top10", q, "median"});
-          out << " " << (v.is_number() ? v.get<double>() : NAN);
+          out << " "
+              << number(At(Queries(g, "any", e), {"top10", q, "median"}));
         }
       }
-      const json& reel_bytes =
-          At(g, {"engines", "reel", "stats", "memory_bytes"});
-      const json& fts5_bytes =
-          At(g, {"engines", "fts5", "stats", "memory_db_bytes"});
-      out << " " << (reel_bytes.is_number() ? reel_bytes.get<double>() : NAN)
-          << " " << (fts5_bytes.is_number() ? fts5_bytes.get<double>() : NAN);
+      out << " " << number(At(g, {"engines", "reel", "stats", "memory_bytes"}))
+          << " "
+          << number(At(g, {"engines", "fts5", "stats", "memory_db_bytes"}));
       for (const std::string& e : engines) {
-        const json& v = At(g, {"engines", e, "rss_build_bytes", "median"});
-        out << " " << (v.is_number() ? v.get<double>() : NAN);
+        out << " "
+            << number(At(g, {"engines", e, "rss_build_bytes", "median"}));
       }
+      for (const std::string& e : engines) {
+        out << " " << number(At(g, {"engines", e, "build_seconds", "median"}));
+      }
+      out << " " << number(At(service, {s, "start_to_ready_seconds"})) << " "
+          << number(At(service, {s, "peak_rss_bytes"})) << " "
+          << number(At(service, {s, "import_seconds"}));
       out << "\n";
     }
   }
@@ -1130,16 +1167,36 @@ std::string Markdown(const json& results, const std::vector<Target>& targets) {
     line("## Cost growth");
     line();
     line(
-        "x4 and x16 are copies of the real films with new ids (`{id}~{n}`) "
-        "and lightly shuffled scenes (bench/bench_common.h, ScaledCopy). "
-        "Selective queries: the `rare` and `phrase` kinds of the set, top "
-        "10, median of the timed passes.");
+        "x4, x16 and x64 are copies of the real films with new ids "
+        "(`{id}~{n}`) and lightly shuffled scenes (bench/bench_common.h, "
+        "ScaledCopy). Selective queries: the `rare` and `phrase` kinds of "
+        "the set, top 10, in process, one thread; median of the timed passes "
+        "(one build per engine and scale). Engines and timed passes as run: "
+        "a subset, to keep the whole benchmark under 15 minutes (Xapian's "
+        "in-memory backend builds at about 3k scenes/s; Lucene is left to "
+        "the in-process section).");
     line();
+    {
+      std::vector<std::string> runs;
+      for (const char* scale : kScales) {
+        if (!growth["scales"].contains(scale)) continue;
+        const json& g = growth["scales"][scale];
+        std::vector<std::string> names;
+        for (const char* e : kEngines) {
+          if (g["engines"].contains(e)) names.push_back(EngineName(e));
+        }
+        runs.push_back(absl::StrFormat(
+            "x%s: %s, %d pass%s", scale, absl::StrJoin(names, ", "),
+            g.value("passes", 0), g.value("passes", 0) == 1 ? "" : "es"));
+      }
+      line(absl::StrCat(absl::StrJoin(runs, "; "), "."));
+      line();
+    }
     line(
-        "| scale | scenes | engine | p50 | p99 | QPS | build (scenes/s) | "
-        "index size | RSS after build |");
-    line("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    for (const std::string scale : {"1", "4", "16"}) {
+        "| scale | scenes | engine | p50 | p99 | QPS | build | build "
+        "(scenes/s) | index size | RSS after build |");
+    line("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const std::string scale : kScales) {
       if (!growth["scales"].contains(scale)) continue;
       const json& g = growth["scales"][scale];
       for (const std::string e : kEngines) {
@@ -1155,27 +1212,114 @@ std::string Markdown(const json& results, const std::vector<Target>& targets) {
           size = Bytes(x["stats"]["index_bytes"].get<double>());
         }
         line(absl::StrFormat(
-            "| x%s | %s | %s | %s | %s | %s | %s | %s | %s |", scale,
+            "| x%s | %s | %s | %s | %s | %s | %s s | %s | %s | %s |", scale,
             Thousands(g["corpus"]["scenes"].get<double>()), EngineName(e),
             Fmt(At(q, {"top10", "p50_us"}), Micros),
             Fmt(At(q, {"top10", "p99_us"}), Micros),
-            Fmt(At(q, {"top10", "qps"})), Med(x["build_scenes_per_second"]),
-            size, Med(x["rss_build_bytes"], Bytes)));
+            Fmt(At(q, {"top10", "qps"})), Med(x["build_seconds"]),
+            Med(x["build_scenes_per_second"]), size,
+            Med(x["rss_build_bytes"], Bytes)));
       }
     }
     line();
-    if (growth["ratios"].is_object() && !growth["ratios"].empty()) {
-      line("x16 ÷ x1 latency of selective queries:");
+    const json& ratios = growth["ratios"];
+    if (ratios.is_object()) {
+      bool header = false;
+      for (const char* e : kEngines) {
+        if (!ratios.contains(e)) continue;
+        if (!header) {
+          line("Latency of selective queries at x16 and x64 over x1:");
+          line();
+          line(
+              "| engine | p50 x16/x1 | p50 x64/x1 | p99 x16/x1 | p99 x64/x1 "
+              "| mean x16/x1 | mean x64/x1 |");
+          line("| --- | --- | --- | --- | --- | --- | --- |");
+          header = true;
+        }
+        auto cell = [&](const char* key) {
+          const json& v = At(ratios, {e, key});
+          return v.is_number() ? absl::StrFormat("%.2fx", v.get<double>())
+                               : std::string("—");
+        };
+        line(absl::StrFormat("| %s | %s | %s | %s | %s | %s | %s |",
+                             EngineName(e), cell("p50_x16_vs_x1"),
+                             cell("p50_x64_vs_x1"), cell("p99_x16_vs_x1"),
+                             cell("p99_x64_vs_x1"), cell("mean_x16_vs_x1"),
+                             cell("mean_x64_vs_x1")));
+      }
+      if (header) line();
+    }
+    const json& service = growth["service"];
+    if (service.is_object() && !service.empty()) {
+      line("### The services at scale");
       line();
-      line("| engine | p50 | p99 | mean |");
-      line("| --- | --- | --- | --- |");
-      for (const auto& [e, r] : growth["ratios"].items()) {
-        line(absl::StrFormat("| %s | %.2fx | %.2fx | %.2fx |", EngineName(e),
-                             r["p50_x16_vs_x1"].get<double>(),
-                             r["p99_x16_vs_x1"].get<double>(),
-                             r["mean_x16_vs_x1"].get<double>()));
+      line(
+          "One catalog-service grows from scale to scale by ImportFilms "
+          "(`reelctl import` of the copies it does not hold yet, 500 films a "
+          "message, each batch fsync'ed); then a search-service with an empty "
+          "data directory starts following it. **Start to ready**: from "
+          "starting the process until its `/readyz` answers 200 (polled every "
+          "10 ms), which it does once the catalog's whole snapshot is "
+          "indexed (checked: GetIndexStatus then reports the catalog's "
+          "revision). **Peak RSS**: the search-service's VmHWM at that "
+          "moment. Index memory: GetIndexStatus.memory_bytes. Search disk: "
+          "its data directory at that moment (`du`: its RocksDB copy of the "
+          "films, written before the index is built; GetIndexStatus."
+          "disk_bytes, which counts live SST files and memtables, is in "
+          "results.json). Catalog disk: the catalog's data directory after "
+          "the import.");
+      line();
+      line(
+          "| scale | films | scenes | catalog import (films/s) | start to "
+          "ready | scenes/s to ready | peak RSS | RSS at ready | index memory "
+          "| search disk | catalog disk |");
+      line(
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+          "|");
+      for (const char* scale : kScales) {
+        if (!service.contains(scale)) continue;
+        const json& v = service[scale];
+        const json& st = v["status"];
+        const double scenes = At(st, {"scene_count"}).is_number()
+                                  ? st["scene_count"].get<double>()
+                                  : 0;
+        const double ready = v.value("start_to_ready_seconds", 0.0);
+        const double imported = v.value("imported_films", 0.0);
+        const double import_seconds = v.value("import_seconds", 0.0);
+        line(absl::StrFormat(
+            "| x%s | %s | %s | %s | %s s | %s | %s | %s | %s | %s | %s |",
+            scale,
+            Thousands(At(st, {"film_count"}).is_number()
+                          ? st["film_count"].get<double>()
+                          : 0),
+            Thousands(scenes),
+            import_seconds > 0 ? Num(imported / import_seconds) : "—",
+            Num(ready), ready > 0 ? Num(scenes / ready) : "—",
+            Bytes(v.value("peak_rss_bytes", 0.0)),
+            Bytes(v.value("rss_at_ready_bytes", 0.0)),
+            Bytes(At(st, {"memory_bytes"}).is_number()
+                      ? st["memory_bytes"].get<double>()
+                      : 0),
+            Bytes(v.value("search_data_dir_bytes", 0.0)),
+            Bytes(v.value("catalog_disk_bytes", 0.0))));
       }
       line();
+      const json& r = At(ratios, {"search_service"});
+      if (r.is_object() && !r.empty()) {
+        auto cell = [&](const char* key) {
+          const json& v = At(r, {key});
+          return v.is_number() ? absl::StrFormat("%.2fx", v.get<double>())
+                               : std::string("—");
+        };
+        line(absl::StrFormat(
+            "Start to ready x16/x1 %s, x64/x1 %s; peak RSS x16/x1 %s, x64/x1 "
+            "%s (the corpus grows 16x and 64x).",
+            cell("start_to_ready_seconds_x16_vs_x1"),
+            cell("start_to_ready_seconds_x64_vs_x1"),
+            cell("peak_rss_bytes_x16_vs_x1"),
+            cell("peak_rss_bytes_x64_vs_x1")));
+        line();
+      }
     }
     line("![Cost growth](bench/results/growth.png)");
     line();

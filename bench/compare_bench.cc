@@ -7,6 +7,15 @@
 //                 [--engines=reel,fts5,xapian,lucene] [--matching=any,all]
 //                 [--tops=10,100] [--scale=1] [--passes=1] [--kinds=...]
 //                 [--disk_sizes] [--lucene_classpath=CP] [--json_out=F]
+//   compare_bench --write_corpus=FILE|- --scale=N [--write_corpus_from=K]
+//
+// --write_corpus writes the corpus at --scale (the films and their
+// ScaledCopy copies, in the order the harness indexes them) as JSON Lines in
+// the corpus format and exits: what `reelctl import` loads into a catalog for
+// the services' side of the growth curves (scenes are numbered s1, s2, ... in
+// each copy's shuffled order, the only difference from what is indexed here).
+// --write_corpus_from=K writes copies K..N-1 only (0 is the films
+// themselves), so a catalog holding xK grows to xN.
 //
 // Every (run, engine) is a child process forked from the parent that holds
 // the loaded corpus, so each engine's resident memory is measured from the
@@ -109,6 +118,12 @@ ABSL_FLAG(std::string, java_options, "-Xms1g -Xmx1g -XX:+AlwaysPreTouch",
 ABSL_FLAG(std::string, lucene_args, "",
           "more LuceneBench flags, space-separated (e.g. --fields=sum "
           "--tie_breaker=0.1; see bench/lucene/LuceneBench.java)");
+ABSL_FLAG(std::string, write_corpus, "",
+          "write the corpus at --scale as JSON Lines to this file (- for "
+          "stdout) and exit");
+ABSL_FLAG(int, write_corpus_from, 0,
+          "--write_corpus: the first copy to write (0: the films themselves), "
+          "to grow a catalog holding that many copies to --scale");
 ABSL_FLAG(int, lucene_warmup_passes, 20,
           "Lucene: untimed passes over the whole set (every semantics and "
           "top) when its JVM starts, before any run, to warm the JIT "
@@ -1120,6 +1135,59 @@ std::vector<std::string> Rotated(const std::vector<std::string>& items,
   return out;
 }
 
+// One line of the corpus format (corpus_record_parser.h) holding `film`.
+std::string CorpusLine(const Film& film) {
+  json scenes = json::array();
+  for (const auto& scene : film.scenes()) {
+    scenes.push_back({{"title", scene.title()},
+                      {"description", scene.description()},
+                      {"context", scene.context()}});
+  }
+  auto list = [](const auto& repeated) {
+    return std::vector<std::string>(repeated.begin(), repeated.end());
+  };
+  json line = {{"id", FilmIdOf(film.name())},
+               {"title", film.title()},
+               {"year", film.year() == 0 ? json(nullptr) : json(film.year())},
+               {"directors", list(film.directors())},
+               {"genres", list(film.genres())},
+               {"synopsis", film.synopsis()},
+               {"scenes", std::move(scenes)},
+               {"cast", list(film.cast())},
+               {"url", film.source_url()}};
+  // Invalid UTF-8 is replaced rather than thrown on; the corpus has none.
+  return line.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// --write_corpus: copy `from` of each film, then copy from + 1... up to
+// scale - 1 (LoadFilms' order; copy 0 is the film itself), one film at a
+// time so x64 never sits in memory.
+int WriteCorpus(const std::string& corpus_path, int from, int scale,
+                const std::string& out_path) {
+  const std::vector<Film> films = LoadFilms(corpus_path, 1);
+  FILE* out = out_path == "-" ? stdout : std::fopen(out_path.c_str(), "w");
+  if (out == nullptr) {
+    std::fprintf(stderr, "%s: cannot create\n", out_path.c_str());
+    return 1;
+  }
+  for (int copy = std::max(0, from); copy < scale; ++copy) {
+    for (const Film& film : films) {
+      const std::string line =
+          copy == 0 ? CorpusLine(film)
+                    : CorpusLine(ScaledCopy(film, FilmIdOf(film.name()), copy));
+      std::fwrite(line.data(), 1, line.size(), out);
+      std::fputc('\n', out);
+    }
+  }
+  const bool ok = std::fflush(out) == 0 && !std::ferror(out);
+  if (out != stdout) std::fclose(out);
+  if (!ok) {
+    std::fprintf(stderr, "%s: write failed\n", out_path.c_str());
+    return 1;
+  }
+  return 0;
+}
+
 int Run() {
   auto analyzer_or = text::Analyzer::Create();
   if (!analyzer_or.ok()) return 1;
@@ -1129,6 +1197,10 @@ int Run() {
                                       ? DefaultCorpusPath()
                                       : absl::GetFlag(FLAGS_corpus);
   const int scale = std::max(1, absl::GetFlag(FLAGS_scale));
+  if (const std::string out = absl::GetFlag(FLAGS_write_corpus); !out.empty()) {
+    return WriteCorpus(corpus_path, absl::GetFlag(FLAGS_write_corpus_from),
+                       scale, out);
+  }
   Corpus corpus;
   corpus.films = LoadFilms(corpus_path, scale);
   for (uint32_t f = 0; f < corpus.films.size(); ++f) {

@@ -2,7 +2,8 @@
 # The benchmarks of issue 6 in one command: installs what is missing, builds
 # Release with the benchmarks into build-release/, runs Reel against SQLite
 # FTS5, Xapian, Lucene and PostgreSQL (in process under both query
-# semantics, end to end over gRPC, catalog, freshness, cost growth) and
+# semantics, end to end over gRPC, catalog, freshness, cost growth from x1 to
+# x64 with the services' start to ready at each scale) and
 # writes bench/results/results.json, BENCHMARKS.md and bench/results/*.png.
 # See bench/README.md.
 #
@@ -14,10 +15,14 @@
 #   --phases      run only these phases; the report still uses the outputs
 #                 other phases left in build-release/bench-out/
 #
+# REEL_BENCH_GROWTH_SCALES="1 4 16 64" and REEL_BENCH_XAPIAN_MAX_SCALE=1
+# (the defaults) choose the growth phase's scales and Xapian's largest.
+#
 # Takes about 12 minutes on a 2-core machine from a clean clone (under 15).
 # Not part of scripts/test.sh. Needs root or sudo only to install packages;
 # as root, PostgreSQL runs as the `postgres` user its package creates.
 set -euo pipefail
+export LC_NUMERIC=C  # a '.' in $EPOCHREALTIME and awk's numbers
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
@@ -36,7 +41,7 @@ while [[ $# -gt 0 ]]; do
     --quick) QUICK=1; shift ;;
     --skip-build) SKIP_BUILD=1; shift ;;
     --phases) PHASES=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -45,11 +50,14 @@ if [[ $QUICK -eq 1 ]]; then
   GROWTH_SCALES="1 4"; GROWTH_PASSES=2; FRESH_SECONDS=2
 else
   INPROC_RUNS=5; LUCENE_WARMUP_PASSES=20; ROUNDS=3; RUN_SECONDS=3; IMPORT_RUNS=3
-  GROWTH_SCALES="1 4 16"; GROWTH_PASSES=3; FRESH_SECONDS=4
+  # x16 and x64 get one timed pass (x64 alone adds about two minutes).
+  GROWTH_SCALES="1 4 16 64"; GROWTH_PASSES=3; FRESH_SECONDS=4
 fi
+GROWTH_SCALES=${REEL_BENCH_GROWTH_SCALES:-$GROWTH_SCALES}
 # Xapian's in-memory backend indexes ~3k scenes/s and takes ~25 KB a scene:
-# x16 would add 80 s and 5 GB, so growth covers it up to x4 unless asked.
-XAPIAN_MAX_SCALE=${REEL_BENCH_XAPIAN_MAX_SCALE:-4}
+# x4 adds 20-30 s, x16 80 s and 5 GB, so growth runs it at x1 unless asked
+# (the time budget goes to x64 for Reel and FTS5).
+XAPIAN_MAX_SCALE=${REEL_BENCH_XAPIAN_MAX_SCALE:-1}
 # Background write load for the freshness probe.
 FRESH_WRITERS=2
 FRESH_RATE=200
@@ -167,6 +175,8 @@ stop_service() {
   kill -TERM "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
+# Seconds from epoch time A to B ($EPOCHREALTIME values).
+seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
 # index_revision ADDRESS: the search index's applied revision.
 index_revision() {
@@ -304,19 +314,95 @@ if has_phase e2e; then
   PIDS=()
 fi
 
-# --- Cost growth: x1, x4, x16 ------------------------------------------------
+# --- Cost growth: x1, x4, x16, x64 ------------------------------------------
+# Per scale: the engines in process on the selective kinds (compare_bench
+# --scale), then the services: one catalog grows to the scale by ImportFilms
+# (reelctl import of compare_bench --write_corpus, only the copies it does
+# not hold yet), and a fresh search-service following it is timed from its
+# start until /readyz answers 200, which it does once the catalog's whole
+# snapshot is indexed; its peak resident set is VmHWM.
 if has_phase growth; then
+  start_service growth-catalog "$B/catalog-service/catalog-service" \
+    --listen=127.0.0.1:0 --data_dir="$TMP/growth-catalog" --log_level=warn
+  GROWTH_CATALOG=127.0.0.1:$PORT
+  GROWTH_CATALOG_PID=$PID
+  # A file descriptor to wait on with `read -t` (a FIFO opened read-write
+  # never has data): sub-second waits without a process per poll.
+  mkfifo "$TMP/wait.fifo"
+  exec {WAIT_FD}<>"$TMP/wait.fifo"
+  held=0
   for scale in $GROWTH_SCALES; do
     engines=reel,fts5,xapian
     [[ $scale -gt $XAPIAN_MAX_SCALE ]] && engines=reel,fts5
-    log "growth x$scale ($engines): selective queries, $GROWTH_PASSES passes"
+    passes=$GROWTH_PASSES
+    [[ $scale -ge 16 ]] && passes=1
+    log "growth x$scale ($engines): selective queries, $passes passes"
     # Single words and phrases: the same queries under either semantics.
     TMPDIR=$TMP "$B/bench/compare_bench" --corpus="$CORPUS" \
       --queries_file="$QUERIES" --matching=any \
       --scale="$scale" --kinds=rare,phrase --tops=10 --runs=1 \
-      --passes="$GROWTH_PASSES" --disk_sizes=false --engines="$engines" \
+      --passes="$passes" --disk_sizes=false --engines="$engines" \
       --json_out="$OUT/growth-x$scale.json"
+
+    log "growth x$scale: catalog import, search-service start to ready"
+    "$B/bench/compare_bench" --corpus="$CORPUS" --write_corpus=- \
+      --scale="$scale" --write_corpus_from="$held" |
+      "$B/tools/reelctl/reelctl" --catalog="$GROWTH_CATALOG" import - \
+        >"$TMP/growth-import-x$scale.txt"
+    held=$scale
+    import_films=$(sed -n 's/^imported: //p' "$TMP/growth-import-x$scale.txt")
+    import_seconds=$(sed -n 's/^elapsed: \([0-9.]*\) s/\1/p' "$TMP/growth-import-x$scale.txt")
+    revision=$(sed -n 's/^revision: //p' "$TMP/growth-import-x$scale.txt")
+    rm -rf "$TMP/growth-search"
+    started=$EPOCHREALTIME
+    "$B/search-service/search-service" --listen=127.0.0.1:0 \
+      --catalog="$GROWTH_CATALOG" --data_dir="$TMP/growth-search" \
+      --metrics_listen=127.0.0.1:0 --log_level=warn \
+      >"$TMP/growth-search.out" 2>"$TMP/growth-search.log" &
+    SEARCH_PID=$!
+    PIDS+=("$SEARCH_PID")
+    metrics_port=""
+    ready=""
+    for _ in $(seq 1 30000); do  # 10 ms apart: 300 s at most
+      if [[ -z $metrics_port ]]; then
+        line=""
+        read -r line <"$TMP/growth-search.out" || true
+        [[ $line =~ metrics\ on\ port\ ([0-9]+) ]] && metrics_port=${BASH_REMATCH[1]}
+      fi
+      if [[ -n $metrics_port ]] &&
+        { exec {HTTP_FD}<>"/dev/tcp/127.0.0.1/$metrics_port"; } 2>/dev/null; then
+        printf 'GET /readyz HTTP/1.0\r\n\r\n' >&"$HTTP_FD"
+        status_line=""
+        read -r status_line <&"$HTTP_FD" || true
+        exec {HTTP_FD}>&-
+        if [[ $status_line == *" 200 "* ]]; then
+          ready=$EPOCHREALTIME
+          break
+        fi
+      fi
+      kill -0 "$SEARCH_PID" 2>/dev/null ||
+        { echo "search-service exited:" >&2; cat "$TMP/growth-search.log" >&2; exit 1; }
+      read -r -t 0.01 -u "$WAIT_FD" || true
+    done
+    [[ -n $ready ]] || { echo "search-service was not ready within 300 s" >&2; exit 1; }
+    peak_rss=$(awk '/^VmHWM:/ { print $2 * 1024 }' "/proc/$SEARCH_PID/status")
+    ready_rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$SEARCH_PID/status")
+    search_port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$TMP/growth-search.out")
+    "$B/bench/reel_bench" --mode=status --search="127.0.0.1:$search_port" \
+      --json_out="$TMP/growth-status.json" >/dev/null
+    applied=$(sed -n 's/.*"applied_revision": *\([0-9]*\).*/\1/p' "$TMP/growth-status.json")
+    [[ $applied == "$revision" ]] ||
+      log "growth x$scale: ready at revision $applied, not the catalog's $revision"
+    stop_service "$SEARCH_PID"
+    PIDS=("$GROWTH_CATALOG_PID")
+    echo "{\"scale\": $scale, \"revision\": $revision, \"imported_films\": $import_films, \"import_seconds\": $import_seconds, \"catalog_disk_bytes\": $(du -sb "$TMP/growth-catalog" | cut -f1), \"start_to_ready_seconds\": $(seconds_between "$started" "$ready"), \"peak_rss_bytes\": $peak_rss, \"rss_at_ready_bytes\": $ready_rss, \"search_data_dir_bytes\": $(du -sb "$TMP/growth-search" | cut -f1), \"status\": $(tr -d '\n' <"$TMP/growth-status.json")}" \
+      >"$OUT/growth-x$scale-service.json"
+    rm -rf "$TMP/growth-search"
   done
+  exec {WAIT_FD}>&-
+  stop_service "$GROWTH_CATALOG_PID"
+  PIDS=()
+  rm -rf "$TMP/growth-catalog"
 fi
 
 # --- Report -------------------------------------------------------------------
