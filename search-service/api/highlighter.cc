@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/strings/match.h"
 #include "search-service/text/utf8.h"
 
 namespace reel::search {
@@ -51,7 +52,9 @@ bool IsAsciiAlnum(unsigned char c) {
 // -> "agenc"+"e"), except three of its exceptional forms: "dying", "lying",
 // "tying" -> "die", "lie", "tie", which keep the first letter. So the term
 // starts with StemKey(stem), and a piece whose letters and digits contain
-// no key of a matched stem cannot hold a match. (highlighter_test checks
+// no key of a matched stem cannot hold a match; nor can a piece with a
+// single run of letters and digits (its one term) that does not start with
+// one. (highlighter_test checks
 // this against a full analysis of every field of the test corpus.)
 //
 // A piece with any non-ASCII byte is always analysed: folding can turn it
@@ -271,34 +274,28 @@ ByteSpan Window(absl::string_view text, ByteSpan first, size_t length,
   return {static_cast<uint32_t>(begin), static_cast<uint32_t>(end)};
 }
 
-// The highlight of one field, or false when none of its words matched.
-bool BuildFieldHighlight(absl::string_view text,
-                         const std::vector<std::string>& stems, Field field,
-                         int snippet_length, const text::Analyzer& analyzer,
-                         std::vector<text::Token>* tokens,
-                         reel::search::v1::Highlight* out) {
-  const std::vector<ByteSpan> spans =
-      MatchedWordSpans(text, stems, analyzer, tokens);
-  if (spans.empty()) return false;
-  BuildHighlight(text, spans, kWireField[field], snippet_length, analyzer,
-                 tokens, out);
-  return true;
-}
-
-}  // namespace
-
-std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
-                                       const std::vector<std::string>& stems,
-                                       const text::Analyzer& analyzer,
-                                       std::vector<text::Token>* tokens) {
-  std::vector<ByteSpan> spans;
-  if (text.empty() || stems.empty()) return spans;
-  // Keys of the stems an all-ASCII piece could hold (stems with other bytes
-  // come only from pieces that are analysed anyway).
-  absl::InlinedVector<std::string, 4> keys;
+// Keys of the stems an all-ASCII piece could hold (stems with other bytes
+// come only from pieces that are analysed anyway).
+using StemKeys = absl::InlinedVector<std::string, 4>;
+StemKeys KeysOf(const std::vector<std::string>& stems) {
+  StemKeys keys;
   for (const std::string& stem : stems) {
     if (IsAscii(stem)) keys.push_back(StemKey(stem));
   }
+  return keys;
+}
+
+// Appends to `spans` the matched words of the pieces of `text` that begin
+// at or after `from` (0, or just after a space) and before `to`, in text
+// order (see MatchedWordSpans). With `first_only` it stops after the first
+// piece that holds one. Returns where the scan stopped: the beginning of
+// the first piece it did not look at (or beyond the text), from which a
+// later call continues without finding any word twice.
+size_t ScanSpans(absl::string_view text, size_t from, size_t to,
+                 bool first_only, const std::vector<std::string>& stems,
+                 const StemKeys& keys, const text::Analyzer& analyzer,
+                 std::vector<text::Token>* tokens,
+                 std::vector<ByteSpan>* spans) {
   // Analyses text[begin, end) and keeps the matching tokens.
   auto analyse = [&](size_t begin, size_t end) {
     analyzer.Analyze(text.substr(begin, end - begin), tokens);
@@ -307,8 +304,8 @@ std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
       const uint32_t token_begin =
           static_cast<uint32_t>(begin) + token.begin_byte;
       // Alternates share their primary's offsets: keep one span per word.
-      if (!spans.empty() && spans.back().begin == token_begin) continue;
-      spans.push_back(
+      if (!spans->empty() && spans->back().begin == token_begin) continue;
+      spans->push_back(
           {token_begin, static_cast<uint32_t>(begin) + token.end_byte});
     }
   };
@@ -320,14 +317,17 @@ std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
   // Adjacent candidate pieces are analysed together: [run_begin, run_end).
   size_t run_begin = kNone;
   size_t run_end = 0;
+  // Analyses the run; true when the scan is to stop there.
   auto flush = [&] {
-    if (run_begin == kNone) return;
+    if (run_begin == kNone) return false;
     analyse(run_begin, run_end);
     run_begin = kNone;
+    return first_only && !spans->empty();
   };
   const char* const data = text.data();
-  size_t pos = 0;
-  while (pos < text.size()) {
+  const size_t limit = std::min(to, text.size());
+  size_t pos = from;
+  while (pos < limit) {
     const void* space = std::memchr(data + pos, ' ', text.size() - pos);
     const size_t end =
         space == nullptr ? text.size() : static_cast<const char*>(space) - data;
@@ -366,8 +366,11 @@ std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
     bool may_match = analyse_it;
     if (!may_match && length > 0) {
       const absl::string_view letters(folded, length);
+      // A single run's only term is all of it, which starts with the key
+      // of its stem; in other pieces a term may start anywhere.
       for (const std::string& key : keys) {
-        if (letters.find(key) != absl::string_view::npos) {
+        if (words == 1 ? absl::StartsWith(letters, key)
+                       : letters.find(key) != absl::string_view::npos) {
           may_match = true;
           break;
         }
@@ -376,43 +379,49 @@ std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
     if (may_match && !analyse_it && words == 1) {
       // One ASCII word and nothing the analyser could join to it: its one
       // token is the word, lower-cased, with the word's stem.
-      flush();
+      if (flush()) return run_end + 1;
       stem = analyzer.Stem(absl::string_view(folded, length));
       if (std::binary_search(stems.begin(), stems.end(), stem)) {
-        spans.push_back({static_cast<uint32_t>(word_begin),
-                         static_cast<uint32_t>(word_end)});
+        spans->push_back({static_cast<uint32_t>(word_begin),
+                          static_cast<uint32_t>(word_end)});
+        if (first_only) return end + 1;
       }
     } else if (may_match) {
       if (run_begin == kNone) run_begin = pos;
       run_end = end;
     } else if (end > pos) {
-      flush();
+      if (flush()) return run_end + 1;
     }
     pos = end + 1;
   }
-  flush();
-  return spans;
+  if (flush()) return run_end + 1;
+  return pos;
 }
 
-void BuildHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
-                    HighlightField field, int snippet_length,
-                    const text::Analyzer& analyzer,
-                    std::vector<text::Token>* tokens,
-                    reel::search::v1::Highlight* out) {
-  const size_t length = static_cast<size_t>(
+// The snippet length in code points that `snippet_length` asks for.
+size_t SnippetCodePoints(int snippet_length) {
+  return static_cast<size_t>(
       snippet_length <= 0
           ? kDefaultSnippetLength
           : std::clamp(snippet_length, kMinSnippetLength, kMaxSnippetLength));
-  ByteSpan window = {0, static_cast<uint32_t>(text.size())};
+}
+
+// Whether `text` is longer than `length` code points (and so cut).
+bool NeedsWindow(absl::string_view text, size_t length) {
   // Bytes are at least code points: most fields need no count.
-  if (text.size() > length && CodePointsIn(text, 0, text.size()) > length) {
-    window = Window(text, spans.front(), length, analyzer, tokens);
-  }
+  return text.size() > length && CodePointsIn(text, 0, text.size()) > length;
+}
+
+// Fills `out` with text[window] and the parts of `spans` inside it.
+void EmitHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
+                   ByteSpan window, HighlightField field,
+                   reel::search::v1::Highlight* out) {
   const bool cut_before = window.begin > 0;
   const bool cut_after = window.end < text.size();
   out->set_field(field);
   std::string* snippet = out->mutable_snippet();
   snippet->clear();
+  snippet->reserve(window.end - window.begin + 2 * kEllipsis.size());
   if (cut_before) snippet->append(kEllipsis.data(), kEllipsis.size());
   const size_t prefix = snippet->size();  // Bytes before the text.
   snippet->append(text.data() + window.begin, window.end - window.begin);
@@ -429,6 +438,7 @@ void BuildHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
     counted_bytes = byte_offset;
     return code_points;
   };
+  out->mutable_spans()->Reserve(static_cast<int>(spans.size()));
   for (const ByteSpan& span : spans) {
     // Only a first match longer than the snippet is cut, and kept in part.
     const uint32_t begin = std::max(span.begin, window.begin);
@@ -444,6 +454,63 @@ void BuildHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
     wire->set_start_code_point(code_points_before(start_byte));
     wire->set_end_code_point(code_points_before(end_byte));
   }
+}
+
+// The highlight of one field, or false when none of its words matched. A
+// field that is cut is scanned up to its first match, which places the
+// window, and then only as far as the window: words after it would not be
+// shown.
+bool BuildFieldHighlight(absl::string_view text,
+                         const std::vector<std::string>& stems, Field field,
+                         int snippet_length, const text::Analyzer& analyzer,
+                         std::vector<text::Token>* tokens,
+                         reel::search::v1::Highlight* out) {
+  if (text.empty() || stems.empty()) return false;
+  const StemKeys keys = KeysOf(stems);
+  const size_t length = SnippetCodePoints(snippet_length);
+  std::vector<ByteSpan> spans;
+  if (!NeedsWindow(text, length)) {
+    ScanSpans(text, 0, text.size(), /*first_only=*/false, stems, keys, analyzer,
+              tokens, &spans);
+    if (spans.empty()) return false;
+    EmitHighlight(text, spans, {0, static_cast<uint32_t>(text.size())},
+                  kWireField[field], out);
+    return true;
+  }
+  const size_t rest = ScanSpans(text, 0, text.size(), /*first_only=*/true,
+                                stems, keys, analyzer, tokens, &spans);
+  if (spans.empty()) return false;
+  const ByteSpan window = Window(text, spans.front(), length, analyzer, tokens);
+  ScanSpans(text, rest, window.end, /*first_only=*/false, stems, keys, analyzer,
+            tokens, &spans);
+  EmitHighlight(text, spans, window, kWireField[field], out);
+  return true;
+}
+
+}  // namespace
+
+std::vector<ByteSpan> MatchedWordSpans(absl::string_view text,
+                                       const std::vector<std::string>& stems,
+                                       const text::Analyzer& analyzer,
+                                       std::vector<text::Token>* tokens) {
+  std::vector<ByteSpan> spans;
+  if (text.empty() || stems.empty()) return spans;
+  ScanSpans(text, 0, text.size(), /*first_only=*/false, stems, KeysOf(stems),
+            analyzer, tokens, &spans);
+  return spans;
+}
+
+void BuildHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
+                    HighlightField field, int snippet_length,
+                    const text::Analyzer& analyzer,
+                    std::vector<text::Token>* tokens,
+                    reel::search::v1::Highlight* out) {
+  const size_t length = SnippetCodePoints(snippet_length);
+  ByteSpan window = {0, static_cast<uint32_t>(text.size())};
+  if (NeedsWindow(text, length)) {
+    window = Window(text, spans.front(), length, analyzer, tokens);
+  }
+  EmitHighlight(text, spans, window, field, out);
 }
 
 const reel::search::v1::Highlight* HighlightCache::Find(

@@ -569,6 +569,66 @@ TEST_F(HighlighterTest, CorpusSnippetsKeepTheContract) {
   EXPECT_LE(longest_ascii, kDefaultSnippetLength + 4u);
 }
 
+// BuildHit scans a field that is cut only up to the end of its window; its
+// highlights are those of the whole field's matches, windowed, on every
+// field of the test corpus, for single stems, several and all of them.
+TEST_F(HighlighterTest, HitHighlightsEqualThoseOfTheWholeFieldsMatches) {
+  std::vector<Film> films =
+      testing::LoadSharedFilms("corpus/films-small.jsonl");
+  ASSERT_GT(films.size(), 100u);
+  std::mt19937 random(5);
+  int compared = 0;
+  int cut = 0;
+  std::vector<text::Token> tokens;
+  for (Film& loaded : films) {
+    auto film = std::make_shared<const Film>(std::move(loaded));
+    for (int s = 0; s < film->scenes_size(); ++s) {
+      SceneHit hit;
+      hit.film = film;
+      hit.scene_index = s;
+      for (int f = 0; f < kFieldCount; ++f) {
+        const std::vector<std::string> all =
+            StemsOf(hit.text(static_cast<Field>(f)));
+        if (all.empty()) continue;
+        std::set<std::string> some = {all[random() % all.size()],
+                                      all[random() % all.size()]};
+        hit.matched_stems[f] =
+            random() % 4 == 0
+                ? all
+                : std::vector<std::string>(some.begin(), some.end());
+      }
+      for (int length : {kMinSnippetLength, 57, kDefaultSnippetLength}) {
+        v1::SceneHit built;
+        BuildHit(hit, 1, *analyzer_, &built, nullptr, length);
+        std::vector<v1::Highlight> expected;
+        for (int f = 0; f < kFieldCount; ++f) {
+          const std::string& text = hit.text(static_cast<Field>(f));
+          const std::vector<ByteSpan> spans =
+              MatchedWordSpans(text, hit.matched_stems[f], *analyzer_, &tokens);
+          if (spans.empty()) continue;
+          BuildHighlight(text, spans,
+                         static_cast<v1::HighlightField>(
+                             v1::HIGHLIGHT_FIELD_SCENE_TITLE + f),
+                         length, *analyzer_, &tokens, &expected.emplace_back());
+        }
+        ASSERT_EQ(built.highlights_size(), expected.size())
+            << built.DebugString();
+        for (size_t i = 0; i < expected.size(); ++i) {
+          EXPECT_EQ(built.highlights(static_cast<int>(i)).SerializeAsString(),
+                    expected[i].SerializeAsString())
+              << built.highlights(static_cast<int>(i)).DebugString() << "\nvs\n"
+              << expected[i].DebugString();
+          cut += expected[i].cut_after();
+          ++compared;
+        }
+        if (HasFailure()) return;
+      }
+    }
+  }
+  EXPECT_GT(compared, 1000);
+  EXPECT_GT(cut, 100);
+}
+
 TEST_F(HighlighterTest, CachedHighlightsAreKeptApartByLength) {
   std::vector<Film> films = testing::LoadSharedFilms("seed/the-red-shoes.txt");
   ASSERT_EQ(films.size(), 1u);
