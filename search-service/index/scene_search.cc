@@ -250,26 +250,32 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
         dictionary_.end());
     offer_prefixed(pending_.lower_bound(term.folded), pending_.end());
   }
+  // Weights by edit distance, computed once per term, not per typo.
+  std::array<double, 4> typo_weight{};
+  for (int d = 1; d < static_cast<int>(typo_weight.size()); ++d) {
+    typo_weight[d] = std::pow(ranking.typo_penalty, d);
+  }
   auto offer_typo = [&](const std::string& surface, int distance) {
     if (typo_expansions >= ranking.max_expansions) return;
     ++typo_expansions;
+    auto it = surface_stem_.find(surface);
+    if (it == surface_stem_.end()) return;
     if (correction != nullptr) {
-      if (auto it = surface_stem_.find(surface); it != surface_stem_.end()) {
-        const Correction candidate{surface, distance,
-                                   postings_[it->second].live_docs};
-        const std::optional<Correction>& kept = *correction;
-        if (candidate.live_docs > 0 &&
-            (!kept.has_value() || candidate.distance < kept->distance ||
-             (candidate.distance == kept->distance &&
-              (candidate.live_docs > kept->live_docs ||
-               (candidate.live_docs == kept->live_docs &&
-                candidate.word < kept->word))))) {
-          *correction = candidate;
-        }
+      const uint32_t live_docs = postings_[it->second].live_docs;
+      const std::optional<Correction>& kept = *correction;
+      if (live_docs > 0 &&
+          (!kept.has_value() || distance < kept->distance ||
+           (distance == kept->distance &&
+            (live_docs > kept->live_docs ||
+             (live_docs == kept->live_docs && surface < kept->word))))) {
+        *correction = Correction{surface, distance, live_docs};
       }
     }
-    offer_surface(surface, std::pow(ranking.typo_penalty, distance),
-                  Expansion::kTypo, distance);
+    offer(it->second,
+          distance < static_cast<int>(typo_weight.size())
+              ? typo_weight[distance]
+              : std::pow(ranking.typo_penalty, distance),
+          Expansion::kTypo, distance);
   };
   // Typos are looked for only when the word, as typed, is not in the index
   // (neither as a word nor by its stem): a real word is taken as meant, which
