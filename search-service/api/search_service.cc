@@ -98,6 +98,39 @@ class WaitedSearchRunner {
   std::vector<std::thread> threads_;
 };
 
+// Response messages of ended streams, cleared, for new streams to fill. A
+// cleared message keeps its hits, highlights, spans and strings allocated,
+// so filling it again allocates (and the stream's end frees) next to
+// nothing: building hits allocated and freed a few dozen blocks each.
+// Only messages of at most a default result's hits and snippet length are
+// kept, and at most kMaxPooled of them.
+class ResponsePool {
+ public:
+  std::unique_ptr<SearchScenesResponse> Take() {
+    {
+      absl::MutexLock lock(&mutex_);
+      if (!free_.empty()) {
+        std::unique_ptr<SearchScenesResponse> message = std::move(free_.back());
+        free_.pop_back();
+        return message;
+      }
+    }
+    return std::make_unique<SearchScenesResponse>();
+  }
+
+  void Give(std::unique_ptr<SearchScenesResponse> message) {
+    message->Clear();
+    absl::MutexLock lock(&mutex_);
+    if (free_.size() < kMaxPooled) free_.push_back(std::move(message));
+  }
+
+ private:
+  static constexpr size_t kMaxPooled = 32;
+  absl::Mutex mutex_;
+  std::vector<std::unique_ptr<SearchScenesResponse>> free_
+      ABSL_GUARDED_BY(mutex_);
+};
+
 namespace {
 
 v1::MatchField ToProto(Field field) {
@@ -139,7 +172,7 @@ void SetRanking(const SceneHit& hit, v1::SceneHit* out) {
   v1::SortKey* sort_key = out->mutable_sort_key();
   sort_key->set_matched_clauses(key.matched_clauses);
   sort_key->set_score(key.score);
-  sort_key->set_film(std::string(key.film));
+  sort_key->set_film(key.film.data(), key.film.size());
   sort_key->set_scene_ordinal(key.scene_ordinal);
   if (!hit.explanation.has_value()) return;
   v1::HitExplanation* explanation = out->mutable_explanation();
@@ -174,7 +207,7 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   SearchReactor(const LiveIndex* index,
                 std::shared_ptr<const text::Analyzer> analyzer,
                 const SearchApiOptions& options, SearchStreamWatchdog* watchdog,
-                WaitedSearchRunner* waited_searches,
+                WaitedSearchRunner* waited_searches, ResponsePool* responses,
                 grpc::CallbackServerContext* context,
                 const SearchScenesRequest* request)
       : index_(index),
@@ -182,6 +215,7 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
         options_(options),
         watchdog_(watchdog),
         waited_searches_(waited_searches),
+        responses_(responses),
         context_(context) {
     watchdog_->Add(this);
     absl::StatusOr<ValidatedSearch> search = ValidateSearchRequest(
@@ -292,6 +326,16 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
       idle = !writing_;
     }
     if (idle) FinishOnce(grpc::Status::CANCELLED);
+  }
+
+  ~SearchReactor() override {
+    // Unused by gRPC by now (OnDone has run). Worth keeping only when
+    // small: a default-sized result at most.
+    if (message_ != nullptr &&
+        largest_batch_ <= static_cast<size_t>(options_.single_message_hits) &&
+        search_.snippet_length <= kDefaultSnippetLength) {
+      responses_->Give(std::move(message_));
+    }
   }
 
   void OnDone() override {
@@ -445,7 +489,11 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
       writing_ = false;
       handed_ = false;
       if (finished_) return;
-      message_.Clear();
+      if (message_ == nullptr) {
+        message_ = responses_->Take();
+      } else {
+        message_->Clear();
+      }
       const size_t total = result_.hits.size();
       if (cancelled_.load()) {
         finished_ = true;
@@ -458,25 +506,26 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
                       : options_.first_batch_hits;
         }
         const size_t end = std::min(total, next_hit_ + batch);
+        largest_batch_ = std::max(largest_batch_, end - next_hit_);
         for (; next_hit_ < end; ++next_hit_) {
+          v1::SceneHit* hit = message_->add_hits();
           BuildHit(result_.hits[next_hit_],
                    static_cast<int>(rank_offset_ + next_hit_) + 1, *analyzer_,
-                   message_.add_hits(), &highlights_, search_.snippet_length);
-          SetRanking(result_.hits[next_hit_],
-                     message_.mutable_hits(message_.hits_size() - 1));
+                   hit, &highlights_, search_.snippet_length);
+          SetRanking(result_.hits[next_hit_], hit);
         }
         if (next_hit_ < total) {
           action = Action::kWrite;
         } else {
           // The summary rides on the last batch: one message fewer.
           summary_.set_returned_count(static_cast<int32_t>(total));
-          *message_.mutable_summary() = summary_;
+          message_->mutable_summary()->Swap(&summary_);
           finished_ = true;
           action = Action::kWriteAndFinish;
         }
         writing_ = true;
         write_number = ++writes_;
-        in_flight_bytes_ = static_cast<int64_t>(message_.ByteSizeLong());
+        in_flight_bytes_ = static_cast<int64_t>(message_->ByteSizeLong());
         watchdog_->buffered_bytes.fetch_add(in_flight_bytes_);
       }
     }
@@ -485,13 +534,14 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
     switch (action) {
       case Action::kWrite:
         Ref();
-        StartWrite(&message_);
+        StartWrite(message_.get());
         Handed(write_number);
         Unref();
         break;
       case Action::kWriteAndFinish:
         Ref();
-        StartWriteAndFinish(&message_, grpc::WriteOptions(), grpc::Status::OK);
+        StartWriteAndFinish(message_.get(), grpc::WriteOptions(),
+                            grpc::Status::OK);
         Handed(write_number);
         Unref();
         break;
@@ -534,6 +584,7 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   int64_t rank_offset_ = 0;  // Hits on the pages before this one.
   SearchStreamWatchdog* const watchdog_;
   WaitedSearchRunner* const waited_searches_;
+  ResponsePool* const responses_;
   grpc::CallbackServerContext* const context_;
   ValidatedSearch search_;
   std::shared_ptr<WaitHandle> wait_;
@@ -556,8 +607,10 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   size_t next_hit_ ABSL_GUARDED_BY(mutex_) = 0;
   HighlightCache highlights_ ABSL_GUARDED_BY(mutex_);
   reel::search::v1::SearchSummary summary_;
-  // The one message in flight.
-  SearchScenesResponse message_ ABSL_GUARDED_BY(mutex_);
+  // The one message in flight (from responses_, given back at the end),
+  // and the most hits one has held.
+  std::unique_ptr<SearchScenesResponse> message_ ABSL_GUARDED_BY(mutex_);
+  size_t largest_batch_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace
@@ -662,6 +715,7 @@ SearchServiceImpl::SearchServiceImpl(
       analyzer_(std::move(analyzer)),
       status_filler_(std::move(status_filler)),
       options_(WithPageTokenSigner(options)),
+      responses_(std::make_unique<ResponsePool>()),
       watchdog_(std::make_unique<SearchStreamWatchdog>(options.stall_timeout)),
       waited_searches_(
           std::make_unique<WaitedSearchRunner>(options.revision_wait_threads)) {
@@ -682,7 +736,8 @@ int64_t SearchServiceImpl::buffered_bytes() const {
 grpc::ServerWriteReactor<SearchScenesResponse>* SearchServiceImpl::SearchScenes(
     grpc::CallbackServerContext* context, const SearchScenesRequest* request) {
   return new SearchReactor(index_, analyzer_, options_, watchdog_.get(),
-                           waited_searches_.get(), context, request);
+                           waited_searches_.get(), responses_.get(), context,
+                           request);
 }
 
 grpc::ServerUnaryReactor* SearchServiceImpl::GetIndexStatus(

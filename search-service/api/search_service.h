@@ -51,6 +51,7 @@ struct SearchApiOptions {
   std::shared_ptr<const CursorSigner> page_tokens;
 };
 
+class ResponsePool;
 class SearchStreamWatchdog;
 class WaitedSearchRunner;
 
@@ -88,6 +89,8 @@ class SearchServiceImpl final
   const std::shared_ptr<const text::Analyzer> analyzer_;
   const StatusFiller status_filler_;
   const SearchApiOptions options_;
+  // Outlives the streams, which give their messages back as they end.
+  std::unique_ptr<ResponsePool> responses_;
   std::unique_ptr<SearchStreamWatchdog> watchdog_;
   // Destroyed first: a search it still runs may use the watchdog.
   std::unique_ptr<WaitedSearchRunner> waited_searches_;
