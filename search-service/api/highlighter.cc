@@ -23,10 +23,37 @@ constexpr HighlightField kWireField[kFieldCount] = {
     reel::search::v1::HIGHLIGHT_FIELD_SYNOPSIS,
 };
 
-bool IsAsciiAlnum(unsigned char c) {
+constexpr bool IsAsciiAlnum(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
          (c >= '0' && c <= '9');
 }
+
+// What the scan of a piece needs to know of each byte: one table lookup.
+enum ByteClass : uint8_t {
+  kAlnum = 1,       // ASCII letter or digit.
+  kNonAscii = 2,    // Folding may turn it into letters.
+  kApostrophe = 4,  // ' or `
+  kHyphen = 8,
+};
+struct ByteTables {
+  uint8_t byte_class[256] = {};
+  char lower[256] = {};  // ASCII letters lower-cased; others unchanged.
+};
+constexpr ByteTables MakeByteTables() {
+  ByteTables tables;
+  for (int c = 0; c < 256; ++c) {
+    const auto byte = static_cast<unsigned char>(c);
+    uint8_t byte_class = 0;
+    if (IsAsciiAlnum(byte)) byte_class |= kAlnum;
+    if (c >= 0x80) byte_class |= kNonAscii;
+    if (c == '\'' || c == '`') byte_class |= kApostrophe;
+    if (c == '-') byte_class |= kHyphen;
+    tables.byte_class[c] = byte_class;
+    tables.lower[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  }
+  return tables;
+}
+constexpr ByteTables kBytes = MakeByteTables();
 
 // Why a piece of text can be skipped without analysing it.
 //
@@ -184,7 +211,8 @@ class Words {
     piece_begin_ = begin;
     piece_end_ = end;
     words_.clear();
-    analyzer_.Analyze(text_.substr(begin, end - begin), tokens_);
+    // Only the words' bounds are wanted: no stems.
+    analyzer_.AnalyzeUnstemmed(text_.substr(begin, end - begin), tokens_);
     // Tokens come by position, which orders their begins (a compound's
     // joined alternate begins with its first part and covers the rest), so
     // overlapping tokens are adjacent; sorted here should that change.
@@ -275,12 +303,43 @@ ByteSpan Window(absl::string_view text, ByteSpan first, size_t length,
 }
 
 // Keys of the stems an all-ASCII piece could hold (stems with other bytes
-// come only from pieces that are analysed anyway).
-using StemKeys = absl::InlinedVector<std::string, 4>;
+// come only from pieces that are analysed anyway), and their first bytes.
+struct StemKeys {
+  absl::InlinedVector<std::string, 4> keys;
+  bool first_byte[256] = {};
+  bool any_first_byte = false;  // A key is empty.
+
+  // Whether a single run of letters and digits, `letters`, may be the term
+  // of a stem: it starts with a key.
+  bool MayStart(absl::string_view letters) const {
+    if (!any_first_byte &&
+        !first_byte[static_cast<unsigned char>(letters.front())]) {
+      return false;
+    }
+    for (const std::string& key : keys) {
+      if (absl::StartsWith(letters, key)) return true;
+    }
+    return false;
+  }
+  // Whether some term of a piece with these letters and digits (more than
+  // one run) may be the term of a stem: they hold a key.
+  bool MayHold(absl::string_view letters) const {
+    for (const std::string& key : keys) {
+      if (letters.find(key) != absl::string_view::npos) return true;
+    }
+    return false;
+  }
+};
 StemKeys KeysOf(const std::vector<std::string>& stems) {
   StemKeys keys;
   for (const std::string& stem : stems) {
-    if (IsAscii(stem)) keys.push_back(StemKey(stem));
+    if (!IsAscii(stem)) continue;
+    const std::string& key = keys.keys.emplace_back(StemKey(stem));
+    if (key.empty()) {
+      keys.any_first_byte = true;
+    } else {
+      keys.first_byte[static_cast<unsigned char>(key.front())] = true;
+    }
   }
   return keys;
 }
@@ -336,12 +395,12 @@ size_t ScanSpans(absl::string_view text, size_t from, size_t to,
     size_t word_end = 0;      // Of the last one.
     int words = 0;            // Runs of letters and digits.
     bool analyse_it = false;  // Needs the analyser to decide.
-    bool apostrophe = false;
-    bool hyphen = false;
+    uint8_t seen = 0;         // Classes of the bytes between the runs.
     bool in_word = false;
     for (size_t i = pos; i < end; ++i) {
       const unsigned char c = static_cast<unsigned char>(data[i]);
-      if (IsAsciiAlnum(c)) {
+      const uint8_t byte_class = kBytes.byte_class[c];
+      if (byte_class & kAlnum) {
         if (!in_word) {
           in_word = true;
           if (++words == 1) word_begin = i;
@@ -351,30 +410,23 @@ size_t ScanSpans(absl::string_view text, size_t from, size_t to,
           analyse_it = true;
           break;
         }
-        folded[length++] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        folded[length++] = kBytes.lower[c];
         continue;
       }
       in_word = false;
-      if (c >= 0x80) {
-        analyse_it = true;
-        break;
-      }
-      if (c == '\'' || c == '`') apostrophe = true;
-      if (c == '-') hyphen = true;
+      seen |= byte_class;
+      if (byte_class & kNonAscii) break;
     }
-    if (apostrophe && hyphen) analyse_it = true;
+    if ((seen & kNonAscii) ||
+        (seen & (kApostrophe | kHyphen)) == (kApostrophe | kHyphen)) {
+      analyse_it = true;
+    }
     bool may_match = analyse_it;
     if (!may_match && length > 0) {
       const absl::string_view letters(folded, length);
       // A single run's only term is all of it, which starts with the key
       // of its stem; in other pieces a term may start anywhere.
-      for (const std::string& key : keys) {
-        if (words == 1 ? absl::StartsWith(letters, key)
-                       : letters.find(key) != absl::string_view::npos) {
-          may_match = true;
-          break;
-        }
-      }
+      may_match = words == 1 ? keys.MayStart(letters) : keys.MayHold(letters);
     }
     if (may_match && !analyse_it && words == 1) {
       // One ASCII word and nothing the analyser could join to it: its one
