@@ -2,13 +2,13 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -43,6 +43,51 @@ uint64_t GetUint64(const char* bytes) {
 
 }  // namespace
 
+struct CursorSigner::Hmac {
+  EVP_MD* sha256 = nullptr;
+  // Digests of the key xor ipad and xor opad, to be continued.
+  EVP_MD_CTX* inner = nullptr;
+  EVP_MD_CTX* outer = nullptr;
+
+  ~Hmac() {
+    EVP_MD_CTX_free(inner);
+    EVP_MD_CTX_free(outer);
+    EVP_MD_free(sha256);
+  }
+};
+
+CursorSigner::CursorSigner(const std::string& key) {
+  auto hmac = std::make_shared<Hmac>();
+  constexpr size_t kBlockBytes = 64;  // SHA-256's.
+  unsigned char block[kBlockBytes] = {};
+  unsigned char pad[kBlockBytes];
+  hmac->sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  hmac->inner = EVP_MD_CTX_new();
+  hmac->outer = EVP_MD_CTX_new();
+  bool ok = hmac->sha256 != nullptr && hmac->inner != nullptr &&
+            hmac->outer != nullptr;
+  // A key longer than a block is replaced by its digest.
+  if (ok && key.size() > kBlockBytes) {
+    ok = EVP_Digest(key.data(), key.size(), block, nullptr, hmac->sha256,
+                    nullptr) == 1;
+  } else if (ok) {
+    std::memcpy(block, key.data(), key.size());
+  }
+  for (auto [ctx, mask] :
+       {std::pair{hmac->inner, 0x36}, std::pair{hmac->outer, 0x5c}}) {
+    for (size_t i = 0; i < kBlockBytes; ++i) {
+      pad[i] = static_cast<unsigned char>(block[i] ^ mask);
+    }
+    ok = ok && EVP_DigestInit_ex2(ctx, hmac->sha256, nullptr) == 1 &&
+         EVP_DigestUpdate(ctx, pad, kBlockBytes) == 1;
+  }
+  OPENSSL_cleanse(block, sizeof(block));
+  OPENSSL_cleanse(pad, sizeof(pad));
+  // Only a broken libcrypto fails here; a signer must never sign weakly.
+  if (!ok) std::abort();
+  hmac_ = std::move(hmac);
+}
+
 CursorSigner CursorSigner::WithRandomKey() {
   std::string key(32, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()),
@@ -74,11 +119,20 @@ absl::StatusOr<CursorSigner> CursorSigner::FromKeyFile(
 }
 
 std::string CursorSigner::Mac(absl::string_view payload) const {
+  // H(key ^ opad || H(key ^ ipad || payload)), from the digested pads.
+  unsigned char inner[EVP_MAX_MD_SIZE];
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-       reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
-       mac, &length);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const bool ok = ctx != nullptr &&
+                  EVP_MD_CTX_copy_ex(ctx, hmac_->inner) == 1 &&
+                  EVP_DigestUpdate(ctx, payload.data(), payload.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, inner, &length) == 1 &&
+                  EVP_MD_CTX_copy_ex(ctx, hmac_->outer) == 1 &&
+                  EVP_DigestUpdate(ctx, inner, length) == 1 &&
+                  EVP_DigestFinal_ex(ctx, mac, &length) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) std::abort();  // Out of memory in libcrypto.
   return std::string(reinterpret_cast<const char*>(mac), kMacBytes);
 }
 

@@ -18,6 +18,7 @@
 #define REEL_SEARCH_SERVICE_API_PAGE_CURSOR_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -51,10 +52,13 @@ class CursorSigner {
   absl::StatusOr<PageCursor> Decode(absl::string_view token) const;
 
  private:
-  explicit CursorSigner(std::string key) : key_(std::move(key)) {}
+  explicit CursorSigner(const std::string& key);
   std::string Mac(absl::string_view payload) const;
 
-  std::string key_;
+  // HMAC-SHA256 (RFC 2104) with the key's two padded blocks digested once:
+  // a MAC then costs two digest copies, not a key schedule per token.
+  struct Hmac;
+  std::shared_ptr<const Hmac> hmac_;
 };
 
 // PageCursor::position for the index's ResultPosition, and back.

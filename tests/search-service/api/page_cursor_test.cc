@@ -5,6 +5,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <fstream>
 
@@ -95,6 +97,33 @@ TEST(PageCursorTest, ReplicasSharingAKeyFileAcceptEachOthersTokens) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least 32")));
   EXPECT_THAT(CursorSigner::FromKeyFile(dir.Join("missing")),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing")));
+}
+
+// Tokens stay those of earlier versions: the signature is HMAC-SHA256 of
+// the payload under the key file's bytes (shorter and longer than SHA-256's
+// block), truncated to 16 bytes, as OpenSSL's HMAC computes it.
+TEST(PageCursorTest, TheSignatureIsTheKeysHmacSha256) {
+  reel::testing::TempDir dir;
+  for (const std::string& key :
+       {std::string(32, 'k'), std::string("0123456789abcdef0123456789abcdef!"),
+        std::string(64, 'x'), std::string(100, 'y')}) {
+    std::ofstream(dir.Join("key"), std::ios::trunc) << key;
+    ASSERT_OK_AND_ASSIGN(CursorSigner signer,
+                         CursorSigner::FromKeyFile(dir.Join("key")));
+    std::string bytes;
+    ASSERT_TRUE(absl::WebSafeBase64Unescape(signer.Encode(Sample()), &bytes));
+    ASSERT_GT(bytes.size(), 16u);
+    const std::string payload = bytes.substr(0, bytes.size() - 16);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
+         mac, &length);
+    ASSERT_EQ(length, 32u);
+    EXPECT_EQ(bytes.substr(bytes.size() - 16),
+              std::string(reinterpret_cast<const char*>(mac), 16))
+        << key.size() << "-byte key";
+  }
 }
 
 }  // namespace
