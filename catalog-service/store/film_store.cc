@@ -481,6 +481,8 @@ FilmStore::FilmStore(FilmStoreOptions options, std::unique_ptr<rocksdb::DB> db,
   commit_thread_ = std::thread([this] { CommitLoop(); });
   // Named for top -H and perf: it is where every write's fsync happens.
   pthread_setname_np(commit_thread_.native_handle(), "film-commit");
+  completion_thread_ = std::thread([this] { CompletionLoop(); });
+  pthread_setname_np(completion_thread_.native_handle(), "film-complete");
   if (options_.maintenance_interval > absl::ZeroDuration()) {
     maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
   }
@@ -493,7 +495,10 @@ FilmStore::~FilmStore() {
   }
   commit_wakeup_.SignalAll();
   maintenance_wakeup_.SignalAll();
+  // The commit thread drains the queue, then the completion thread answers
+  // what it committed.
   if (commit_thread_.joinable()) commit_thread_.join();
+  if (completion_thread_.joinable()) completion_thread_.join();
   if (maintenance_thread_.joinable()) maintenance_thread_.join();
   for (auto* handle : families_) db_->DestroyColumnFamilyHandle(handle);
   rocksdb::Status status = db_->Close();
@@ -844,9 +849,12 @@ void FilmStore::Submit(Writer* writer) {
   // hand-off to the commit thread and back. Writers arriving meanwhile
   // queue; the commit thread takes them over, so this caller only ever
   // waits for one group.
-  CommitNextGroup();
+  CommittedGroup committed = CommitNextGroup();
   if (!writers_.empty()) commit_wakeup_.Signal();
   mutex_.Unlock();
+  // The next group may already be committing: completing this one is off
+  // its path.
+  Complete(&committed);
 }
 
 void FilmStore::CommitLoop() {
@@ -857,36 +865,62 @@ void FilmStore::CommitLoop() {
       commit_wakeup_.Wait(&mutex_);
     }
     // Stopping drains the queue first: every queued write is completed.
-    if (writers_.empty()) return;
-    CommitNextGroup();
+    if (writers_.empty()) break;
+    // The completion thread answers this group's writers while this thread
+    // goes on to commit the writes that queued during its fsync.
+    completions_.push_back(CommitNextGroup());
+    completion_wakeup_.Signal();
+  }
+  commit_loop_done_ = true;
+  completion_wakeup_.Signal();
+}
+
+void FilmStore::CompletionLoop() {
+  absl::MutexLock lock(&mutex_);
+  while (true) {
+    while (completions_.empty() && !commit_loop_done_) {
+      completion_wakeup_.Wait(&mutex_);
+    }
+    if (completions_.empty()) return;  // The commit thread has finished.
+    CommittedGroup committed = std::move(completions_.front());
+    completions_.pop_front();
+    mutex_.Unlock();
+    Complete(&committed);
+    mutex_.Lock();
   }
 }
 
-void FilmStore::CommitNextGroup() {
+FilmStore::CommittedGroup FilmStore::CommitNextGroup() {
   committing_ = true;
-  std::vector<Writer*> group;
+  CommittedGroup committed;
   size_t group_operations = 0;
   while (!writers_.empty()) {
     Writer* writer = writers_.front();
-    if (!group.empty() && group_operations + writer->operations->size() >
-                              options_.max_group_operations) {
+    if (!committed.writers.empty() &&
+        group_operations + writer->operations->size() >
+            options_.max_group_operations) {
       break;
     }
-    group.push_back(writer);
+    committed.writers.push_back(writer);
     group_operations += writer->operations->size();
     writers_.pop_front();
   }
   mutex_.Unlock();
-  const absl::Status status = CommitGroup(group);
+  committed.status = CommitGroup(committed.writers);
   committed_groups_.fetch_add(1, std::memory_order_relaxed);
-  committed_writes_.fetch_add(group.size(), std::memory_order_relaxed);
+  committed_writes_.fetch_add(committed.writers.size(),
+                              std::memory_order_relaxed);
   committed_operations_.fetch_add(group_operations, std::memory_order_relaxed);
-  for (Writer* writer : group) {
-    auto done = std::move(writer->done);
-    done(status);  // May destroy *writer.
-  }
   mutex_.Lock();
   committing_ = false;
+  return committed;
+}
+
+void FilmStore::Complete(CommittedGroup* committed) {
+  for (Writer* writer : committed->writers) {
+    auto done = std::move(writer->done);
+    done(committed->status);  // May destroy *writer.
+  }
 }
 
 CommitStats FilmStore::commit_stats() const {

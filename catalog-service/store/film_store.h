@@ -11,15 +11,17 @@
 // A writer that finds no commit in progress commits on its own thread, so a
 // lone writer pays no hand-off; writes queued meanwhile are taken over by the
 // store's commit thread, which keeps committing while anything is queued, so
-// writes queued during one group's fsync form the next group. Preconditions
+// writes queued during one group's fsync form the next group. The commit
+// thread hands each group it committed to the store's completion thread, so
+// answering one group's writers overlaps the next group's fsync. Preconditions
 // (existence, etags, idempotency keys) are checked in revision order inside
 // the group, so the outcome is as if the writes had run one at a time.
 //
 // Writes come in two forms: blocking (Create, Update, Delete, Import) and
 // asynchronous (CreateAsync, UpdateAsync, DeleteAsync), which call `done`
 // once the write is durable or has failed: before returning when they
-// committed on the caller's thread, else later from the thread that commits
-// them. The asynchronous form holds no thread while a queued write waits,
+// committed on the caller's thread, else later from the completion thread.
+// The asynchronous form holds no thread while a queued write waits,
 // which is what lets the gRPC edge keep many writes in flight cheaply.
 //
 // Reads (Get, List, ReadChanges, snapshots) never wait for writers.
@@ -96,9 +98,10 @@ struct ImportItem {
 };
 
 // Completes an asynchronous write. Runs exactly once, after the write is
-// durable (or has failed), on the thread that committed it: the caller's own
-// (before the call returns) or the commit thread. Keep it cheap and never
-// call a blocking FilmStore write from it (that would wait for itself).
+// durable (or has failed): on the caller's thread (before the call returns)
+// when it committed there, else on the store's completion thread. Keep it
+// cheap and never call a blocking FilmStore write from it (that would wait
+// for itself).
 using WriteCallback = absl::AnyInvocable<void(absl::StatusOr<WriteResult>)>;
 // Completes an asynchronous import, like WriteCallback: one outcome per item,
 // or a non-OK status when nothing was written.
@@ -261,20 +264,30 @@ class FilmStore {
   // Queues `operations`, waits until a group commit has applied them, and
   // returns their outcomes (same order). Non-OK: nothing was written.
   absl::Status Write(std::vector<Operation>* operations);
+  // A committed group: its writers, in order, and the commit's outcome.
+  struct CommittedGroup {
+    std::vector<Writer*> writers;
+    absl::Status status;
+  };
   // Queues `writer` and, when no group is being committed, commits the
-  // queue's head group on the calling thread; otherwise the commit thread
-  // will. writer->done (which hands the Writer back) runs once committed.
+  // queue's head group on the calling thread and completes it there;
+  // otherwise the commit thread will. writer->done (which hands the Writer
+  // back) runs once committed.
   void Submit(Writer* writer);
-  // Takes the group at the head of the queue, commits it and completes its
-  // writers. Called with mutex_ held and committing_ false; releases it
-  // meanwhile.
-  void CommitNextGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Takes the group at the head of the queue and commits it, returning it
+  // for Complete(). Called with mutex_ held and committing_ false; releases
+  // it meanwhile, and clears committing_ before returning, so the next group
+  // can commit while this one's writers are being answered.
+  CommittedGroup CommitNextGroup() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Runs each writer's done callback, in order. Called without mutex_.
+  static void Complete(CommittedGroup* committed);
   // Queues one operation and calls `done` with its outcome when committed.
   void SubmitOne(Operation operation, WriteCallback done);
   // Commits `group` (the queue's head): checks preconditions in order, builds
   // one WriteBatch, writes it. Runs without mutex_, holding committing_.
   absl::Status CommitGroup(const std::vector<Writer*>& group);
   void CommitLoop();
+  void CompletionLoop();
   void MaintenanceLoop();
 
   rocksdb::ColumnFamilyHandle* films() const { return families_[1]; }
@@ -302,6 +315,13 @@ class FilmStore {
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   absl::CondVar commit_wakeup_;  // Writers queued, or stopping_.
   std::thread commit_thread_;
+  // Groups the commit thread committed, oldest first, for the completion
+  // thread to answer; commit_loop_done_ once the commit thread has drained
+  // the queue and left.
+  std::deque<CommittedGroup> completions_ ABSL_GUARDED_BY(mutex_);
+  bool commit_loop_done_ ABSL_GUARDED_BY(mutex_) = false;
+  absl::CondVar completion_wakeup_;
+  std::thread completion_thread_;
   std::atomic<uint64_t> committed_groups_{0};
   std::atomic<uint64_t> committed_writes_{0};
   std::atomic<uint64_t> committed_operations_{0};

@@ -20,6 +20,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "catalog-service/model/film_update.h"
 #include "catalog-service/store/film_store.h"
@@ -361,6 +362,62 @@ TEST_F(FilmStoreConcurrencyTest, AsyncWritesCompleteAfterTheyAreCommitted) {
   EXPECT_EQ(stats.writes, static_cast<uint64_t>(kThreads * kPerThread));
   // 320 writes submitted without waiting cannot each have had a commit.
   EXPECT_LT(stats.groups, stats.writes);
+}
+
+// Answering a committed group's writers is off the commit path: while one
+// write's callback is still running, the next write commits. Checked for a
+// write committed on its caller's thread and for one the commit thread took
+// from the queue. (If the next commit waited for the callback, the callback
+// would give up after its bound and report it.)
+TEST_F(FilmStoreConcurrencyTest, NextGroupCommitsWhileCallbacksRun) {
+  InstallHold();
+  // One write whose callback starts `next` on `other` and reports in
+  // `overlapped` whether `next` was durable before the callback returned.
+  struct Probe {
+    std::thread other;
+    absl::Notification committed;
+    absl::Notification finished;
+    bool overlapped = false;
+  };
+  auto commit_during_callback = [this](const std::string& first,
+                                       const std::string& next, Probe* probe) {
+    store_->CreateAsync(
+        first, Titled(first), "",
+        [this, next, probe](absl::StatusOr<WriteResult> r) {
+          EXPECT_OK(r.status());
+          probe->other = std::thread([this, next, probe] {
+            EXPECT_OK(store_->Create(next, Titled(next), "").status());
+            probe->committed.Notify();
+          });
+          probe->overlapped = probe->committed.WaitForNotificationWithTimeout(
+              absl::Seconds(10));
+          probe->finished.Notify();
+        });
+  };
+
+  // Alone: committed and answered on this thread.
+  Probe alone;
+  commit_during_callback("alone", "after-alone", &alone);
+  ASSERT_TRUE(alone.finished.HasBeenNotified());
+  alone.other.join();
+  EXPECT_TRUE(alone.overlapped);
+
+  // Queued behind a held commit: committed by the commit thread.
+  Probe queued;
+  std::latch entered(1);
+  hold_entered_ = &entered;
+  hold_armed_.store(true);
+  std::thread gate([this] {
+    EXPECT_OK(store_->Create("gate", Titled("Gate"), "").status());
+  });
+  entered.wait();
+  commit_during_callback("queued", "after-queued", &queued);
+  gate.join();
+  queued.finished.WaitForNotification();
+  queued.other.join();
+  hold_entered_ = nullptr;
+  EXPECT_TRUE(queued.overlapped);
+  EXPECT_EQ(store_->revision(), 5);
 }
 
 // Closing the store commits what is queued, completing every async write,
