@@ -322,6 +322,26 @@ json E2e(const fs::path& dir) {
     }
   }
   e2e["search"] = std::move(search);
+  // The search service's own CPU time over each Reel search run
+  // (scripts/bench.sh reads its /proc stat around the run): queries answered
+  // per second of server CPU, i.e. per core kept busy, whatever the load
+  // client and the other processes on the machine take.
+  json server_cpu = json::object();
+  for (const char* c : {"1", "8", "32"}) {
+    const auto& cpu = rounds[absl::StrCat("reel-c", c, "-cpu")];
+    std::vector<double> per_core, cpu_us;
+    for (const json& run : cpu) {
+      const double seconds = run.value("server_cpu_seconds", 0.0);
+      const double calls = run.value("calls", 0.0);
+      if (seconds <= 0 || calls <= 0) continue;
+      per_core.push_back(calls / seconds);
+      cpu_us.push_back(seconds * 1e6 / calls);
+    }
+    if (per_core.empty()) continue;
+    server_cpu[c] = {{"qps_per_server_core", SpreadJson(per_core)},
+                     {"server_cpu_us_per_query", SpreadJson(cpu_us)}};
+  }
+  if (!server_cpu.empty()) e2e["search_server_cpu"] = std::move(server_cpu);
   if (rounds.count("getfilm-c32")) {
     e2e["getfilm_c32"] = Summarize(rounds["getfilm-c32"]);
     ratios["getfilm_vs_echo_c32"] =
@@ -1062,6 +1082,24 @@ std::string Markdown(const json& results, const std::vector<Target>& targets) {
           Ratio(At(e2e, {"ratios", absl::StrCat("reel_vs_pg_c", c)}))));
     }
     line();
+    if (const json& cpu = e2e["search_server_cpu"]; cpu.is_object()) {
+      std::vector<std::string> parts;
+      for (const char* c : {"1", "8", "32"}) {
+        if (!cpu.contains(c)) continue;
+        parts.push_back(
+            absl::StrFormat("%s client%s %s QPS per core (%s of CPU a query)",
+                            c, std::string(c) == "1" ? "" : "s",
+                            Fmt(cpu[c]["qps_per_server_core"]),
+                            Fmt(cpu[c]["server_cpu_us_per_query"], Micros)));
+      }
+      line(absl::StrCat(
+          "The search-service's own CPU time (user + system, from /proc) "
+          "over the Reel runs, per query answered: ",
+          absl::StrJoin(parts, "; "),
+          ". This is what one core of a search replica serves of this mix, "
+          "the gRPC and highlighting work included (docs/capacity.md)."));
+      line();
+    }
     const json& pg_load = e2e["pg_load"];
     const json& status = e2e["index_status"];
     if (pg_load.is_object() || status.is_object()) {

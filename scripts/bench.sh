@@ -155,6 +155,10 @@ trap cleanup EXIT
 start_service() {
   local name=$1
   shift
+  # Created first: the child opens them only after the fork, and a busy
+  # machine can run the first poll below before it has.
+  : >"$TMP/$name.out"
+  : >"$TMP/$name.log"
   "$@" >"$TMP/$name.out" 2>"$TMP/$name.log" &
   PID=$!
   PIDS+=("$PID")
@@ -175,6 +179,11 @@ stop_service() {
   kill -TERM "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
+# cpu_ticks PID: the process's user + system CPU time so far, in clock
+# ticks (fields 14 and 15 of /proc/PID/stat; the name before them is in
+# parentheses and has no spaces for our binaries).
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # Seconds from epoch time A to B ($EPOCHREALTIME values).
 seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
@@ -282,10 +291,15 @@ if has_phase e2e; then
       "$B/bench/reel_bench" --mode=echo --echo="$ECHO" --clients="$c" \
         --seconds="$RUN_SECONDS" --json_out="$E2E/r$r-echo-c$c.json" \
         >>"$TMP/clients.log" || log "echo c$c had errors"
+      cpu_before=$(cpu_ticks "$SEARCH_PID")
       "$B/bench/reel_bench" --mode=search --search="$SEARCH" --clients="$c" \
         --seconds="$RUN_SECONDS" --queries_file="$QUERIES" --top=10 \
         --json_out="$E2E/r$r-reel-c$c.json" >>"$TMP/clients.log" ||
         log "search c$c had errors"
+      cpu_after=$(cpu_ticks "$SEARCH_PID")
+      calls=$(sed -n 's/.*"calls": *\([0-9]*\).*/\1/p' "$E2E/r$r-reel-c$c.json")
+      echo "{\"server_cpu_seconds\": $(awk -v a="$cpu_before" -v b="$cpu_after" -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", (b - a) / hz }'), \"calls\": ${calls:-0}}" \
+        >"$E2E/r$r-reel-c$c-cpu.json"
       "$B/bench/pg_bench" --mode=search --conninfo="$PG_CONN" --clients="$c" \
         --seconds="$RUN_SECONDS" --queries_file="$QUERIES" --top=10 \
         --json_out="$E2E/r$r-pg-c$c.json" >>"$TMP/clients.log" ||
@@ -354,6 +368,7 @@ if has_phase growth; then
     import_seconds=$(sed -n 's/^elapsed: \([0-9.]*\) s/\1/p' "$TMP/growth-import-x$scale.txt")
     revision=$(sed -n 's/^revision: //p' "$TMP/growth-import-x$scale.txt")
     rm -rf "$TMP/growth-search"
+    : >"$TMP/growth-search.out"
     started=$EPOCHREALTIME
     "$B/search-service/search-service" --listen=127.0.0.1:0 \
       --catalog="$GROWTH_CATALOG" --data_dir="$TMP/growth-search" \
