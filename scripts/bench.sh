@@ -400,8 +400,8 @@ if has_phase growth; then
       read -r -t 0.01 -u "$WAIT_FD" || true
     done
     [[ -n $ready ]] || { echo "search-service was not ready within 300 s" >&2; exit 1; }
-    peak_rss=$(awk '/^VmHWM:/ { print $2 * 1024 }' "/proc/$SEARCH_PID/status")
-    ready_rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$SEARCH_PID/status")
+    peak_rss=$(awk '/^VmHWM:/ { printf "%.0f", $2 * 1024 }' "/proc/$SEARCH_PID/status")
+    ready_rss=$(awk '/^VmRSS:/ { printf "%.0f", $2 * 1024 }' "/proc/$SEARCH_PID/status")
     search_port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$TMP/growth-search.out")
     "$B/bench/reel_bench" --mode=status --search="127.0.0.1:$search_port" \
       --json_out="$TMP/growth-status.json" >/dev/null
