@@ -115,17 +115,45 @@ bool IsContinuation(char c) {
   return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
 }
 
+// Eight bytes of text from `at` (at + 8 <= text.size()).
+uint64_t Load8(absl::string_view text, size_t at) {
+  uint64_t word;
+  std::memcpy(&word, text.data() + at, sizeof(word));
+  return word;
+}
+constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+
 // Code points in text[begin, end): the bytes that start a sequence (as the
-// spans' code point offsets count them).
+// spans' code point offsets count them). Eight bytes at a time: a
+// continuation byte is one with its top bit set and the next one clear.
 size_t CodePointsIn(absl::string_view text, size_t begin, size_t end) {
-  size_t count = 0;
-  for (size_t i = begin; i < end; ++i) count += !IsContinuation(text[i]);
-  return count;
+  size_t continuations = 0;
+  size_t i = begin;
+  for (; i + 8 <= end; i += 8) {
+    const uint64_t word = Load8(text, i);
+    continuations += static_cast<size_t>(
+        __builtin_popcountll(word & ~(word << 1) & kHighBits));
+  }
+  for (; i < end; ++i) continuations += IsContinuation(text[i]);
+  return (end - begin) - continuations;
+}
+
+// Whether text[begin, end) is all ASCII (one code point per byte).
+bool IsAsciiRange(absl::string_view text, size_t begin, size_t end) {
+  size_t i = begin;
+  uint64_t high = 0;
+  for (; i + 8 <= end; i += 8) high |= Load8(text, i);
+  for (; i < end; ++i) high |= static_cast<unsigned char>(text[i]);
+  return (high & kHighBits) == 0;
 }
 
 // `offset` moved forward (at most to the end) or back (at most to 0) by `n`
 // code points.
 size_t Advance(absl::string_view text, size_t offset, size_t n) {
+  if (offset + n <= text.size() && IsAsciiRange(text, offset, offset + n) &&
+      (offset + n == text.size() || !IsContinuation(text[offset + n]))) {
+    return offset + n;
+  }
   for (; n > 0 && offset < text.size(); --n) {
     ++offset;
     while (offset < text.size() && IsContinuation(text[offset])) ++offset;
@@ -133,6 +161,9 @@ size_t Advance(absl::string_view text, size_t offset, size_t n) {
   return offset;
 }
 size_t Retreat(absl::string_view text, size_t offset, size_t n) {
+  if (n <= offset && IsAsciiRange(text, offset - n, offset)) {
+    return offset - n;
+  }
   for (; n > 0 && offset > 0; --n) {
     --offset;
     while (offset > 0 && IsContinuation(text[offset])) --offset;
