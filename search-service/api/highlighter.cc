@@ -34,6 +34,7 @@ enum ByteClass : uint8_t {
   kNonAscii = 2,    // Folding may turn it into letters.
   kApostrophe = 4,  // ' or `
   kHyphen = 8,
+  kSpace = 16,  // ' ' only: what separates pieces.
 };
 struct ByteTables {
   uint8_t byte_class[256] = {};
@@ -48,6 +49,7 @@ constexpr ByteTables MakeByteTables() {
     if (c >= 0x80) byte_class |= kNonAscii;
     if (c == '\'' || c == '`') byte_class |= kApostrophe;
     if (c == '-') byte_class |= kHyphen;
+    if (c == ' ') byte_class |= kSpace;
     tables.byte_class[c] = byte_class;
     tables.lower[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
   }
@@ -342,11 +344,11 @@ struct StemKeys {
 
   // Whether a single run of letters and digits, `letters`, may be the term
   // of a stem: it starts with a key.
+  bool MayStartWith(char first) const {
+    return any_first_byte || first_byte[static_cast<unsigned char>(first)];
+  }
   bool MayStart(absl::string_view letters) const {
-    if (!any_first_byte &&
-        !first_byte[static_cast<unsigned char>(letters.front())]) {
-      return false;
-    }
+    if (!MayStartWith(letters.front())) return false;
     for (const std::string& key : keys) {
       if (absl::StartsWith(letters, key)) return true;
     }
@@ -418,46 +420,65 @@ size_t ScanSpans(absl::string_view text, size_t from, size_t to,
   const size_t limit = std::min(to, text.size());
   size_t pos = from;
   while (pos < limit) {
-    const void* space = std::memchr(data + pos, ' ', text.size() - pos);
-    const size_t end =
-        space == nullptr ? text.size() : static_cast<const char*>(space) - data;
-    size_t length = 0;        // Bytes in folded.
-    size_t word_begin = 0;    // Of the first run of letters and digits.
-    size_t word_end = 0;      // Of the last one.
-    int words = 0;            // Runs of letters and digits.
-    bool analyse_it = false;  // Needs the analyser to decide.
-    uint8_t seen = 0;         // Classes of the bytes between the runs.
+    // One pass to the piece's end (the next space) notes its runs of
+    // letters and digits and the other bytes' classes.
+    size_t end = pos;
+    size_t alnums = 0;      // Letters and digits.
+    size_t word_begin = 0;  // Of the first run of letters and digits.
+    size_t word_end = 0;    // Of the last one.
+    int words = 0;          // Runs of letters and digits.
+    uint8_t seen = 0;       // Classes of the bytes between the runs.
     bool in_word = false;
-    for (size_t i = pos; i < end; ++i) {
-      const unsigned char c = static_cast<unsigned char>(data[i]);
+    for (; end < text.size(); ++end) {
+      const unsigned char c = static_cast<unsigned char>(data[end]);
       const uint8_t byte_class = kBytes.byte_class[c];
       if (byte_class & kAlnum) {
         if (!in_word) {
           in_word = true;
-          if (++words == 1) word_begin = i;
+          if (++words == 1) word_begin = end;
         }
-        word_end = i + 1;
-        if (length == kMaxFolded) {
-          analyse_it = true;
-          break;
-        }
-        folded[length++] = kBytes.lower[c];
+        word_end = end + 1;
+        ++alnums;
         continue;
       }
+      if (byte_class & kSpace) break;
       in_word = false;
       seen |= byte_class;
-      if (byte_class & kNonAscii) break;
+      if (byte_class & kNonAscii) {
+        // The analyser decides: only the piece's end is wanted.
+        const void* space = std::memchr(data + end, ' ', text.size() - end);
+        end = space == nullptr ? text.size()
+                               : static_cast<const char*>(space) - data;
+        break;
+      }
     }
-    if ((seen & kNonAscii) ||
-        (seen & (kApostrophe | kHyphen)) == (kApostrophe | kHyphen)) {
-      analyse_it = true;
-    }
+    // Needs the analyser to decide.
+    const bool analyse_it =
+        (seen & kNonAscii) ||
+        (seen & (kApostrophe | kHyphen)) == (kApostrophe | kHyphen) ||
+        alnums > kMaxFolded;
     bool may_match = analyse_it;
-    if (!may_match && length > 0) {
-      const absl::string_view letters(folded, length);
+    size_t length = 0;  // Bytes in folded.
+    if (!may_match && alnums > 0) {
       // A single run's only term is all of it, which starts with the key
-      // of its stem; in other pieces a term may start anywhere.
-      may_match = words == 1 ? keys.MayStart(letters) : keys.MayHold(letters);
+      // of its stem (most runs fail on their first letter); in other
+      // pieces a term may start anywhere.
+      if (words == 1) {
+        if (keys.MayStartWith(
+                kBytes.lower[static_cast<unsigned char>(data[word_begin])])) {
+          for (size_t i = word_begin; i < word_end; ++i) {
+            folded[length++] =
+                kBytes.lower[static_cast<unsigned char>(data[i])];
+          }
+          may_match = keys.MayStart(absl::string_view(folded, length));
+        }
+      } else {
+        for (size_t i = pos; i < end; ++i) {
+          const auto c = static_cast<unsigned char>(data[i]);
+          if (kBytes.byte_class[c] & kAlnum) folded[length++] = kBytes.lower[c];
+        }
+        may_match = keys.MayHold(absl::string_view(folded, length));
+      }
     }
     if (may_match && !analyse_it && words == 1) {
       // One ASCII word and nothing the analyser could join to it: its one
