@@ -2,9 +2,10 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <tuple>
 
 #include "absl/strings/match.h"
@@ -88,9 +89,13 @@ uint64_t Fingerprint(const v1::SearchScenesRequest& request) {
     coded.SetSerializationDeterministic(true);
     decisive.SerializeToCodedStream(&coded);
   }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-         digest);
+  // Fetched once: SHA256() looks the algorithm up on every call.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  if (sha256 == nullptr || EVP_Digest(bytes.data(), bytes.size(), digest,
+                                      nullptr, sha256, nullptr) != 1) {
+    std::abort();  // A broken libcrypto: no token could be trusted.
+  }
   uint64_t fingerprint = 0;
   for (int i = 0; i < 8; ++i) fingerprint = (fingerprint << 8) | digest[i];
   return fingerprint;
