@@ -348,7 +348,8 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   }
 
   // Commits the batch, if any, then calls `next` with the outcome. `next`
-  // may run on the store's commit thread: it must not block.
+  // may run on the store's completion thread, which answers every group's
+  // writers in turn: it must not block.
   void FlushThen(absl::AnyInvocable<void(absl::Status)> next) {
     if (session_.BatchEmpty()) {
       next(absl::OkStatus());
