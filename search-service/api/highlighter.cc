@@ -35,6 +35,7 @@ enum ByteClass : uint8_t {
   kApostrophe = 4,  // ' or `
   kHyphen = 8,
   kSpace = 16,  // ' ' only: what separates pieces.
+  kOther = 32,  // Any other ASCII byte (apostrophes and hyphens too).
 };
 struct ByteTables {
   uint8_t byte_class[256] = {};
@@ -50,6 +51,7 @@ constexpr ByteTables MakeByteTables() {
     if (c == '\'' || c == '`') byte_class |= kApostrophe;
     if (c == '-') byte_class |= kHyphen;
     if (c == ' ') byte_class |= kSpace;
+    if (c < 0x80 && !IsAsciiAlnum(byte) && c != ' ') byte_class |= kOther;
     tables.byte_class[c] = byte_class;
     tables.lower[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
   }
@@ -420,43 +422,45 @@ size_t ScanSpans(absl::string_view text, size_t from, size_t to,
   const size_t limit = std::min(to, text.size());
   size_t pos = from;
   while (pos < limit) {
-    // One pass to the piece's end (the next space) notes its runs of
-    // letters and digits and the other bytes' classes.
+    // The piece's end (the next space), and the classes of its bytes.
     size_t end = pos;
+    uint8_t seen = 0;
+    for (; end < text.size(); ++end) {
+      const uint8_t byte_class =
+          kBytes.byte_class[static_cast<unsigned char>(data[end])];
+      if (byte_class & kSpace) break;
+      seen |= byte_class;
+    }
+    // Needs the analyser to decide.
+    bool analyse_it = (seen & kNonAscii) || (seen & (kApostrophe | kHyphen)) ==
+                                                (kApostrophe | kHyphen);
     size_t alnums = 0;      // Letters and digits.
     size_t word_begin = 0;  // Of the first run of letters and digits.
     size_t word_end = 0;    // Of the last one.
     int words = 0;          // Runs of letters and digits.
-    uint8_t seen = 0;       // Classes of the bytes between the runs.
-    bool in_word = false;
-    for (; end < text.size(); ++end) {
-      const unsigned char c = static_cast<unsigned char>(data[end]);
-      const uint8_t byte_class = kBytes.byte_class[c];
-      if (byte_class & kAlnum) {
+    if (!analyse_it && seen == kAlnum) {
+      // Most pieces: one run of letters and digits, nothing else.
+      alnums = end - pos;
+      word_begin = pos;
+      word_end = end;
+      words = 1;
+    } else if (!analyse_it && (seen & kAlnum)) {
+      bool in_word = false;
+      for (size_t i = pos; i < end; ++i) {
+        if (!(kBytes.byte_class[static_cast<unsigned char>(data[i])] &
+              kAlnum)) {
+          in_word = false;
+          continue;
+        }
         if (!in_word) {
           in_word = true;
-          if (++words == 1) word_begin = end;
+          if (++words == 1) word_begin = i;
         }
-        word_end = end + 1;
+        word_end = i + 1;
         ++alnums;
-        continue;
-      }
-      if (byte_class & kSpace) break;
-      in_word = false;
-      seen |= byte_class;
-      if (byte_class & kNonAscii) {
-        // The analyser decides: only the piece's end is wanted.
-        const void* space = std::memchr(data + end, ' ', text.size() - end);
-        end = space == nullptr ? text.size()
-                               : static_cast<const char*>(space) - data;
-        break;
       }
     }
-    // Needs the analyser to decide.
-    const bool analyse_it =
-        (seen & kNonAscii) ||
-        (seen & (kApostrophe | kHyphen)) == (kApostrophe | kHyphen) ||
-        alnums > kMaxFolded;
+    if (alnums > kMaxFolded) analyse_it = true;
     bool may_match = analyse_it;
     size_t length = 0;  // Bytes in folded.
     if (!may_match && alnums > 0) {
