@@ -55,6 +55,13 @@ else
   GROWTH_SCALES="1 4 16 64"; GROWTH_PASSES=3; FRESH_SECONDS=4
 fi
 GROWTH_SCALES=${REEL_BENCH_GROWTH_SCALES:-$GROWTH_SCALES}
+# The growth catalog only grows, so the scales must rise.
+previous=0
+for scale in $GROWTH_SCALES; do
+  [[ $scale =~ ^[0-9]+$ && $scale -gt $previous ]] ||
+    { echo "growth scales must be rising numbers: $GROWTH_SCALES" >&2; exit 2; }
+  previous=$scale
+done
 # Xapian's in-memory backend indexes ~3k scenes/s and takes ~25 KB a scene:
 # x4 adds 20-30 s, x16 80 s and 5 GB, so growth runs it at x1 unless asked
 # (the time budget goes to x64 for Reel and FTS5).
