@@ -135,8 +135,10 @@ size_t CodePointsIn(absl::string_view text, size_t begin, size_t end) {
   size_t i = begin;
   for (; i + 8 <= end; i += 8) {
     const uint64_t word = Load8(text, i);
-    continuations += static_cast<size_t>(
-        __builtin_popcountll(word & ~(word << 1) & kHighBits));
+    // One bit per continuation byte, at its top; summed into the top byte
+    // (no popcount instruction is assumed).
+    const uint64_t marks = (word & ~(word << 1) & kHighBits) >> 7;
+    continuations += static_cast<size_t>((marks * 0x0101010101010101ULL) >> 56);
   }
   for (; i < end; ++i) continuations += IsContinuation(text[i]);
   return (end - begin) - continuations;
