@@ -987,7 +987,10 @@ void SceneIndex::Impl::QueryRun::ScoreSingleStem() {
       }
     }
   }
-  highlight_clauses.push_back({clause.fields, std::move(ExpansionsOf(clause))});
+  if (options.collect_matched_stems) {
+    highlight_clauses.push_back(
+        {clause.fields, std::move(ExpansionsOf(clause))});
+  }
 }
 
 void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
@@ -1288,7 +1291,7 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
     });
   }
   for (const Clause* clause_ptr : ordered) {
-    if (clause_ptr->excluded) continue;
+    if (clause_ptr->excluded || !options.collect_matched_stems) continue;
     highlight_clauses.push_back(
         {clause_ptr->fields, std::move(ExpansionsOf(*clause_ptr))});
   }

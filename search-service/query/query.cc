@@ -88,6 +88,24 @@ class Parser {
         return status;
       }
       Clause clause;
+      // Most queries are plain words: letters, digits and other scripts'
+      // characters only, which no operator, scope or foreign syntax can be
+      // made of, so they skip those checks.
+      const bool plain =
+          !token.empty() && std::all_of(token.begin(), token.end(), IsWordByte);
+      if (plain) {
+        if (absl::Status status = ParseWord(&clause, /*plain=*/true);
+            !status.ok()) {
+          return status;
+        }
+        // (Not bare when other scripts' punctuation made it a phrase.)
+        const bool bare = !clause.phrase;
+        if (!AddClause(std::move(clause), start, bare, &parsed, &pending_or,
+                       &last_bare_clause, &last_bare_alternative)) {
+          return add_error_;
+        }
+        continue;
+      }
       if (query_[pos_] == '-') {
         clause.excluded = true;
         if (++pos_ >= query_.size() || IsSpace(query_[pos_])) {
@@ -108,38 +126,10 @@ class Parser {
         }
         bare = !clause.phrase && !clause.excluded;
       }
-      if (clause.terms.empty()) continue;  // Punctuation only.
-      term_count_ += static_cast<int>(clause.terms.size());
-      if (term_count_ > kMaxQueryTerms) {
-        return QueryError(absl::StrCat("more than ", kMaxQueryTerms, " terms"),
-                          start);
+      if (!AddClause(std::move(clause), start, bare, &parsed, &pending_or,
+                     &last_bare_clause, &last_bare_alternative)) {
+        return add_error_;
       }
-      if (pending_or != kNoOr) {
-        if (clause.excluded) {
-          return QueryError(
-              "OR cannot join an excluded word or phrase (-word is always "
-              "excluded)",
-              pending_or);
-        }
-        Clause& group = parsed.clauses.back();
-        if (group.alternatives.empty()) {
-          Clause first = std::move(group);
-          group = Clause();
-          group.fields = first.fields;
-          group.alternatives.push_back(std::move(first));
-        }
-        group.fields |= clause.fields;
-        group.alternatives.push_back(std::move(clause));
-        pending_or = kNoOr;
-        last_bare_clause =
-            bare ? static_cast<int>(parsed.clauses.size()) - 1 : -1;
-        last_bare_alternative = static_cast<int>(group.alternatives.size()) - 1;
-        continue;
-      }
-      parsed.clauses.push_back(std::move(clause));
-      last_bare_clause =
-          bare ? static_cast<int>(parsed.clauses.size()) - 1 : -1;
-      last_bare_alternative = -1;
     }
     if (pending_or != kNoOr) return QueryError(kOrPlacement, pending_or);
     if (parsed.clauses.empty()) {
@@ -168,6 +158,49 @@ class Parser {
   }
 
  private:
+  // Adds a parsed word or phrase clause at byte `start` to `parsed`, or to
+  // the OR clause waiting for it. False (with add_error_ set) when it breaks
+  // a limit or an OR's rules.
+  bool AddClause(Clause clause, size_t start, bool bare, ParsedQuery* parsed,
+                 size_t* pending_or, int* last_bare_clause,
+                 int* last_bare_alternative) {
+    if (clause.terms.empty()) return true;  // Punctuation only.
+    term_count_ += static_cast<int>(clause.terms.size());
+    if (term_count_ > kMaxQueryTerms) {
+      add_error_ = QueryError(
+          absl::StrCat("more than ", kMaxQueryTerms, " terms"), start);
+      return false;
+    }
+    if (*pending_or != kNoOr) {
+      if (clause.excluded) {
+        add_error_ = QueryError(
+            "OR cannot join an excluded word or phrase (-word is always "
+            "excluded)",
+            *pending_or);
+        return false;
+      }
+      Clause& group = parsed->clauses.back();
+      if (group.alternatives.empty()) {
+        Clause first = std::move(group);
+        group = Clause();
+        group.fields = first.fields;
+        group.alternatives.push_back(std::move(first));
+      }
+      group.fields |= clause.fields;
+      group.alternatives.push_back(std::move(clause));
+      *pending_or = kNoOr;
+      *last_bare_clause =
+          bare ? static_cast<int>(parsed->clauses.size()) - 1 : -1;
+      *last_bare_alternative = static_cast<int>(group.alternatives.size()) - 1;
+      return true;
+    }
+    parsed->clauses.push_back(std::move(clause));
+    *last_bare_clause =
+        bare ? static_cast<int>(parsed->clauses.size()) - 1 : -1;
+    *last_bare_alternative = -1;
+    return true;
+  }
+
   // The run of bytes at `start` up to a space, a quote or the end: what a
   // word clause reads, and what an operator word must be all of.
   absl::string_view TokenAt(size_t start) const {
@@ -303,11 +336,15 @@ class Parser {
     return absl::OkStatus();
   }
 
-  absl::Status ParseWord(Clause* clause) {
+  // `plain`: the word is known to hold only word bytes (see Parse).
+  absl::Status ParseWord(Clause* clause, bool plain = false) {
     const size_t start = pos_;
     pos_ += TokenAt(start).size();
-    if (absl::Status status = RejectForeignSyntax(start, pos_); !status.ok()) {
-      return status;
+    if (!plain) {
+      if (absl::Status status = RejectForeignSyntax(start, pos_);
+          !status.ok()) {
+        return status;
+      }
     }
     absl::string_view word = query_.substr(start, pos_ - start);
     bool prefix = false;
@@ -449,6 +486,7 @@ class Parser {
   // Reused by every word and phrase: the analyzer refills its tokens'
   // strings in place instead of allocating a vector per word.
   std::vector<text::Token> tokens_;
+  absl::Status add_error_;  // Why AddClause() refused a clause.
   size_t pos_ = 0;
   int term_count_ = 0;
 };

@@ -92,6 +92,25 @@ TEST_F(QueryTest, HyphenatedWordIsAPhrase) {
   EXPECT_EQ(query.clauses[0].terms.size(), 3u);
 }
 
+// Words of letters and other scripts' characters take a shorter path
+// through the parser; one joined by non-ASCII punctuation is still a phrase,
+// so it is not the word being typed (no prefix), and a word after it is.
+TEST_F(QueryTest, NonAsciiPunctuationInsideAWordMakesAPhrase) {
+  ASSERT_OK_AND_ASSIGN(ParsedQuery joined, Parse("red\u2014shoes"));
+  ASSERT_EQ(joined.clauses.size(), 1u);
+  EXPECT_TRUE(joined.clauses[0].phrase);
+  EXPECT_THAT(Folded(joined.clauses[0]), ElementsAre("red", "shoes"));
+  EXPECT_FALSE(joined.clauses[0].terms[1].prefix);
+
+  ASSERT_OK_AND_ASSIGN(ParsedQuery typed, Parse("red\u2014shoes bal"));
+  ASSERT_EQ(typed.clauses.size(), 2u);
+  EXPECT_TRUE(typed.clauses[1].terms[0].prefix);
+  ASSERT_OK_AND_ASSIGN(ParsedQuery accented, Parse("ballerin\u00e9"));
+  ASSERT_EQ(accented.clauses.size(), 1u);
+  EXPECT_FALSE(accented.clauses[0].phrase);
+  EXPECT_TRUE(accented.clauses[0].terms[0].prefix);
+}
+
 TEST_F(QueryTest, MalformedQueriesSayWhereAndWhy) {
   EXPECT_THAT(
       Parse("red \"shoes"),
