@@ -174,7 +174,7 @@ void SetRanking(const SceneHit& hit, v1::SceneHit* out) {
   sort_key->set_score(key.score);
   sort_key->set_film(key.film.data(), key.film.size());
   sort_key->set_scene_ordinal(key.scene_ordinal);
-  if (!hit.explanation.has_value()) return;
+  if (hit.explanation == nullptr) return;
   v1::HitExplanation* explanation = out->mutable_explanation();
   for (const ClauseExplanation& clause : hit.explanation->clauses) {
     v1::ClauseExplanation* to = explanation->add_clauses();

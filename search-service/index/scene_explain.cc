@@ -347,7 +347,8 @@ void SceneIndex::Impl::ExplainHits(const ParsedQuery& query,
         explanation.terms.push_back(std::move(term));
       }
     }
-    hit.explanation = std::move(explanation);
+    hit.explanation =
+        std::make_shared<const HitExplanation>(std::move(explanation));
   }
 }
 

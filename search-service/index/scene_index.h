@@ -196,8 +196,9 @@ struct SceneHit {
   // Stems that matched, per field, for highlighting (sorted, distinct);
   // empty unless SearchOptions::collect_matched_stems.
   std::array<std::vector<std::string>, kFieldCount> matched_stems;
-  // Set only with SearchOptions::explain.
-  std::optional<HitExplanation> explanation;
+  // Set only with SearchOptions::explain (shared, so hits stay small and
+  // cheap to move: most searches ask for none).
+  std::shared_ptr<const HitExplanation> explanation;
 
   SceneSortKey sort_key() const {
     return {matched_clauses, static_cast<float>(score), film_name(),

@@ -27,7 +27,7 @@ std::string Describe(const SceneHit& hit) {
   std::string out = absl::StrCat(hit.film_name(), "#", hit.scene_id(),
                                  " matched=", hit.matched_clauses,
                                  " score=", hit.score, "\n");
-  if (!hit.explanation.has_value()) return out + "  (no explanation)\n";
+  if (hit.explanation == nullptr) return out + "  (no explanation)\n";
   for (const TermExplanation& t : hit.explanation->terms) {
     absl::StrAppend(&out, "  clause ", t.clause_index, ".", t.term_index, " ",
                     t.query_term, " -> ", t.matched_term, " field ",
@@ -166,7 +166,7 @@ TEST_F(SceneExplainTest, SortKeysDescendInRankOrder) {
         EXPECT_EQ(static_cast<double>(key.score), hit.score);
         EXPECT_EQ(key.film, hit.film_name());
         EXPECT_EQ(key.scene_ordinal, hit.scene_index);
-        EXPECT_EQ(hit.explanation.has_value(), explain);
+        EXPECT_EQ(hit.explanation != nullptr, explain);
         if (i > 0) {
           EXPECT_TRUE(RanksAbove(result.hits[i - 1].sort_key(), key))
               << "rank " << i << ":\n"
@@ -209,7 +209,7 @@ TEST_F(SceneExplainTest, ContributionsAddUpToTheScore) {
     ASSERT_FALSE(result.hits.empty());
     const ParsedQuery parsed = *ParseQuery(query, *analyzer_);
     for (const SceneHit& hit : result.hits) {
-      ASSERT_TRUE(hit.explanation.has_value());
+      ASSERT_TRUE(hit.explanation != nullptr);
       const HitExplanation& explanation = *hit.explanation;
       ASSERT_EQ(explanation.clauses.size(), parsed.clauses.size());
       double total = 0;
@@ -261,7 +261,7 @@ TEST_F(SceneExplainTest, EveryOrderIsExplained) {
     const SearchResult result = index_->Search(*parsed, options);
     ASSERT_FALSE(result.hits.empty());
     for (const SceneHit& hit : result.hits) {
-      ASSERT_TRUE(hit.explanation.has_value());
+      ASSERT_TRUE(hit.explanation != nullptr);
       double total = 0;
       for (const TermExplanation& term : hit.explanation->terms) {
         total += term.contribution;
