@@ -441,6 +441,9 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
       out->set_corrected_term(correction.corrected);
       out->set_distance(correction.distance);
     }
+    for (const std::string& term : result_.typo_capped_terms) {
+      summary_.add_typo_capped_terms(term);
+    }
     const auto& facets = search_.options.facets;
     if (facets.genres > 0 || facets.directors > 0 || facets.years > 0) {
       auto* out = summary_.mutable_facets();

@@ -36,8 +36,9 @@ struct RankingOptions {
   // Score multipliers for looser matches of a query term.
   double typo_penalty = 0.6;    // Per edit.
   double prefix_penalty = 0.8;  // A prefix expansion that is not the word.
-  // Most dictionary terms one misspelt word expands to.
-  // A prefix expands to every term it covers.
+  // Most dictionary terms one misspelt word expands to, the closest first
+  // (SearchResult::typo_capped_terms names the words cut). A prefix expands
+  // to every term it covers.
   int max_expansions = 64;
 };
 
@@ -231,6 +232,10 @@ struct SearchResult {
     int distance = 0;        // Edits.
   };
   std::vector<Correction> corrections;
+  // Query words (folded, in query order) more indexed words than
+  // RankingOptions::max_expansions were a typo away from: the closest that
+  // many were searched, the others not.
+  std::vector<std::string> typo_capped_terms;
 };
 
 struct IndexStats {

@@ -223,10 +223,13 @@ class SceneIndex::Impl {
     uint32_t live_docs = 0;
   };
   // `correction`, when given, is set to the best typo correction of the
-  // term (left unset when its word is indexed or no typo matched).
-  std::vector<Expansion> Expand(
-      const QueryTerm& term, const RankingOptions& ranking,
-      std::optional<Correction>* correction = nullptr) const;
+  // term (left unset when its word is indexed or no typo matched);
+  // `typos_capped`, when given, to true when more words than
+  // ranking.max_expansions were a typo away (the closest were kept).
+  std::vector<Expansion> Expand(const QueryTerm& term,
+                                const RankingOptions& ranking,
+                                std::optional<Correction>* correction = nullptr,
+                                bool* typos_capped = nullptr) const;
   // Sets each hit's explanation: per clause and term, what the scene holds
   // and its share of the score, recomputed from the postings with the
   // formula the ranking used (scene_explain.cc). `query` as searched.

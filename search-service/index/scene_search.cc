@@ -213,7 +213,7 @@ double SceneIndex::Impl::Idf(uint32_t stem) const {
 
 std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
     const QueryTerm& term, const RankingOptions& ranking,
-    std::optional<Correction>* correction) const {
+    std::optional<Correction>* correction, bool* typos_capped) const {
   // Every offer, in order; per stem the best is kept at the end (and how
   // it was reached, for explanations). Most words make one offer, so a
   // vector sorted once beats a hash map built per term.
@@ -225,11 +225,10 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
   if (auto it = stem_ids_.find(term.stem); it != stem_ids_.end()) {
     offer(it->second, 1.0);
   }
-  // Typo expansions are capped (the closest come first); a prefix covers
-  // every word of its dictionary range, so that it matches every scene
-  // holding one and total_matches stays exact, whatever order the words
-  // were indexed in.
-  int typo_expansions = 0;
+  // Typo expansions are capped (the closest kept); a prefix covers every
+  // word of its dictionary range, so that it matches every scene holding
+  // one and total_matches stays exact, whatever order the words were
+  // indexed in.
   auto offer_surface = [&](const std::string& surface, double weight,
                            Expansion::Kind kind, int distance = 0) {
     auto it = surface_stem_.find(surface);
@@ -256,8 +255,6 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
     typo_weight[d] = std::pow(ranking.typo_penalty, d);
   }
   auto offer_typo = [&](const std::string& surface, int distance) {
-    if (typo_expansions >= ranking.max_expansions) return;
-    ++typo_expansions;
     auto it = surface_stem_.find(surface);
     if (it == surface_stem_.end()) return;
     if (correction != nullptr) {
@@ -282,22 +279,38 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
   // keeps "shoes" from matching "shots" and saves the fuzzy walk.
   if (term.max_typos > 0 && !surface_stem_.contains(term.folded) &&
       !stem_ids_.contains(term.stem)) {
+    // Every word typos lead to, from the dictionary (in its order) and the
+    // recent words the first-letter rule allows.
+    struct Typo {
+      const std::string* surface;
+      int distance;
+    };
+    std::vector<Typo> typos;
     for (const text::FuzzyMatch& match :
          DictionaryTrie()->Lookup(term.folded, term.max_typos)) {
-      if (match.distance == 0) continue;
-      offer_typo(dictionary_[match.index], match.distance);
+      if (match.distance > 0) {
+        typos.push_back({&dictionary_[match.index], match.distance});
+      }
     }
-    // The recent words are few: check those the first-letter rule allows.
     for (const std::string& prefix : text::FuzzyPrefixes(term.folded)) {
       for (auto it = pending_.lower_bound(prefix);
            it != pending_.end() && absl::StartsWith(*it, prefix); ++it) {
         const int distance =
             text::FuzzyDistance(term.folded, *it, term.max_typos);
-        if (distance > 0) {
-          offer_typo(*it, distance);
-        }
+        if (distance > 0) typos.push_back({&*it, distance});
       }
     }
+    const size_t cap = static_cast<size_t>(std::max(0, ranking.max_expansions));
+    if (typos.size() > cap) {
+      // The closest words are kept (then dictionary order); the cut is
+      // reported, never silent.
+      std::stable_sort(
+          typos.begin(), typos.end(),
+          [](const Typo& a, const Typo& b) { return a.distance < b.distance; });
+      typos.resize(cap);
+      if (typos_capped != nullptr) *typos_capped = true;
+    }
+    for (const Typo& typo : typos) offer_typo(*typo.surface, typo.distance);
   }
   if (offers.size() <= 1) return offers;
   // By stem, the highest weight first; among equal weights the first
@@ -546,14 +559,17 @@ void SceneIndex::Impl::QueryRun::ExpandClauses() {
   clause_expansions.clear();
   alternative_expansions.clear();
   result.corrections.clear();
+  result.typo_capped_terms.clear();
   auto expand = [&](const QueryTerm& term, bool excluded) {
     std::optional<Impl::Correction> correction;
-    std::vector<Expansion> expansions =
-        index.Expand(term, ranking, excluded ? nullptr : &correction);
+    bool typos_capped = false;
+    std::vector<Expansion> expansions = index.Expand(
+        term, ranking, excluded ? nullptr : &correction, &typos_capped);
     if (correction.has_value()) {
       result.corrections.push_back(
           {term.folded, correction->word, correction->distance});
     }
+    if (typos_capped) result.typo_capped_terms.push_back(term.folded);
     return expansions;
   };
   // Sized once: most queries are a few words without OR, and every

@@ -205,6 +205,13 @@ int RunSearchCommand(CliContext& cli, const CommandLine& line) {
         }
         std::cout << "\n";
       }
+      if (summary.typo_capped_terms_size() > 0) {
+        std::cout << "# too many words a typo away from:";
+        for (const std::string& term : summary.typo_capped_terms()) {
+          std::cout << " " << term;
+        }
+        std::cout << " (only the closest were searched)\n";
+      }
       print_facet("genres", summary.facets().genres());
       print_facet("directors", summary.facets().directors());
       print_facet("years", summary.facets().years());

@@ -195,5 +195,26 @@ TEST_F(RankingRulesTest, CorrectionsNameTheLikeliestWord) {
   EXPECT_TRUE(Search("red -ballerna").corrections.empty());
 }
 
+// A word more indexed words are a typo away from than max_expansions is
+// searched as the closest ones, whatever their dictionary order, and the
+// result names it.
+TEST_F(RankingRulesTest, TooManyTypoNeighboursKeepTheClosestAndSaySo) {
+  // Two edits from "quixotical" and first in dictionary order, then one.
+  index_->UpsertFilm(MakeFilm("far", "Far", "",
+                              {"A quixaaical moment.", "A quixbbical one."}));
+  index_->UpsertFilm(MakeFilm("near", "Near", "",
+                              {"A quixoticbl moment.", "A quixoticcl one."}));
+  SearchOptions capped;
+  capped.ranking.max_expansions = 2;
+  const SearchResult cut = Search("quixotical ", capped);
+  EXPECT_THAT(Films(cut), ::testing::UnorderedElementsAre("films/near#s1",
+                                                          "films/near#s2"));
+  EXPECT_THAT(cut.typo_capped_terms, ElementsAre("quixotical"));
+
+  const SearchResult whole = Search("quixotical ");
+  EXPECT_EQ(whole.hits.size(), 4u);
+  EXPECT_THAT(whole.typo_capped_terms, IsEmpty());
+}
+
 }  // namespace
 }  // namespace reel::search
