@@ -197,17 +197,22 @@ class ReelEngine : public Engine {
   bool Run(const BenchQuery& query, int top) override {
     search::SearchOptions options;
     options.max_results = top;
-    return RunWith(query, options);
+    options.collect_matched_stems = false;  // Ranked ids, as the others give.
+    options.matching = matching_;
+    return Search(query, options);
   }
   // Run with what a search page adds (facets, a later page).
   bool RunWith(const BenchQuery& query, search::SearchOptions options) {
+    options.collect_matched_stems = false;  // Ranked ids, as the others give.
+    options.matching = matching_;
+    return Search(query, options);
+  }
+  bool Search(const BenchQuery& query, const search::SearchOptions& options) {
     auto parsed = search::ParseQuery(ReelQueryText(query), *analyzer_);
     if (!parsed.ok()) {
       result_ = {};
       return false;
     }
-    options.collect_matched_stems = false;  // Ranked ids, as the others give.
-    options.matching = matching_;
     result_ = index_->Search(*parsed, options);
     return true;
   }
