@@ -487,6 +487,9 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   void WriteNext() {
     enum class Action { kNone, kWrite, kWriteAndFinish, kCancel } action;
     uint64_t write_number = 0;
+    // The message being written: message_ is not replaced while a write is
+    // in flight (writing_), so it is handed to gRPC after the lock.
+    SearchScenesResponse* to_write = nullptr;
     {
       absl::MutexLock lock(&mutex_);
       writing_ = false;
@@ -530,6 +533,7 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
         write_number = ++writes_;
         in_flight_bytes_ = static_cast<int64_t>(message_->ByteSizeLong());
         watchdog_->buffered_bytes.fetch_add(in_flight_bytes_);
+        to_write = message_.get();
       }
     }
     // The write may complete, and the call end, before Handed: the
@@ -537,14 +541,13 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
     switch (action) {
       case Action::kWrite:
         Ref();
-        StartWrite(message_.get());
+        StartWrite(to_write);
         Handed(write_number);
         Unref();
         break;
       case Action::kWriteAndFinish:
         Ref();
-        StartWriteAndFinish(message_.get(), grpc::WriteOptions(),
-                            grpc::Status::OK);
+        StartWriteAndFinish(to_write, grpc::WriteOptions(), grpc::Status::OK);
         Handed(write_number);
         Unref();
         break;
