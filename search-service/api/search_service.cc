@@ -207,7 +207,8 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   SearchReactor(const LiveIndex* index,
                 std::shared_ptr<const text::Analyzer> analyzer,
                 const SearchApiOptions& options, SearchStreamWatchdog* watchdog,
-                WaitedSearchRunner* waited_searches, ResponsePool* responses,
+                WaitedSearchRunner* waited_searches,
+                std::shared_ptr<ResponsePool> responses,
                 grpc::CallbackServerContext* context,
                 const SearchScenesRequest* request)
       : index_(index),
@@ -215,7 +216,7 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
         options_(options),
         watchdog_(watchdog),
         waited_searches_(waited_searches),
-        responses_(responses),
+        responses_(std::move(responses)),
         context_(context) {
     watchdog_->Add(this);
     absl::StatusOr<ValidatedSearch> search = ValidateSearchRequest(
@@ -590,7 +591,7 @@ class SearchReactor : public grpc::ServerWriteReactor<SearchScenesResponse> {
   int64_t rank_offset_ = 0;  // Hits on the pages before this one.
   SearchStreamWatchdog* const watchdog_;
   WaitedSearchRunner* const waited_searches_;
-  ResponsePool* const responses_;
+  const std::shared_ptr<ResponsePool> responses_;
   grpc::CallbackServerContext* const context_;
   ValidatedSearch search_;
   std::shared_ptr<WaitHandle> wait_;
@@ -721,7 +722,7 @@ SearchServiceImpl::SearchServiceImpl(
       analyzer_(std::move(analyzer)),
       status_filler_(std::move(status_filler)),
       options_(WithPageTokenSigner(options)),
-      responses_(std::make_unique<ResponsePool>()),
+      responses_(std::make_shared<ResponsePool>()),
       watchdog_(std::make_unique<SearchStreamWatchdog>(options.stall_timeout)),
       waited_searches_(
           std::make_unique<WaitedSearchRunner>(options.revision_wait_threads)) {
@@ -742,7 +743,7 @@ int64_t SearchServiceImpl::buffered_bytes() const {
 grpc::ServerWriteReactor<SearchScenesResponse>* SearchServiceImpl::SearchScenes(
     grpc::CallbackServerContext* context, const SearchScenesRequest* request) {
   return new SearchReactor(index_, analyzer_, options_, watchdog_.get(),
-                           waited_searches_.get(), responses_.get(), context,
+                           waited_searches_.get(), responses_, context,
                            request);
 }
 

@@ -89,8 +89,10 @@ class SearchServiceImpl final
   const std::shared_ptr<const text::Analyzer> analyzer_;
   const StatusFiller status_filler_;
   const SearchApiOptions options_;
-  // Outlives the streams, which give their messages back as they end.
-  std::unique_ptr<ResponsePool> responses_;
+  // Shared with every stream: a stream gives its message back in its
+  // destructor, which gRPC may run after this service has stopped tracking
+  // it, so the last owner frees the pool.
+  std::shared_ptr<ResponsePool> responses_;
   std::unique_ptr<SearchStreamWatchdog> watchdog_;
   // Destroyed first: a search it still runs may use the watchdog.
   std::unique_ptr<WaitedSearchRunner> waited_searches_;
