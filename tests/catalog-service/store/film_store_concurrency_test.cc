@@ -93,9 +93,9 @@ class FilmStoreConcurrencyTest : public ::testing::Test {
     });
   }
 
-  // Commits a "gate" film with the hold armed and runs body(thread_index) on
-  // `threads` threads while the gate's leader holds the queue.
-  void RunGrouped(int threads, const std::function<void(int)>& body) {
+  // Commits a "gate" film with the hold armed and runs `body` while the
+  // gate's leader holds the queue; returns once the gate has committed.
+  void WhileQueueHeld(const std::function<void()>& body) {
     std::latch entered(1);
     hold_entered_ = &entered;
     hold_armed_.store(true);
@@ -103,9 +103,14 @@ class FilmStoreConcurrencyTest : public ::testing::Test {
       EXPECT_OK(store_->Create("gate", Titled("Gate"), "").status());
     });
     entered.wait();
-    RunThreads(threads, body);
+    body();
     gate.join();
     hold_entered_ = nullptr;
+  }
+
+  // Runs body(thread_index) on `threads` threads while the queue is held.
+  void RunGrouped(int threads, const std::function<void(int)>& body) {
+    WhileQueueHeld([&] { RunThreads(threads, body); });
   }
 
   reel::testing::TempDir dir_;
@@ -404,18 +409,10 @@ TEST_F(FilmStoreConcurrencyTest, NextGroupCommitsWhileCallbacksRun) {
 
   // Queued behind a held commit: committed by the commit thread.
   Probe queued;
-  std::latch entered(1);
-  hold_entered_ = &entered;
-  hold_armed_.store(true);
-  std::thread gate([this] {
-    EXPECT_OK(store_->Create("gate", Titled("Gate"), "").status());
-  });
-  entered.wait();
-  commit_during_callback("queued", "after-queued", &queued);
-  gate.join();
+  WhileQueueHeld(
+      [&] { commit_during_callback("queued", "after-queued", &queued); });
   queued.finished.WaitForNotification();
   queued.other.join();
-  hold_entered_ = nullptr;
   EXPECT_TRUE(queued.overlapped);
   EXPECT_EQ(store_->revision(), 5);
 }
