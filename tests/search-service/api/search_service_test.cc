@@ -197,6 +197,34 @@ TEST_F(SearchServiceTest, NoMatchIsOneMessageWithOnlyTheSummary) {
   EXPECT_TRUE(stream.messages[0].summary().complete());
 }
 
+// More indexed words a typo away from a query word than the service
+// expands to (64): the summary names the word, so the cut is not silent.
+TEST_F(SearchServiceTest, TooManyTypoNeighboursAreNamedInTheSummary) {
+  std::vector<Film> films;
+  for (char a = 'a'; a <= 'j'; ++a) {
+    for (char b = 'a'; b <= 'h'; ++b) {  // 80 words, each two edits away.
+      Film film;
+      film.set_name(absl::StrCat("films/q-", std::string{a, b}));
+      film.set_title("Quiet");
+      auto* scene = film.add_scenes();
+      scene->set_scene_id("s1");
+      scene->set_title(absl::StrCat("quixoti", std::string{a, b}));
+      films.push_back(film);
+    }
+  }
+  index_->Replace(films, 7);
+  Stream capped = Search("quixotizz ", 100);
+  ASSERT_TRUE(capped.status.ok()) << capped.status.error_message();
+  const v1::SearchSummary& summary = capped.messages.back().summary();
+  EXPECT_THAT(summary.typo_capped_terms(), ::testing::ElementsAre("quixotizz"));
+  EXPECT_FALSE(capped.hits().empty());
+  // Fewer than the 80 scenes: only the 64 closest words' stems were read.
+  EXPECT_LT(capped.hits().size(), 80u);
+  Stream exact = Search("quixotiaa ", 100);
+  ASSERT_TRUE(exact.status.ok());
+  EXPECT_TRUE(exact.messages.back().summary().typo_capped_terms().empty());
+}
+
 // A synopsis shared by every scene of a film is highlighted once per
 // response and reused: each hit's synopsis highlight is the one a search
 // for that scene alone would give.
