@@ -160,8 +160,7 @@ struct Corpus {
   }
 };
 
-std::string SceneKey(const std::string& film_name,
-                     const std::string& scene_id) {
+std::string SceneKey(absl::string_view film_name, absl::string_view scene_id) {
   return absl::StrCat(film_name, std::string(1, '\0'), scene_id);
 }
 
@@ -198,12 +197,14 @@ class ReelEngine : public Engine {
     search::SearchOptions options;
     options.max_results = top;
     options.collect_matched_stems = false;  // Ranked ids, as the others give.
+    options.load_texts = false;
     options.matching = matching_;
     return Search(query, options);
   }
   // Run with what a search page adds (facets, a later page).
   bool RunWith(const BenchQuery& query, search::SearchOptions options) {
     options.collect_matched_stems = false;  // Ranked ids, as the others give.
+    options.load_texts = false;
     options.matching = matching_;
     return Search(query, options);
   }
@@ -227,6 +228,10 @@ class ReelEngine : public Engine {
     const search::IndexStats stats = index_->stats();
     return {{"terms", stats.terms},
             {"memory_bytes", stats.memory_bytes},
+            {"postings_bytes", stats.postings_bytes},
+            {"dictionary_bytes", stats.dictionary_bytes},
+            {"scene_bytes", stats.scene_bytes},
+            {"text_bytes", stats.text_bytes},
             {"last_total_matches", result_.total_matches}};
   }
   int64_t total_matches() const { return result_.total_matches; }

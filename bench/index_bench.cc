@@ -45,6 +45,9 @@ ABSL_FLAG(std::string, corpus,
 ABSL_FLAG(int, queries, 200, "queries per kind");
 ABSL_FLAG(int, top, 10, "max_results of each query");
 ABSL_FLAG(int, seed, 42, "seed of the query generator");
+ABSL_FLAG(bool, load_texts, true,
+          "decompress the returned films' texts, as the service does for "
+          "highlights (false: ranked ids only)");
 ABSL_FLAG(std::string, write_queries, "",
           "write the generated query set to this file and exit");
 ABSL_FLAG(std::string, read_queries, "",
@@ -217,9 +220,12 @@ int Run() {
               static_cast<long long>(scene_count));
   std::printf("build: median %.3f s (min %.3f, max %.3f) = %.0f scenes/s\n",
               builds[1], builds[0], builds[2], scene_count / builds[1]);
-  std::printf("index: %lld terms, %.1f MiB in memory\n",
-              static_cast<long long>(stats.terms),
-              stats.memory_bytes / 1048576.0);
+  std::printf(
+      "index: %lld terms, %.1f MiB in memory (postings %.1f, dictionaries "
+      "%.1f, scenes %.1f, texts %.1f)\n",
+      static_cast<long long>(stats.terms), stats.memory_bytes / 1048576.0,
+      stats.postings_bytes / 1048576.0, stats.dictionary_bytes / 1048576.0,
+      stats.scene_bytes / 1048576.0, stats.text_bytes / 1048576.0);
 
   const auto queries =
       absl::GetFlag(FLAGS_read_queries).empty()
@@ -228,6 +234,7 @@ int Run() {
           : ReadQueries(absl::GetFlag(FLAGS_read_queries));
   SearchOptions options;
   options.max_results = absl::GetFlag(FLAGS_top);
+  options.load_texts = absl::GetFlag(FLAGS_load_texts);
   std::printf("\n%-8s %8s %10s %10s %10s %12s\n", "kind", "queries", "p50 us",
               "p99 us", "QPS", "avg matches");
   std::vector<double> all;

@@ -22,7 +22,7 @@ RUN_PACKAGES=(
   build-essential cmake pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   grpc-proto
-  librocksdb-dev libabsl-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev
+  librocksdb-dev libabsl-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev liblz4-dev
   libicu-dev libstemmer-dev libmicrohttpd-dev libssl-dev libcli11-dev
 )
 

@@ -15,7 +15,7 @@ RUN apt-get update -qq \
       build-essential cmake pkg-config \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
       grpc-proto \
-      librocksdb-dev libabsl-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev \
+      librocksdb-dev libabsl-dev libspdlog-dev nlohmann-json3-dev zlib1g-dev liblz4-dev \
       libicu-dev libstemmer-dev libmicrohttpd-dev libssl-dev libcli11-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

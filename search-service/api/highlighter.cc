@@ -624,9 +624,8 @@ void BuildHighlight(absl::string_view text, const std::vector<ByteSpan>& spans,
 }
 
 const reel::search::v1::Highlight* HighlightCache::Find(
-    const reel::catalog::v1::Film* film, Field field,
-    const std::vector<std::string>& stems, int snippet_length,
-    bool* found) const {
+    const FilmRecord* film, Field field, const std::vector<std::string>& stems,
+    int snippet_length, bool* found) const {
   *found = false;
   auto it = entries_.find(
       std::make_pair(static_cast<const void*>(film), static_cast<int>(field)));
@@ -641,7 +640,7 @@ const reel::search::v1::Highlight* HighlightCache::Find(
   return nullptr;
 }
 
-void HighlightCache::Insert(const reel::catalog::v1::Film* film, Field field,
+void HighlightCache::Insert(const FilmRecord* film, Field field,
                             const std::vector<std::string>& stems,
                             int snippet_length,
                             const reel::search::v1::Highlight* highlight) {
@@ -662,8 +661,8 @@ void BuildHit(const SceneHit& hit, int rank, const text::Analyzer& analyzer,
   out->set_film(hit.film_name());
   out->set_film_title(hit.film->title());
   out->set_year(hit.film->year());
-  out->set_scene_id(hit.scene_id());
-  out->set_scene_title(hit.scene().title());
+  out->set_scene_id(std::string(hit.scene_id()));
+  out->set_scene_title(std::string(hit.text(kSceneTitle)));
   out->set_score(hit.score);
   out->set_rank(rank);
   std::vector<text::Token> local_tokens;
@@ -672,7 +671,7 @@ void BuildHit(const SceneHit& hit, int rank, const text::Analyzer& analyzer,
   for (int f = 0; f < kFieldCount; ++f) {
     const Field field = static_cast<Field>(f);
     const std::vector<std::string>& stems = hit.matched_stems[f];
-    const std::string& text = hit.text(field);
+    const absl::string_view text = hit.text(field);
     if (stems.empty() || text.empty()) continue;
     // Film-level fields repeat across the scenes of a film: reuse them.
     const bool film_level = field == kFilmTitle || field == kSynopsis;

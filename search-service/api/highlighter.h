@@ -61,14 +61,13 @@ class HighlightCache {
   // The cached highlight for (film, field, stems, snippet_length): the
   // highlight, or nullptr with *found set when the field has no match;
   // *found false when absent.
-  const reel::search::v1::Highlight* Find(const reel::catalog::v1::Film* film,
-                                          Field field,
+  const reel::search::v1::Highlight* Find(const FilmRecord* film, Field field,
                                           const std::vector<std::string>& stems,
                                           int snippet_length,
                                           bool* found) const;
   // Stores the result for (film, field, stems, snippet_length); `highlight`
   // nullptr means "no match in this field".
-  void Insert(const reel::catalog::v1::Film* film, Field field,
+  void Insert(const FilmRecord* film, Field field,
               const std::vector<std::string>& stems, int snippet_length,
               const reel::search::v1::Highlight* highlight);
 

@@ -9,8 +9,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "search-service/index/film_record.h"
 #include "search-service/index/positions.h"
 #include "search-service/index/scene_index_impl.h"
+#include "spdlog/spdlog.h"
 
 namespace reel::search {
 namespace {
@@ -23,27 +25,6 @@ constexpr size_t kPrefetchNear = 6;
 
 // Pending dictionary terms are merged into the sorted dictionary past this.
 constexpr size_t kMaxPendingTerms = 2048;
-
-// What the index keeps of a film: the texts it searches and shows, and the
-// facets it filters on; not the quotes, soundtrack or cast it never reads.
-std::shared_ptr<const Film> SearchableCopy(const Film& film) {
-  auto copy = std::make_shared<Film>();
-  copy->set_name(film.name());
-  copy->set_title(film.title());
-  copy->set_year(film.year());
-  *copy->mutable_directors() = film.directors();
-  *copy->mutable_genres() = film.genres();
-  copy->set_synopsis(film.synopsis());
-  copy->mutable_scenes()->Reserve(film.scenes_size());
-  for (const auto& scene : film.scenes()) {
-    auto* kept = copy->add_scenes();
-    kept->set_scene_id(scene.scene_id());
-    kept->set_title(scene.title());
-    kept->set_description(scene.description());
-    kept->set_context(scene.context());
-  }
-  return copy;
-}
 
 // Orders like the name, as far as its first 8 bytes after "films/" go; 0
 // (compare the names) for a name without that prefix or id.
@@ -98,7 +79,7 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
   RemoveFilm(film.name());
   const uint32_t film_index = static_cast<uint32_t>(films_.size());
   FilmInfo info;
-  info.film = SearchableCopy(film);
+  info.film = FilmRecord::FromFilm(film);
   info.name_key = NameKey(film.name());
   info.live = true;
   for (const std::string& genre : film.genres()) {
@@ -244,22 +225,32 @@ void SceneIndex::Impl::RemoveFilm(absl::string_view name) {
   // found by analysing the kept texts again, as they were indexed, rather
   // than kept per scene: removals are rare and the lists would cost 4 bytes
   // per posting.
-  const Film& film = *info.film;
+  const FilmRecord& film = *info.film;
+  absl::StatusOr<std::shared_ptr<const FilmTexts>> texts = film.LoadTexts();
+  if (!texts.ok()) {
+    // Not reachable unless memory is corrupt: the scenes still leave, and
+    // only their words' document frequencies stay high.
+    spdlog::critical("removing {}: {}", film.name(), texts.status().ToString());
+  }
   std::vector<uint32_t>& film_stems = scratch_.film_stems;
   std::vector<uint32_t>& stems = scratch_.stems;
   film_stems.clear();
-  AppendStems(film.title(), &film_stems);
-  AppendStems(film.synopsis(), &film_stems);
+  if (texts.ok()) {
+    AppendStems(film.title(), &film_stems);
+    AppendStems((*texts)->synopsis(), &film_stems);
+  }
   for (uint32_t doc_id : info.docs) {
     const Doc& doc = docs_[doc_id];
-    const auto& scene = film.scenes(static_cast<int>(doc.ordinal));
-    stems.assign(film_stems.begin(), film_stems.end());
-    AppendStems(scene.title(), &stems);
-    AppendStems(scene.description(), &stems);
-    AppendStems(scene.context(), &stems);
-    std::sort(stems.begin(), stems.end());
-    stems.erase(std::unique(stems.begin(), stems.end()), stems.end());
-    for (uint32_t stem : stems) --postings_[stem].live_docs;
+    if (texts.ok()) {
+      const int scene = static_cast<int>(doc.ordinal);
+      stems.assign(film_stems.begin(), film_stems.end());
+      AppendStems((*texts)->scene_title(scene), &stems);
+      AppendStems((*texts)->description(scene), &stems);
+      AppendStems((*texts)->context(scene), &stems);
+      std::sort(stems.begin(), stems.end());
+      stems.erase(std::unique(stems.begin(), stems.end()), stems.end());
+      for (uint32_t stem : stems) --postings_[stem].live_docs;
+    }
     live_[doc_id] = 0;
     for (int f = 0; f < kFieldCount; ++f) live_length_[f] -= doc.length[f];
     --live_docs_;
@@ -269,20 +260,47 @@ void SceneIndex::Impl::RemoveFilm(absl::string_view name) {
   film_ids_.erase(it);
 }
 
-const std::string& SceneHit::text(Field field) const {
+absl::string_view SceneHit::text(Field field) const {
+  if (field == kFilmTitle) return film->title();
+  if (texts == nullptr || scene_index >= texts->scene_count()) return {};
   switch (field) {
     case kSceneTitle:
-      return scene().title();
+      return texts->scene_title(scene_index);
     case kDescription:
-      return scene().description();
+      return texts->description(scene_index);
     case kContext:
-      return scene().context();
-    case kFilmTitle:
-      return film->title();
+      return texts->context(scene_index);
     case kSynopsis:
-      return film->synopsis();
+    case kFilmTitle:
+      break;
   }
-  return film->synopsis();  // Unreachable: every Field is handled above.
+  return texts->synopsis();
+}
+
+void SceneIndex::Impl::LoadTexts(std::vector<SceneHit>* hits) {
+  // A page's hits often share films: decompress each once, as far as the
+  // last of its scenes the page shows.
+  absl::flat_hash_map<const FilmRecord*, int> scenes;
+  for (const SceneHit& hit : *hits) {
+    int& needed = scenes[hit.film.get()];
+    needed = std::max(needed, hit.scene_index + 1);
+  }
+  absl::flat_hash_map<const FilmRecord*, std::shared_ptr<const FilmTexts>>
+      loaded;
+  for (SceneHit& hit : *hits) {
+    if (hit.texts != nullptr) continue;
+    auto [it, inserted] = loaded.try_emplace(hit.film.get());
+    if (inserted) {
+      absl::StatusOr<std::shared_ptr<const FilmTexts>> texts =
+          hit.film->LoadTexts(scenes[hit.film.get()]);
+      if (texts.ok()) {
+        it->second = *std::move(texts);
+      } else {
+        spdlog::critical("{}", texts.status().ToString());
+      }
+    }
+    hit.texts = it->second;
+  }
 }
 
 IndexStats SceneIndex::Impl::stats() const {
@@ -290,24 +308,33 @@ IndexStats SceneIndex::Impl::stats() const {
   stats.films = static_cast<int64_t>(film_ids_.size());
   stats.scenes = live_docs_;
   stats.terms = static_cast<int64_t>(surface_stem_.size());
-  int64_t bytes = 0;
   for (const Postings& p : postings_) {
-    bytes +=
+    stats.postings_bytes +=
         (p.docs.capacity() + p.position_starts.capacity()) * sizeof(uint32_t) +
         p.field_tf.capacity() + p.positions.capacity() +
         p.blocks.capacity() * sizeof(Postings::Block) +
         p.heads.capacity() * sizeof(uint32_t) + sizeof(Postings);
   }
-  for (const std::string& stem : stems_) bytes += stem.capacity() + 48;
+  // Strings: their heap bytes plus the string and hash-slot overhead.
+  int64_t& dictionary = stats.dictionary_bytes;
+  for (const std::string& stem : stems_) dictionary += stem.capacity() + 48;
   for (const std::string& term : dictionary_)
-    bytes += 2 * (term.capacity() + 40);
-  for (const std::string& term : pending_) bytes += 2 * (term.capacity() + 48);
-  bytes += DictionaryTrie()->memory_bytes();
-  bytes += docs_.capacity() * sizeof(Doc) + live_.capacity();
+    dictionary += 2 * (term.capacity() + 40);
+  for (const std::string& term : pending_)
+    dictionary += 2 * (term.capacity() + 48);
+  dictionary += DictionaryTrie()->memory_bytes();
+  stats.scene_bytes = docs_.capacity() * sizeof(Doc) + live_.capacity();
   for (const FilmInfo& info : films_) {
-    if (info.live) bytes += static_cast<int64_t>(info.film->SpaceUsedLong());
+    if (!info.live) continue;
+    stats.text_bytes += info.film->memory_bytes();
+    for (const auto* folded : {&info.genres, &info.directors}) {
+      for (const std::string& value : *folded) {
+        stats.text_bytes += sizeof(std::string) + value.capacity();
+      }
+    }
   }
-  stats.memory_bytes = bytes;
+  stats.memory_bytes = stats.postings_bytes + stats.dictionary_bytes +
+                       stats.scene_bytes + stats.text_bytes;
   return stats;
 }
 
@@ -328,7 +355,14 @@ double SceneIndex::dead_fraction() const { return impl_->dead_fraction(); }
 
 std::unique_ptr<SceneIndex> SceneIndex::Compact() const {
   auto compacted = std::make_unique<SceneIndex>(impl_->analyzer());
-  for (const auto& film : impl_->LiveFilms()) compacted->UpsertFilm(*film);
+  for (const auto& record : impl_->LiveFilms()) {
+    absl::StatusOr<Film> film = record->ToFilm();
+    if (film.ok()) {
+      compacted->UpsertFilm(*film);
+    } else {  // Not reachable unless memory is corrupt.
+      spdlog::critical("compacting: {}", film.status().ToString());
+    }
+  }
   compacted->ShrinkToFit();
   return compacted;
 }

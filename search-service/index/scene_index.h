@@ -23,6 +23,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "reel/catalog/v1/catalog.pb.h"
+#include "search-service/index/film_record.h"
 #include "search-service/query/query.h"
 #include "search-service/text/analyzer.h"
 
@@ -112,6 +113,10 @@ struct SearchOptions {
   // Fill SceneHit::matched_stems (highlighting needs them; a caller that
   // only wants ranked ids saves a look-up per hit and term).
   bool collect_matched_stems = true;
+  // Fill SceneHit::texts (what text() and highlights read): the index
+  // keeps texts compressed, and decompresses each returned film's once. A
+  // caller that only wants ranked ids saves that.
+  bool load_texts = true;
   // Fill SceneHit::explanation. Costs only the returned hits: per hit and
   // query term, a few postings look-ups and an analysis of the fields it
   // matched in.
@@ -188,10 +193,12 @@ struct SceneSortKey {
 // the texts highlights are cut from outlive later changes to the index
 // without a copy.
 struct SceneHit {
-  // Name, title, year, directors, genres, synopsis and the scenes' ids and
-  // texts: what the index searches and shows (not quotes, cast, ...).
-  std::shared_ptr<const reel::catalog::v1::Film> film;
-  int scene_index = 0;  // Into film->scenes().
+  // Name, title, year, directors, genres and scene ids: what the index
+  // ranks, filters and identifies hits by.
+  std::shared_ptr<const FilmRecord> film;
+  // The film's texts; set unless SearchOptions::load_texts was false.
+  std::shared_ptr<const FilmTexts> texts;
+  int scene_index = 0;  // Into the film's scenes.
   double score = 0;     // The float the ranking compares (see sort_key()).
   int matched_clauses = 0;
   // Stems that matched, per field, for highlighting (sorted, distinct);
@@ -205,13 +212,11 @@ struct SceneHit {
     return {matched_clauses, static_cast<float>(score), film_name(),
             scene_index};
   }
-  const reel::catalog::v1::Scene& scene() const {
-    return film->scenes(scene_index);
-  }
   const std::string& film_name() const { return film->name(); }
-  const std::string& scene_id() const { return scene().scene_id(); }
-  // The text of one field (film-level fields come from the film).
-  const std::string& text(Field field) const;
+  absl::string_view scene_id() const { return film->scene_id(scene_index); }
+  // The text of one field (film-level fields come from the film); empty
+  // for a text field when `texts` is not set.
+  absl::string_view text(Field field) const;
 };
 
 struct SearchResult {
@@ -242,7 +247,14 @@ struct IndexStats {
   int64_t films = 0;
   int64_t scenes = 0;
   int64_t terms = 0;
-  int64_t memory_bytes = 0;
+  int64_t memory_bytes = 0;  // The sum of the parts below.
+  // Its parts: the posting lists (ids, counts, positions, block bounds),
+  // the dictionaries (stems, words, typo trie), the per-scene records and
+  // the film texts kept for results and highlights.
+  int64_t postings_bytes = 0;
+  int64_t dictionary_bytes = 0;
+  int64_t scene_bytes = 0;
+  int64_t text_bytes = 0;
 };
 
 class SceneIndex {

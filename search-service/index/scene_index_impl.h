@@ -23,6 +23,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "reel/catalog/v1/catalog.pb.h"
+#include "search-service/index/film_record.h"
 #include "search-service/index/positions.h"
 #include "search-service/index/scene_index.h"
 #include "search-service/query/query.h"
@@ -94,9 +95,8 @@ class SceneIndex::Impl {
   const std::shared_ptr<const text::Analyzer>& analyzer() const {
     return analyzer_;
   }
-  std::vector<std::shared_ptr<const reel::catalog::v1::Film>> LiveFilms()
-      const {
-    std::vector<std::shared_ptr<const reel::catalog::v1::Film>> films;
+  std::vector<std::shared_ptr<const FilmRecord>> LiveFilms() const {
+    std::vector<std::shared_ptr<const FilmRecord>> films;
     for (const FilmInfo& info : films_) {
       if (info.live) films.push_back(info.film);
     }
@@ -165,7 +165,7 @@ class SceneIndex::Impl {
     std::array<uint16_t, kFieldCount> length;
   };
   struct FilmInfo {
-    std::shared_ptr<const reel::catalog::v1::Film> film;
+    std::shared_ptr<const FilmRecord> film;
     // NameKey(): ranking ties compare these before the names.
     uint64_t name_key = 0;
     std::vector<std::string> genres, directors;  // Folded for filters.
@@ -235,6 +235,8 @@ class SceneIndex::Impl {
   // formula the ranking used (scene_explain.cc). `query` as searched.
   void ExplainHits(const ParsedQuery& query, const RankingOptions& ranking,
                    std::vector<SceneHit>* hits) const;
+  // Sets each hit's texts, decompressing each film once.
+  static void LoadTexts(std::vector<SceneHit>* hits);
   double Idf(uint32_t stem) const;
 
   std::shared_ptr<const text::Analyzer> analyzer_;

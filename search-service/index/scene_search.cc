@@ -22,8 +22,6 @@
 
 namespace reel::search {
 
-using ::reel::catalog::v1::Film;
-
 namespace {
 
 // Per-thread scratch arrays indexed by document id, reset by epoch stamps so
@@ -614,7 +612,7 @@ void SceneIndex::Impl::QueryRun::Score() {
 SceneIndex::Impl::QueryRun::OrderKey SceneIndex::Impl::QueryRun::KeyOf(
     const Ranked& ranked) {
   const Doc& doc = index.docs_[ranked.doc];
-  const Film& film = *index.films_[doc.film].film;
+  const FilmRecord& film = *index.films_[doc.film].film;
   // Only the title order compares titles: other orders leave the key's
   // title empty and save lowering every matching film's title.
   absl::string_view title_key;
@@ -671,31 +669,28 @@ void SceneIndex::Impl::QueryRun::CountFacets(
   absl::flat_hash_map<absl::string_view, Tally> genres, directors;
   absl::flat_hash_map<int, int64_t> years;
   std::vector<absl::string_view> seen;  // One film's values counted so far.
-  auto count =
-      [&seen](const std::vector<std::string>& folded,
-              const google::protobuf::RepeatedPtrField<std::string>& display,
-              int64_t scenes,
-              absl::flat_hash_map<absl::string_view, Tally>* tallies) {
-        seen.clear();
-        for (size_t i = 0;
-             i < folded.size() && i < static_cast<size_t>(display.size());
-             ++i) {
-          const absl::string_view key = folded[i];
-          // A value a film lists twice ("Drama", "drama") counts its scenes
-          // once.
-          if (key.empty() ||
-              std::find(seen.begin(), seen.end(), key) != seen.end()) {
-            continue;
-          }
-          seen.push_back(key);
-          Tally& tally = (*tallies)[key];
-          if (tally.scenes == 0) tally.display = display[static_cast<int>(i)];
-          tally.scenes += scenes;
-        }
-      };
+  auto count = [&seen](const std::vector<std::string>& folded,
+                       const std::vector<std::string>& display, int64_t scenes,
+                       absl::flat_hash_map<absl::string_view, Tally>* tallies) {
+    seen.clear();
+    for (size_t i = 0;
+         i < folded.size() && i < static_cast<size_t>(display.size()); ++i) {
+      const absl::string_view key = folded[i];
+      // A value a film lists twice ("Drama", "drama") counts its scenes
+      // once.
+      if (key.empty() ||
+          std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        continue;
+      }
+      seen.push_back(key);
+      Tally& tally = (*tallies)[key];
+      if (tally.scenes == 0) tally.display = display[static_cast<int>(i)];
+      tally.scenes += scenes;
+    }
+  };
   for (const auto& [film_index, scenes] : films) {
     const FilmInfo& info = index.films_[film_index];
-    const Film& film = *info.film;
+    const FilmRecord& film = *info.film;
     if (options.facets.genres > 0) {
       count(info.genres, film.genres(), scenes, &genres);
     }
@@ -876,7 +871,7 @@ bool SceneIndex::Impl::QueryRun::FilterAllows(uint32_t film_index) {
   auto [it, inserted] = film_allowed.try_emplace(film_index, false);
   if (!inserted) return it->second;
   const FilmInfo& info = index.films_[film_index];
-  const Film& film = *info.film;
+  const FilmRecord& film = *info.film;
   bool ok = true;
   if (!filter.film_names.empty()) {
     ok = std::find(filter.film_names.begin(), filter.film_names.end(),
@@ -1659,8 +1654,9 @@ void SceneIndex::Impl::QueryRun::CollectHits() {
       stems.erase(std::unique(stems.begin(), stems.end()), stems.end());
     }
   }
-  // After the loop (which skips on without matched stems): the hits'
-  // explanations share the query's expansions, computed once.
+  // After the loop (which skips on without matched stems). Explanations
+  // analyse the texts; they share the query's expansions, computed once.
+  if (options.load_texts || options.explain) index.LoadTexts(&result.hits);
   if (options.explain) index.ExplainHits(query, ranking, &result.hits);
 }
 

@@ -26,6 +26,15 @@ namespace {
 
 using ::reel::catalog::v1::Film;
 
+// A hit on scene `scene` of `film`, its texts loaded as a search loads them.
+SceneHit HitOn(const std::shared_ptr<const FilmRecord>& film, int scene) {
+  SceneHit hit;
+  hit.film = film;
+  hit.texts = *film->LoadTexts();
+  hit.scene_index = scene;
+  return hit;
+}
+
 constexpr absl::string_view kEllipsis = "\u2026";
 
 // The reference: analyse everything, keep one span per matching word.
@@ -338,14 +347,13 @@ TEST_F(HighlighterTest, CachedFilmHighlightsAreIdenticalToFreshOnes) {
   auto film = std::make_shared<const Film>(std::move(films[0]));
   ASSERT_GT(film->scenes_size(), 3);
   ASSERT_FALSE(film->synopsis().empty());
+  const auto record = FilmRecord::FromFilm(*film);
   const std::vector<std::vector<std::string>> stem_sets = {
       {"danc", "red", "shoe"}, {"ballet"}, {"red"}, {"zzzzq"}};
   std::vector<SceneHit> hits;
   for (const std::vector<std::string>& stems : stem_sets) {
     for (int s = 0; s < film->scenes_size(); ++s) {
-      SceneHit hit;
-      hit.film = film;
-      hit.scene_index = s;
+      SceneHit hit = HitOn(record, s);
       hit.score = 1.0 / (s + 1);
       for (auto& field_stems : hit.matched_stems) field_stems = stems;
       hits.push_back(hit);
@@ -581,11 +589,9 @@ TEST_F(HighlighterTest, HitHighlightsEqualThoseOfTheWholeFieldsMatches) {
   int cut = 0;
   std::vector<text::Token> tokens;
   for (Film& loaded : films) {
-    auto film = std::make_shared<const Film>(std::move(loaded));
-    for (int s = 0; s < film->scenes_size(); ++s) {
-      SceneHit hit;
-      hit.film = film;
-      hit.scene_index = s;
+    const auto record = FilmRecord::FromFilm(loaded);
+    for (int s = 0; s < loaded.scenes_size(); ++s) {
+      SceneHit hit = HitOn(record, s);
       for (int f = 0; f < kFieldCount; ++f) {
         const std::vector<std::string> all =
             StemsOf(hit.text(static_cast<Field>(f)));
@@ -602,7 +608,7 @@ TEST_F(HighlighterTest, HitHighlightsEqualThoseOfTheWholeFieldsMatches) {
         BuildHit(hit, 1, *analyzer_, &built, nullptr, length);
         std::vector<v1::Highlight> expected;
         for (int f = 0; f < kFieldCount; ++f) {
-          const std::string& text = hit.text(static_cast<Field>(f));
+          const absl::string_view text = hit.text(static_cast<Field>(f));
           const std::vector<ByteSpan> spans =
               MatchedWordSpans(text, hit.matched_stems[f], *analyzer_, &tokens);
           if (spans.empty()) continue;
@@ -634,9 +640,7 @@ TEST_F(HighlighterTest, CachedHighlightsAreKeptApartByLength) {
   ASSERT_EQ(films.size(), 1u);
   auto film = std::make_shared<const Film>(std::move(films[0]));
   ASSERT_GT(CodePoints(film->synopsis(), film->synopsis().size()), 40);
-  SceneHit hit;
-  hit.film = film;
-  hit.scene_index = 0;
+  SceneHit hit = HitOn(FilmRecord::FromFilm(*film), 0);
   hit.matched_stems[kSynopsis] = {"ballet"};
   HighlightCache cache;
   v1::SceneHit long_hit;
