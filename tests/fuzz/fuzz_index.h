@@ -88,8 +88,12 @@ inline void CheckResult(const search::SearchResult& result,
   for (size_t i = 0; i < result.hits.size(); ++i) {
     const search::SceneHit& hit = result.hits[i];
     Check(hit.film != nullptr && hit.scene_index >= 0 &&
-              hit.scene_index < hit.film->scenes_size(),
+              hit.scene_index < hit.film->scene_count(),
           "a hit points outside its film");
+    Check(!options.load_texts ||
+              (hit.texts != nullptr &&
+               hit.scene_index < hit.texts->scene_count()),
+          "a hit's texts were not loaded as far as its scene");
     Check(std::isfinite(hit.score), "a hit's score is not finite");
     if (i > 0 && options.sort == search::SortOrder::kRelevance) {
       // Most clauses matched first, then the higher score.
