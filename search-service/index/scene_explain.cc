@@ -121,8 +121,7 @@ void SceneIndex::Impl::ExplainHits(const ParsedQuery& query,
       for (const Expansion& expansion : part.expansions[0]) {
         const int64_t i = posting_of(expansion.stem);
         if (i < 0) continue;
-        const uint8_t* field_tf =
-            &postings_[expansion.stem].field_tf[i * kFieldCount];
+        const FieldTf field_tf = postings_[expansion.stem].Tf(i);
         std::array<double, kFieldCount> pf{};
         std::array<uint32_t, kFieldCount> tf{};
         double total = 0;
@@ -205,13 +204,13 @@ void SceneIndex::Impl::ExplainHits(const ParsedQuery& query,
           const int64_t i = posting_of(expansion.stem);
           if (i < 0) continue;
           const Postings& p = postings_[expansion.stem];
-          size_t at = p.position_starts[i / kBlockSize];
+          size_t at = p.blocks[i / kBlockSize].position_start;
           for (int64_t skip = i - i % kBlockSize; skip < i; ++skip) {
             at = SkipPositions(p.positions.data(), at);
           }
           decoded.clear();
-          DecodePositions(p.positions.data(), at, &p.field_tf[i * kFieldCount],
-                          kFieldCount, fields, &decoded);
+          DecodePositions(p.positions.data(), at, p.Tf(i).data(), kFieldCount,
+                          fields, &decoded);
           for (uint32_t occurrence : decoded) {
             occurrences[k].emplace_back(occurrence, expansion.stem);
           }

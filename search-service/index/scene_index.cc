@@ -156,15 +156,17 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
         const Postings& near = postings_[entries[i + kPrefetchNear] >> 32];
         __builtin_prefetch(near.docs.data() + near.docs.size(), 1);
         __builtin_prefetch(near.positions.data() + near.positions.size(), 1);
-        __builtin_prefetch(near.field_tf.data() + near.field_tf.size(), 1);
+        __builtin_prefetch(near.tf_codes.data() + near.tf_codes.size(), 1);
       }
       Postings& postings = postings_[stem];
       if (postings.docs.size() % kBlockSize == 0) {
         if (!postings.blocks.empty()) postings.FoldIntoSummary();
-        postings.blocks.push_back(Postings::EmptyBlock());
+        Postings::Block& block =
+            postings.blocks.emplace_back(Postings::EmptyBlock());
+        block.position_start = static_cast<uint32_t>(postings.positions.size());
+        block.escape_start =
+            static_cast<uint32_t>(postings.escaped_tf.size() / kFieldCount);
         postings.heads.push_back(doc_id);
-        postings.position_starts.push_back(
-            static_cast<uint32_t>(postings.positions.size()));
       }
       postings.docs.push_back(doc_id);
       std::array<uint8_t, kFieldCount> tf{};
@@ -178,7 +180,12 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
         uint8_t& count = tf[OccurrenceField(occurrence)];
         if (count < kSaturatedTf) ++count;
       }
-      postings.field_tf.insert(postings.field_tf.end(), tf.begin(), tf.end());
+      const uint8_t code = EncodeFieldTf(tf.data());
+      postings.tf_codes.push_back(code);
+      if (code == kTfEscape) {
+        postings.escaped_tf.insert(postings.escaped_tf.end(), tf.begin(),
+                                   tf.end());
+      }
       AppendPositions(occurrences, tf.data(), &postings.positions);
       float reference_tf = 0;
       for (int f = 0; f < kFieldCount; ++f) {
@@ -310,8 +317,8 @@ IndexStats SceneIndex::Impl::stats() const {
   stats.terms = static_cast<int64_t>(surface_stem_.size());
   for (const Postings& p : postings_) {
     stats.postings_bytes +=
-        (p.docs.capacity() + p.position_starts.capacity()) * sizeof(uint32_t) +
-        p.field_tf.capacity() + p.positions.capacity() +
+        p.docs.capacity() * sizeof(uint32_t) + p.tf_codes.capacity() +
+        p.escaped_tf.capacity() + p.positions.capacity() +
         p.blocks.capacity() * sizeof(Postings::Block) +
         p.heads.capacity() * sizeof(uint32_t) + sizeof(Postings);
   }

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
@@ -23,6 +25,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "reel/catalog/v1/catalog.pb.h"
+#include "search-service/index/field_tf.h"
 #include "search-service/index/film_record.h"
 #include "search-service/index/positions.h"
 #include "search-service/index/scene_index.h"
@@ -72,8 +75,8 @@ class SceneIndex::Impl {
     for (Postings& p : postings_) {
       p.docs.shrink_to_fit();
       p.positions.shrink_to_fit();
-      p.position_starts.shrink_to_fit();
-      p.field_tf.shrink_to_fit();
+      p.tf_codes.shrink_to_fit();
+      p.escaped_tf.shrink_to_fit();
       p.blocks.shrink_to_fit();
       p.heads.shrink_to_fit();
     }
@@ -109,14 +112,38 @@ class SceneIndex::Impl {
 
   struct Postings {
     std::vector<uint32_t> docs;  // Ascending document ids.
-    // Per document, kFieldCount term frequencies (saturating at 255): term
-    // scoring reads these instead of walking the occurrences.
-    std::vector<uint8_t> field_tf;
-    // Per document, its occurrences (positions.h), and per kBlockSize
-    // documents, where the block's first one starts.
+    // Per document, its kFieldCount term frequencies (saturating at 255) as
+    // one code (field_tf.h): term scoring reads these instead of walking
+    // the occurrences. The counts of escaped codes, 5 bytes each, in order.
+    std::vector<uint8_t> tf_codes;
+    std::vector<uint8_t> escaped_tf;
+    // Per document, its occurrences (positions.h); Block::position_start
+    // says where each block's first one starts.
     PositionBytes positions;
-    std::vector<uint32_t> position_starts;
     uint32_t live_docs = 0;  // Document frequency among live docs.
+    // The term frequencies of posting i.
+    FieldTf Tf(size_t i) const {
+      const uint8_t code = tf_codes[i];
+      if (ABSL_PREDICT_TRUE(code != kTfEscape)) return DecodeFieldTf(code);
+      return EscapedTf(i);
+    }
+    // The fields (bit f: field f) posting i has its term in.
+    uint32_t FieldMask(size_t i) const {
+      const uint8_t code = tf_codes[i];
+      if (ABSL_PREDICT_TRUE(code != kTfEscape)) return FieldMaskOf(code);
+      return NonZeroFields(EscapedTf(i).data());
+    }
+    // Out of line: escapes are rare, and the hot loops stay small.
+    ABSL_ATTRIBUTE_NOINLINE FieldTf EscapedTf(size_t i) const {
+      const size_t block_start = i - i % kBlockSize;
+      size_t escaped = blocks[i / kBlockSize].escape_start;
+      for (size_t j = block_start; j < i; ++j) {
+        escaped += tf_codes[j] == kTfEscape;
+      }
+      FieldTf tf{};
+      std::memcpy(tf.data(), &escaped_tf[escaped * kFieldCount], kFieldCount);
+      return tf;
+    }
     // Per kBlockSize postings, the most a document there can score: top-k
     // search skips (only counts) a block whose bound is below the k-th
     // best score so far. Tombstones leave the bounds valid, if loose.
@@ -130,6 +157,10 @@ class SceneIndex::Impl {
       // grew since, the bound scales by the largest growth (see Search).
       float max_reference_tf = 0;
       std::array<uint16_t, kFieldCount> min_average;
+      // Where the block's first posting starts in `positions`, and how
+      // many postings before the block have escaped counts.
+      uint32_t position_start = 0;
+      uint32_t escape_start = 0;
     };
     static Block EmptyBlock() {
       Block block;

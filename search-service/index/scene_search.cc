@@ -364,7 +364,8 @@ struct SceneIndex::Impl::QueryRun {
   // `fields`, or a negative value when it has no occurrence there.
   // Per posting on every path: always inlined.
   ABSL_ATTRIBUTE_ALWAYS_INLINE float SaturatedTf(const Doc& doc,
-                                                 const uint8_t* field_tf,
+                                                 const Postings& postings,
+                                                 size_t i,
                                                  uint32_t fields) const;
   double Saturate(double tf) const { return tf * (k1 + 1) / (tf + k1); }
   // The saturated pseudo-frequency no posting of the block can exceed.
@@ -375,8 +376,9 @@ struct SceneIndex::Impl::QueryRun {
     return std::max(BlockBound(postings.summary, fields),
                     BlockBound(postings.blocks.back(), fields));
   }
-  static bool InFields(const uint8_t* field_tf, uint32_t fields) {
-    return (NonZeroFields(field_tf) & fields) != 0;
+  // Whether a posting's field mask (Postings::FieldMask) meets `fields`.
+  static bool InFields(uint32_t mask, uint32_t fields) {
+    return (mask & fields) != 0;
   }
   double PseudoFrequency(const Doc& doc,
                          const std::array<uint32_t, kFieldCount>& tf) const;
@@ -814,9 +816,23 @@ SearchResult SceneIndex::Impl::QueryRun::Run() {
 }
 
 inline float SceneIndex::Impl::QueryRun::SaturatedTf(const Doc& doc,
-                                                     const uint8_t* field_tf,
+                                                     const Postings& postings,
+                                                     size_t i,
                                                      uint32_t fields) const {
-  uint32_t matched = NonZeroFields(field_tf) & fields;
+  // A coded posting's counts and fields are read from the code's table
+  // entry; an escaped one's are copied out.
+  const uint8_t code = postings.tf_codes[i];
+  FieldTf escaped;
+  const uint8_t* field_tf;
+  uint32_t matched;
+  if (ABSL_PREDICT_TRUE(code != kTfEscape)) {
+    field_tf = DecodeFieldTf(code).data();
+    matched = FieldMaskOf(code) & fields;
+  } else {
+    escaped = postings.EscapedTf(i);
+    field_tf = escaped.data();
+    matched = NonZeroFields(field_tf) & fields;
+  }
   if (matched == 0) return -1.0f;
   // The usual case of one matching field folds the two divisions into one.
   if ((matched & (matched - 1)) == 0) {
@@ -967,8 +983,7 @@ void SceneIndex::Impl::QueryRun::ScoreSingleStem() {
       const uint32_t doc_id = postings.docs[i];
       if (!index.live_[doc_id]) continue;
       const Doc& doc = index.docs_[doc_id];
-      const float tf =
-          SaturatedTf(doc, &postings.field_tf[i * kFieldCount], clause.fields);
+      const float tf = SaturatedTf(doc, postings, i, clause.fields);
       if (tf < 0 || !Allowed(doc.film)) continue;
       const float score = scale * tf;
       // Most postings fall short of the k-th best: count them and go on.
@@ -992,7 +1007,7 @@ void SceneIndex::Impl::QueryRun::ScoreSingleStem() {
     for (size_t i = begin; i < end; ++i) {
       const uint32_t doc_id = postings.docs[i];
       if (index.live_[doc_id] &&
-          InFields(&postings.field_tf[i * kFieldCount], clause.fields) &&
+          InFields(postings.FieldMask(i), clause.fields) &&
           Allowed(index.docs_[doc_id].film)) {
         ++result.total_matches;
       }
@@ -1061,7 +1076,7 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
           if (i == postings.docs.size()) break;
           if (postings.docs[i] != doc_id ||
               (clause.fields != kAllFields &&
-               !InFields(&postings.field_tf[i * kFieldCount], clause.fields))) {
+               !InFields(postings.FieldMask(i), clause.fields))) {
             continue;
           }
           if (several) {
@@ -1083,7 +1098,7 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
         const uint32_t doc_id = postings.docs[i];
         if (!index.live_[doc_id]) continue;
         if (clause.fields != kAllFields &&
-            !InFields(&postings.field_tf[i * kFieldCount], clause.fields)) {
+            !InFields(postings.FieldMask(i), clause.fields)) {
           continue;
         }
         if (several) {
@@ -1129,7 +1144,7 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
             Scratch::DocState& state = s.doc[doc_id];
             if (state.seen != s.epoch || state.excluded || !Qualifies(state) ||
                 s.clause[doc_id].seen == clause_epoch ||
-                !InFields(&postings.field_tf[i * kFieldCount], clause.fields)) {
+                !InFields(postings.FieldMask(i), clause.fields)) {
               continue;
             }
             s.clause[doc_id].seen = clause_epoch;
@@ -1149,7 +1164,7 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
           if (i == postings.docs.size()) break;
           if (postings.docs[i] != doc_id ||
               s.clause[doc_id].seen == clause_epoch ||
-              !InFields(&postings.field_tf[i * kFieldCount], clause.fields)) {
+              !InFields(postings.FieldMask(i), clause.fields)) {
             continue;
           }
           s.clause[doc_id].seen = clause_epoch;
@@ -1232,8 +1247,7 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
       auto score = [&](size_t i) {
         const uint32_t doc_id = postings.docs[i];
         const float tf =
-            SaturatedTf(index.docs_[doc_id],
-                        &postings.field_tf[i * kFieldCount], clause.fields);
+            SaturatedTf(index.docs_[doc_id], postings, i, clause.fields);
         if (tf < 0) return;
         const float value = scale * tf;
         if (!several) {
@@ -1370,7 +1384,7 @@ void SceneIndex::Impl::QueryRun::ScorePhrase(
       Cursor& cursor = cursors[k][e];
       const size_t i = cursor.i = SkipTo(p.docs, p.heads, cursor.i, doc_id);
       if (i < p.docs.size() && p.docs[i] == doc_id) {
-        fields |= NonZeroFields(&p.field_tf[i * kFieldCount]);
+        fields |= p.FieldMask(i);
       }
     }
     return fields;
@@ -1391,14 +1405,13 @@ void SceneIndex::Impl::QueryRun::ScorePhrase(
       // and not past it, else from the block's start.
       if (cursor.known > i || cursor.known / kBlockSize != i / kBlockSize) {
         cursor.known = i - i % kBlockSize;
-        cursor.at = p.position_starts[i / kBlockSize];
+        cursor.at = p.blocks[i / kBlockSize].position_start;
       }
       for (; cursor.known < i; ++cursor.known) {
         cursor.at = SkipPositions(p.positions.data(), cursor.at);
       }
-      cursor.at = DecodePositions(p.positions.data(), cursor.at,
-                                  &p.field_tf[i * kFieldCount], kFieldCount,
-                                  fields, buffer);
+      cursor.at = DecodePositions(p.positions.data(), cursor.at, p.Tf(i).data(),
+                                  kFieldCount, fields, buffer);
       ++cursor.known;
       ++found;
     }
@@ -1530,14 +1543,13 @@ void SceneIndex::Impl::QueryRun::ScorePart(
     auto score = [&](size_t i) {
       if (!index.live_[postings.docs[i]]) return;
       if (facets_only) {  // Which scenes match, not how well.
-        if (InFields(&postings.field_tf[i * kFieldCount], part.fields)) {
+        if (InFields(postings.FieldMask(i), part.fields)) {
           record(postings.docs[i], 0.0);
         }
         return;
       }
       const Doc& doc = index.docs_[postings.docs[i]];
-      const float tf =
-          SaturatedTf(doc, &postings.field_tf[i * kFieldCount], part.fields);
+      const float tf = SaturatedTf(doc, postings, i, part.fields);
       if (tf >= 0) record(postings.docs[i], scale * tf);
     };
     const size_t size = postings.docs.size();
@@ -1629,8 +1641,7 @@ void SceneIndex::Impl::QueryRun::CollectHits() {
           auto it = std::lower_bound(postings.docs.begin(), postings.docs.end(),
                                      doc_id);
           if (it == postings.docs.end() || *it != doc_id) continue;
-          const uint8_t* field_tf =
-              &postings.field_tf[(it - postings.docs.begin()) * kFieldCount];
+          const FieldTf field_tf = postings.Tf(it - postings.docs.begin());
           for (int f = 0; f < kFieldCount; ++f) {
             if (field_tf[f] != 0) present[k] |= 1u << f;
           }
