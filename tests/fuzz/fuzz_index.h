@@ -90,9 +90,8 @@ inline void CheckResult(const search::SearchResult& result,
     Check(hit.film != nullptr && hit.scene_index >= 0 &&
               hit.scene_index < hit.film->scene_count(),
           "a hit points outside its film");
-    Check(!options.load_texts ||
-              (hit.texts != nullptr &&
-               hit.scene_index < hit.texts->scene_count()),
+    Check(!options.load_texts || (hit.texts != nullptr &&
+                                  hit.scene_index < hit.texts->scene_count()),
           "a hit's texts were not loaded as far as its scene");
     Check(std::isfinite(hit.score), "a hit's score is not finite");
     if (i > 0 && options.sort == search::SortOrder::kRelevance) {
