@@ -3,47 +3,35 @@
 namespace reel::search {
 
 uint8_t EncodeFieldTf(const uint8_t* tf) {
+  using field_tf_internal::kFirstCodes;
   using field_tf_internal::kMaxPair;
   using field_tf_internal::kMaxSingle;
+  uint32_t mask = 0;
   int fields[kFieldCount];
   int count = 0;
   for (int f = 0; f < kFieldCount; ++f) {
-    if (tf[f] != 0) fields[count++] = f;
+    if (tf[f] == 0) continue;
+    mask |= 1u << f;
+    fields[count++] = f;
   }
-  // The codes of each shape follow MakeTable's loops.
-  constexpr int kPairsStart = kFieldCount * kMaxSingle;
-  constexpr int kPairCodes = kMaxPair * kMaxPair;
-  constexpr int kTriplesStart =
-      kPairsStart + kFieldCount * (kFieldCount - 1) / 2 * kPairCodes;
-  auto pair_index = [](int f, int g) {  // Pairs in (f, g) order, f < g.
-    return f * (2 * kFieldCount - f - 1) / 2 + (g - f - 1);
-  };
-  if (count == 1) {
-    const int f = fields[0];
-    if (tf[f] > kMaxSingle) return kTfEscape;
-    return static_cast<uint8_t>(f * kMaxSingle + tf[f] - 1);
-  }
-  if (count == 2) {
-    const int f = fields[0], g = fields[1];
-    if (tf[f] > kMaxPair || tf[g] > kMaxPair) return kTfEscape;
-    return static_cast<uint8_t>(kPairsStart + pair_index(f, g) * kPairCodes +
-                                (tf[f] - 1) * kMaxPair + (tf[g] - 1));
-  }
-  if (count == 3) {
-    const int f = fields[0], g = fields[1], h = fields[2];
-    if (tf[f] != 1 || tf[g] != 1 || tf[h] != 1) return kTfEscape;
-    int index = 0;  // Triples in (f, g, h) order, as MakeTable counts them.
-    for (int a = 0; a < kFieldCount; ++a) {
-      for (int b = a + 1; b < kFieldCount; ++b) {
-        for (int c = b + 1; c < kFieldCount; ++c, ++index) {
-          if (a == f && b == g && c == h) {
-            return static_cast<uint8_t>(kTriplesStart + index);
-          }
-        }
+  const uint8_t first = kFirstCodes[mask];
+  if (first == kTfEscape) return kTfEscape;  // No code for this mask.
+  switch (count) {
+    case 1:
+      if (tf[fields[0]] > kMaxSingle) return kTfEscape;
+      return static_cast<uint8_t>(first + tf[fields[0]] - 1);
+    case 2:
+      if (tf[fields[0]] > kMaxPair || tf[fields[1]] > kMaxPair) {
+        return kTfEscape;
       }
-    }
+      return static_cast<uint8_t>(first + (tf[fields[0]] - 1) * kMaxPair +
+                                  (tf[fields[1]] - 1));
+    default:  // Three fields: only once each.
+      for (int i = 0; i < count; ++i) {
+        if (tf[fields[i]] != 1) return kTfEscape;
+      }
+      return first;
   }
-  return kTfEscape;
 }
 
 }  // namespace reel::search

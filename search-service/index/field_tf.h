@@ -70,6 +70,22 @@ constexpr std::array<uint8_t, 256> MakeMasks() {
 }
 
 inline constexpr std::array<uint8_t, 256> kMasks = MakeMasks();
+
+// Per field mask, the code of its shape with every count 1 (kTfEscape for
+// a mask no code covers). A mask's codes follow that one, counts counting
+// up field by field, the last field fastest (MakeTable's order).
+constexpr std::array<uint8_t, 32> MakeFirstCodes() {
+  std::array<uint8_t, 32> first{};
+  first.fill(kTfEscape);
+  for (int code = 0; code < 250; ++code) {  // One such code per mask.
+    bool ones = true;
+    for (int f = 0; f < kFieldCount; ++f) ones &= kTable[code][f] <= 1;
+    if (ones) first[kMasks[code]] = static_cast<uint8_t>(code);
+  }
+  return first;
+}
+
+inline constexpr std::array<uint8_t, 32> kFirstCodes = MakeFirstCodes();
 static_assert(kFieldCount == 5 && kTable[249][2] == 1 && kTable[249][4] == 1,
               "the codes must fit below kTfEscape");
 

@@ -6,36 +6,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace reel::search {
 namespace {
 
 using ::reel::catalog::v1::Film;
-
-void AppendText(absl::string_view text, std::string* out) {
-  uint64_t length = text.size();
-  while (length >= 0x80) {
-    out->push_back(static_cast<char>(length | 0x80));
-    length >>= 7;
-  }
-  out->push_back(static_cast<char>(length));
-  out->append(text.data(), text.size());
-}
-
-// Reads one AppendText entry at *at; false if it runs past the end.
-bool ReadText(absl::string_view buffer, size_t* at, absl::string_view* text) {
-  uint64_t length = 0;
-  for (int shift = 0;; shift += 7) {
-    if (*at >= buffer.size() || shift > 28) return false;
-    const uint8_t byte = static_cast<uint8_t>(buffer[(*at)++]);
-    length |= static_cast<uint64_t>(byte & 0x7F) << shift;
-    if ((byte & 0x80) == 0) break;
-  }
-  if (length > buffer.size() - *at) return false;
-  *text = buffer.substr(*at, length);
-  *at += length;
-  return true;
-}
 
 }  // namespace
 
@@ -48,18 +25,29 @@ std::shared_ptr<const FilmRecord> FilmRecord::FromFilm(const Film& film) {
   record->directors_.assign(film.directors().begin(), film.directors().end());
   record->scene_id_ends_.reserve(film.scenes_size());
   std::string texts;
-  AppendText(film.synopsis(), &texts);
-  record->synopsis_end_ = static_cast<uint32_t>(texts.size());
-  record->scene_text_ends_.reserve(film.scenes_size());
-  for (const auto& scene : film.scenes()) {
-    record->scene_ids_.append(scene.scene_id());
-    record->scene_id_ends_.push_back(
-        static_cast<uint32_t>(record->scene_ids_.size()));
-    AppendText(scene.title(), &texts);
-    AppendText(scene.description(), &texts);
-    AppendText(scene.context(), &texts);
-    record->scene_text_ends_.push_back(static_cast<uint32_t>(texts.size()));
-  }
+  {
+    // Each text as a length-delimited field body: a varint length, then
+    // its bytes.
+    google::protobuf::io::StringOutputStream stream(&texts);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    auto append = [&out](const std::string& text) {
+      out.WriteVarint32(static_cast<uint32_t>(text.size()));
+      out.WriteString(text);
+    };
+    append(film.synopsis());
+    record->synopsis_end_ = static_cast<uint32_t>(out.ByteCount());
+    record->scene_text_ends_.reserve(film.scenes_size());
+    for (const auto& scene : film.scenes()) {
+      record->scene_ids_.append(scene.scene_id());
+      record->scene_id_ends_.push_back(
+          static_cast<uint32_t>(record->scene_ids_.size()));
+      append(scene.title());
+      append(scene.description());
+      append(scene.context());
+      record->scene_text_ends_.push_back(
+          static_cast<uint32_t>(out.ByteCount()));
+    }
+  }  // The streams trim `texts` to what was written.
   record->scene_ids_.shrink_to_fit();
   // Films reach the index through the catalog, whose request limits keep a
   // film far below LZ4's 2 GiB block limit.
@@ -89,13 +77,17 @@ absl::StatusOr<std::shared_ptr<const FilmTexts>> FilmRecord::LoadTexts(
         absl::StrCat("the stored texts of ", name_, " do not decompress"));
   }
   const absl::string_view buffer = texts->buffer_;
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(buffer.data()),
+      static_cast<int>(buffer.size()));
   texts->texts_.resize(1 + 3 * scenes);
-  size_t at = 0;
   for (absl::string_view& text : texts->texts_) {
-    if (!ReadText(buffer, &at, &text)) {
+    uint32_t length = 0;
+    if (!in.ReadVarint32(&length) || !in.Skip(static_cast<int>(length))) {
       return absl::InternalError(
           absl::StrCat("the stored texts of ", name_, " are cut short"));
     }
+    text = buffer.substr(in.CurrentPosition() - length, length);
   }
   return texts;
 }
