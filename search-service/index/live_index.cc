@@ -62,9 +62,19 @@ void LiveIndex::Replace(const std::vector<Film>& films, int64_t revision) {
 SearchResult LiveIndex::Search(const ParsedQuery& query,
                                const SearchOptions& options,
                                int64_t* revision) const {
-  absl::ReaderMutexLock lock(&mutex_);
-  if (revision != nullptr) *revision = revision_;
-  return index_->Search(query, options);
+  // Texts are decompressed after the lock is released: hits own their
+  // films, and writers need not wait for it (explanations read texts, so
+  // they load them under the lock).
+  SearchOptions under_lock = options;
+  under_lock.load_texts = false;
+  SearchResult result;
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    if (revision != nullptr) *revision = revision_;
+    result = index_->Search(query, under_lock);
+  }
+  if (options.load_texts) SceneIndex::LoadTexts(&result.hits);
+  return result;
 }
 
 int64_t LiveIndex::applied_revision() const {

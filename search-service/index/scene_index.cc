@@ -277,36 +277,35 @@ absl::string_view SceneHit::text(Field field) const {
       return texts->description(scene_index);
     case kContext:
       return texts->context(scene_index);
-    case kSynopsis:
-    case kFilmTitle:
-      break;
+    default:
+      return texts->synopsis();
   }
-  return texts->synopsis();
 }
 
-void SceneIndex::Impl::LoadTexts(std::vector<SceneHit>* hits) {
+void SceneIndex::LoadTexts(std::vector<SceneHit>* hits) {
   // A page's hits often share films: decompress each once, as far as the
   // last of its scenes the page shows.
-  absl::flat_hash_map<const FilmRecord*, int> scenes;
+  struct Load {
+    int scenes = 0;
+    std::shared_ptr<const FilmTexts> texts;
+  };
+  absl::flat_hash_map<const FilmRecord*, Load> loads;
   for (const SceneHit& hit : *hits) {
-    int& needed = scenes[hit.film.get()];
-    needed = std::max(needed, hit.scene_index + 1);
-  }
-  absl::flat_hash_map<const FilmRecord*, std::shared_ptr<const FilmTexts>>
-      loaded;
-  for (SceneHit& hit : *hits) {
     if (hit.texts != nullptr) continue;
-    auto [it, inserted] = loaded.try_emplace(hit.film.get());
-    if (inserted) {
-      absl::StatusOr<std::shared_ptr<const FilmTexts>> texts =
-          hit.film->LoadTexts(scenes[hit.film.get()]);
-      if (texts.ok()) {
-        it->second = *std::move(texts);
-      } else {
-        spdlog::critical("{}", texts.status().ToString());
-      }
+    int& scenes = loads[hit.film.get()].scenes;
+    scenes = std::max(scenes, hit.scene_index + 1);
+  }
+  for (auto& [film, load] : loads) {
+    absl::StatusOr<std::shared_ptr<const FilmTexts>> texts =
+        film->LoadTexts(load.scenes);
+    if (texts.ok()) {
+      load.texts = *std::move(texts);
+    } else {  // Not reachable unless memory is corrupt.
+      spdlog::critical("{}", texts.status().ToString());
     }
-    hit.texts = it->second;
+  }
+  for (SceneHit& hit : *hits) {
+    if (hit.texts == nullptr) hit.texts = loads[hit.film.get()].texts;
   }
 }
 

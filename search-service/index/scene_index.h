@@ -272,6 +272,9 @@ class SceneIndex {
                       const SearchOptions& options) const;
 
   IndexStats stats() const;
+  // Sets the texts of hits that lack them (SearchOptions::load_texts),
+  // decompressing each film once. Needs no lock: hits own their films.
+  static void LoadTexts(std::vector<SceneHit>* hits);
   // Share of documents that are tombstones.
   double dead_fraction() const;
   // A new index holding only the live films.

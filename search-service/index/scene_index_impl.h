@@ -266,8 +266,6 @@ class SceneIndex::Impl {
   // formula the ranking used (scene_explain.cc). `query` as searched.
   void ExplainHits(const ParsedQuery& query, const RankingOptions& ranking,
                    std::vector<SceneHit>* hits) const;
-  // Sets each hit's texts, decompressing each film once.
-  static void LoadTexts(std::vector<SceneHit>* hits);
   double Idf(uint32_t stem) const;
 
   std::shared_ptr<const text::Analyzer> analyzer_;

@@ -1667,7 +1667,7 @@ void SceneIndex::Impl::QueryRun::CollectHits() {
   }
   // After the loop (which skips on without matched stems). Explanations
   // analyse the texts; they share the query's expansions, computed once.
-  if (options.load_texts || options.explain) index.LoadTexts(&result.hits);
+  if (options.load_texts || options.explain) LoadTexts(&result.hits);
   if (options.explain) index.ExplainHits(query, ranking, &result.hits);
 }
 
