@@ -17,11 +17,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <utility>
 #include <vector>
 
 #include "absl/types/span.h"
+#include "search-service/index/compact_vector.h"
 
 namespace reel::search {
 
@@ -37,27 +36,10 @@ inline constexpr uint32_t OccurrencePosition(uint32_t occurrence) {
 
 // Leaves new elements uninitialised instead of zeroing them: encoding
 // resizes to the worst case, writes, and trims, with no memset between.
-template <typename T>
-struct UninitializedAllocator : std::allocator<T> {
-  template <typename U>
-  struct rebind {
-    using other = UninitializedAllocator<U>;
-  };
-  UninitializedAllocator() = default;
-  template <typename U>
-  UninitializedAllocator(const UninitializedAllocator<U>&) {}
-  template <typename U>
-  void construct(U* p) noexcept {
-    ::new (static_cast<void*>(p)) U;
-  }
-  template <typename U, typename... Args>
-  void construct(U* p, Args&&... args) {
-    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-  }
-};
-
-// The encoded positions of a list's postings, one after another.
-using PositionBytes = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
+// The encoded positions of a list's postings, one after another. Its
+// resize() leaves new bytes uninitialised: encoding resizes to the worst
+// case, writes, and trims, with no memset between.
+using PositionBytes = CompactVector<uint8_t>;
 
 // The term frequency that stands for "255 or more": the exact count is
 // stored with the positions.

@@ -81,7 +81,7 @@ void SceneIndex::Impl::ExplainHits(const ParsedQuery& query,
     };
     // The posting of `stem` for this scene, or -1.
     auto posting_of = [&](uint32_t stem) -> int64_t {
-      const std::vector<uint32_t>& docs = postings_[stem].docs;
+      const CompactVector<uint32_t>& docs = postings_[stem].docs;
       auto it = std::lower_bound(docs.begin(), docs.end(), doc_id);
       return it == docs.end() || *it != doc_id ? -1 : it - docs.begin();
     };
@@ -105,7 +105,7 @@ void SceneIndex::Impl::ExplainHits(const ParsedQuery& query,
           return token.term;
         }
       }
-      return stems_[stem];
+      return std::string(stems_[stem]);
     };
 
     // A word: its best expansion in the scene counts (the ranking keeps a

@@ -41,34 +41,30 @@ uint64_t NameKey(absl::string_view name) {
 
 uint32_t SceneIndex::Impl::StemId(const text::Token& token) {
   // A word always has the same stem: a known word costs one look-up.
-  if (auto known = surface_stem_.find(token.term);
-      known != surface_stem_.end()) {
-    return known->second;
+  if (std::optional<uint32_t> word = words_.Find(token.term)) {
+    return word_stems_[*word];
   }
   // Tokens come unstemmed (AnalyzeUnstemmed): only a new word is stemmed.
   const std::string stem =
       token.stem.empty() ? analyzer_->Stem(token.term) : token.stem;
-  auto [it, inserted] =
-      stem_ids_.try_emplace(stem, static_cast<uint32_t>(stems_.size()));
-  if (inserted) {
-    stems_.push_back(stem);
-    postings_.emplace_back();
-  }
-  AddSurface(token.term, it->second);
-  return it->second;
+  const auto [id, inserted] = stems_.Insert(stem);
+  if (inserted) postings_.emplace_back();
+  AddSurface(token.term, id);
+  return id;
 }
 
-void SceneIndex::Impl::AddSurface(const std::string& surface, uint32_t stem) {
-  surface_stem_.emplace(surface, stem);
-  pending_.insert(surface);
+void SceneIndex::Impl::AddSurface(absl::string_view surface, uint32_t stem) {
+  const auto [word, inserted] = words_.Insert(surface);
+  if (!inserted) return;
+  word_stems_.push_back(stem);
+  pending_.insert(word);
 }
 
 void SceneIndex::Impl::MergePendingTerms() {
-  std::vector<std::string> merged;
+  std::vector<uint32_t> merged;
   merged.reserve(dictionary_.size() + pending_.size());
-  std::merge(std::make_move_iterator(dictionary_.begin()),
-             std::make_move_iterator(dictionary_.end()), pending_.begin(),
-             pending_.end(), std::back_inserter(merged));
+  std::merge(dictionary_.begin(), dictionary_.end(), pending_.begin(),
+             pending_.end(), std::back_inserter(merged), WordOrder{&words_});
   dictionary_ = std::move(merged);
   pending_.clear();
   absl::MutexLock lock(&trie_mutex_);
@@ -160,13 +156,17 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
       }
       Postings& postings = postings_[stem];
       if (postings.docs.size() % kBlockSize == 0) {
-        if (!postings.blocks.empty()) postings.FoldIntoSummary();
+        if (!postings.blocks.empty()) {
+          postings.FoldIntoSummary();
+          if (postings.heads.empty())
+            postings.heads.push_back(postings.docs[0]);
+          postings.heads.push_back(doc_id);
+        }
         Postings::Block& block =
             postings.blocks.emplace_back(Postings::EmptyBlock());
         block.position_start = static_cast<uint32_t>(postings.positions.size());
         block.escape_start =
             static_cast<uint32_t>(postings.escaped_tf.size() / kFieldCount);
-        postings.heads.push_back(doc_id);
       }
       postings.docs.push_back(doc_id);
       std::array<uint8_t, kFieldCount> tf{};
@@ -183,8 +183,7 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
       const uint8_t code = EncodeFieldTf(tf.data());
       postings.tf_codes.push_back(code);
       if (code == kTfEscape) {
-        postings.escaped_tf.insert(postings.escaped_tf.end(), tf.begin(),
-                                   tf.end());
+        postings.escaped_tf.append(tf.data(), tf.size());
       }
       AppendPositions(occurrences, tf.data(), &postings.positions);
       float reference_tf = 0;
@@ -313,22 +312,20 @@ IndexStats SceneIndex::Impl::stats() const {
   IndexStats stats;
   stats.films = static_cast<int64_t>(film_ids_.size());
   stats.scenes = live_docs_;
-  stats.terms = static_cast<int64_t>(surface_stem_.size());
+  stats.terms = static_cast<int64_t>(words_.size());
   for (const Postings& p : postings_) {
     stats.postings_bytes +=
         p.docs.capacity() * sizeof(uint32_t) + p.tf_codes.capacity() +
         p.escaped_tf.capacity() + p.positions.capacity() +
         p.blocks.capacity() * sizeof(Postings::Block) +
-        p.heads.capacity() * sizeof(uint32_t) + sizeof(Postings);
+        p.heads.capacity() * sizeof(uint32_t) + sizeof(Postings) +
+        (p.summary != nullptr ? sizeof(Postings::Block) : 0);
   }
-  // Strings: their heap bytes plus the string and hash-slot overhead.
-  int64_t& dictionary = stats.dictionary_bytes;
-  for (const std::string& stem : stems_) dictionary += stem.capacity() + 48;
-  for (const std::string& term : dictionary_)
-    dictionary += 2 * (term.capacity() + 40);
-  for (const std::string& term : pending_)
-    dictionary += 2 * (term.capacity() + 48);
-  dictionary += DictionaryTrie()->memory_bytes();
+  // The pending set's B-tree nodes hold about 2 ids per 8 bytes used.
+  stats.dictionary_bytes =
+      stems_.memory_bytes() + words_.memory_bytes() +
+      (word_stems_.capacity() + dictionary_.capacity()) * sizeof(uint32_t) +
+      pending_.size() * 2 * sizeof(uint32_t) + DictionaryTrie()->memory_bytes();
   stats.scene_bytes = docs_.capacity() * sizeof(Doc) + live_.capacity();
   for (const FilmInfo& info : films_) {
     if (!info.live) continue;

@@ -25,10 +25,12 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "reel/catalog/v1/catalog.pb.h"
+#include "search-service/index/compact_vector.h"
 #include "search-service/index/field_tf.h"
 #include "search-service/index/film_record.h"
 #include "search-service/index/positions.h"
 #include "search-service/index/scene_index.h"
+#include "search-service/index/term_table.h"
 #include "search-service/query/query.h"
 #include "search-service/text/analyzer.h"
 #include "search-service/text/fuzzy_trie.h"
@@ -88,7 +90,9 @@ class SceneIndex::Impl {
     DictionaryTrie();  // Built now, not by the first search after a load.
     docs_.shrink_to_fit();
     live_.shrink_to_fit();
-    stems_.shrink_to_fit();
+    stems_.ShrinkToFit();
+    words_.ShrinkToFit();
+    word_stems_.shrink_to_fit();
     films_.shrink_to_fit();
   }
   double dead_fraction() const {
@@ -111,12 +115,12 @@ class SceneIndex::Impl {
   struct QueryRun;
 
   struct Postings {
-    std::vector<uint32_t> docs;  // Ascending document ids.
+    CompactVector<uint32_t> docs;  // Ascending document ids.
     // Per document, its kFieldCount term frequencies (saturating at 255) as
     // one code (field_tf.h): term scoring reads these instead of walking
     // the occurrences. The counts of escaped codes, 5 bytes each, in order.
-    std::vector<uint8_t> tf_codes;
-    std::vector<uint8_t> escaped_tf;
+    CompactVector<uint8_t> tf_codes;
+    CompactVector<uint8_t> escaped_tf;
     // Per document, its occurrences (positions.h); Block::position_start
     // says where each block's first one starts.
     PositionBytes positions;
@@ -168,27 +172,31 @@ class SceneIndex::Impl {
       block.min_average.fill(0xFFFF);
       return block;
     }
-    std::vector<Block> blocks;
+    CompactVector<Block> blocks;
     // The bounds of every block but the last (still filling) folded into
     // one: the largest counts and pseudo-frequency, the smallest lengths and
     // averages. With the last block's, a bound for the whole list at the
-    // cost of two block bounds, not one per block (see ListBound).
-    Block summary = EmptyBlock();
+    // cost of two block bounds, not one per block (see ListBound). Null
+    // while the list has one block, as most lists do.
+    std::unique_ptr<Block> summary;
     void FoldIntoSummary() {
+      if (summary == nullptr) summary = std::make_unique<Block>(EmptyBlock());
+      Block& folded = *summary;
       const Block& last = blocks.back();
       for (int f = 0; f < kFieldCount; ++f) {
-        summary.max_tf[f] = std::max(summary.max_tf[f], last.max_tf[f]);
-        summary.min_length[f] =
-            std::min(summary.min_length[f], last.min_length[f]);
-        summary.min_average[f] =
-            std::min(summary.min_average[f], last.min_average[f]);
+        folded.max_tf[f] = std::max(folded.max_tf[f], last.max_tf[f]);
+        folded.min_length[f] =
+            std::min(folded.min_length[f], last.min_length[f]);
+        folded.min_average[f] =
+            std::min(folded.min_average[f], last.min_average[f]);
       }
-      summary.max_reference_tf =
-          std::max(summary.max_reference_tf, last.max_reference_tf);
+      folded.max_reference_tf =
+          std::max(folded.max_reference_tf, last.max_reference_tf);
     }
     // The first doc of each block: SkipTo() finds a far doc among these
-    // (a few cache lines) before reading one block of `docs`.
-    std::vector<uint32_t> heads;
+    // (a few cache lines) before reading one block of `docs`. Empty while
+    // the list has one block, as most lists do: SkipTo needs no heads there.
+    CompactVector<uint32_t> heads;
   };
   struct Doc {
     uint32_t film;
@@ -244,7 +252,7 @@ class SceneIndex::Impl {
   uint32_t StemId(const text::Token& token);
   // Appends the stem of each token of `text` (duplicates included).
   void AppendStems(absl::string_view text, std::vector<uint32_t>* stems);
-  void AddSurface(const std::string& surface, uint32_t stem);
+  void AddSurface(absl::string_view surface, uint32_t stem);
   void MergePendingTerms();
   // A query word's correction: the indexed word typos took it to that is
   // fewest edits away, then in the most live scenes, then first by bytes.
@@ -275,14 +283,30 @@ class SceneIndex::Impl {
     std::vector<uint64_t> film_entries, scene_entries, entries;
   } scratch_;
 
-  absl::flat_hash_map<std::string, uint32_t> stem_ids_;
-  std::vector<std::string> stems_;
+  // Stems by id; postings_[id] is the stem's list.
+  TermTable stems_;
   std::vector<Postings> postings_;
-  // Surface terms (folded words) for prefix and typo matching: a sorted
-  // array (with a trie over it for typos) plus an ordered set of recent
-  // additions, merged into the array once it holds kMaxPendingTerms.
-  absl::flat_hash_map<std::string, uint32_t> surface_stem_;
-  std::vector<std::string> dictionary_;
+  // Surface terms (folded words) by id, and each one's stem.
+  TermTable words_;
+  std::vector<uint32_t> word_stems_;
+  // Word ids in byte order of their words, for what matches a prefix or a
+  // typo: a sorted array (with a trie over it for typos) plus an ordered
+  // set of recent additions, merged into the array once it holds
+  // kMaxPendingTerms.
+  struct WordOrder {
+    using is_transparent = void;
+    const TermTable* words;
+    bool operator()(uint32_t a, uint32_t b) const {
+      return (*words)[a] < (*words)[b];
+    }
+    bool operator()(uint32_t a, absl::string_view b) const {
+      return (*words)[a] < b;
+    }
+    bool operator()(absl::string_view a, uint32_t b) const {
+      return a < (*words)[b];
+    }
+  };
+  std::vector<uint32_t> dictionary_;
   // The typo trie over dictionary_, built on first use after a merge
   // (DictionaryTrie): a bulk load merges dozens of times before anyone
   // searches. Readers (holding the caller's shared lock, so dictionary_
@@ -293,11 +317,13 @@ class SceneIndex::Impl {
   std::shared_ptr<const text::FuzzyTrie> DictionaryTrie() const {
     absl::MutexLock lock(&trie_mutex_);
     if (dictionary_trie_ == nullptr) {
-      dictionary_trie_ = std::make_shared<const text::FuzzyTrie>(dictionary_);
+      dictionary_trie_ = std::make_shared<const text::FuzzyTrie>(
+          dictionary_.size(),
+          [this](size_t i) { return words_[dictionary_[i]]; });
     }
     return dictionary_trie_;
   }
-  absl::btree_set<std::string> pending_;
+  absl::btree_set<uint32_t, WordOrder> pending_{WordOrder{&words_}};
 
   std::vector<Doc> docs_;
   // Per doc, 1 while its film is indexed: a byte array the hot loops read

@@ -104,8 +104,8 @@ thread_local Scratch scratch;
 // none). `heads` holds the first doc of every kBlockSize postings: a target
 // past the current block is found among the heads, then within its one
 // block, so a long jump touches few cache lines.
-size_t SkipTo(const std::vector<uint32_t>& docs,
-              const std::vector<uint32_t>& heads, size_t from,
+size_t SkipTo(const CompactVector<uint32_t>& docs,
+              const CompactVector<uint32_t>& heads, size_t from,
               uint32_t target) {
   const size_t n = docs.size();
   if (from >= n || docs[from] >= target) return from;
@@ -220,31 +220,32 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
                    Expansion::Kind kind = Expansion::kWord, int distance = 0) {
     offers.push_back({stem, weight, kind, static_cast<uint8_t>(distance)});
   };
-  if (auto it = stem_ids_.find(term.stem); it != stem_ids_.end()) {
-    offer(it->second, 1.0);
+  if (std::optional<uint32_t> stem = stems_.Find(term.stem)) {
+    offer(*stem, 1.0);
   }
   // Typo expansions are capped (the closest kept); a prefix covers every
   // word of its dictionary range, so that it matches every scene holding
   // one and total_matches stays exact, whatever order the words were
   // indexed in.
-  auto offer_surface = [&](const std::string& surface, double weight,
+  auto offer_surface = [&](absl::string_view surface, double weight,
                            Expansion::Kind kind, int distance = 0) {
-    auto it = surface_stem_.find(surface);
-    if (it == surface_stem_.end()) return;
-    offer(it->second, weight, kind, distance);
+    std::optional<uint32_t> word = words_.Find(surface);
+    if (!word.has_value()) return;
+    offer(word_stems_[*word], weight, kind, distance);
   };
   if (term.prefix) {
     auto offer_prefixed = [&](auto begin, auto end) {
-      for (auto it = begin; it != end && absl::StartsWith(*it, term.folded);
-           ++it) {
-        const bool word = *it == term.folded;
-        offer_surface(*it, word ? 1.0 : ranking.prefix_penalty,
+      for (auto it = begin;
+           it != end && absl::StartsWith(words_[*it], term.folded); ++it) {
+        const absl::string_view surface = words_[*it];
+        const bool word = surface == term.folded;
+        offer_surface(surface, word ? 1.0 : ranking.prefix_penalty,
                       word ? Expansion::kWord : Expansion::kPrefix);
       }
     };
-    offer_prefixed(
-        std::lower_bound(dictionary_.begin(), dictionary_.end(), term.folded),
-        dictionary_.end());
+    offer_prefixed(std::lower_bound(dictionary_.begin(), dictionary_.end(),
+                                    term.folded, WordOrder{&words_}),
+                   dictionary_.end());
     offer_prefixed(pending_.lower_bound(term.folded), pending_.end());
   }
   // Weights by edit distance, computed once per term, not per typo.
@@ -252,21 +253,22 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
   for (int d = 1; d < static_cast<int>(typo_weight.size()); ++d) {
     typo_weight[d] = std::pow(ranking.typo_penalty, d);
   }
-  auto offer_typo = [&](const std::string& surface, int distance) {
-    auto it = surface_stem_.find(surface);
-    if (it == surface_stem_.end()) return;
+  auto offer_typo = [&](absl::string_view surface, int distance) {
+    std::optional<uint32_t> word = words_.Find(surface);
+    if (!word.has_value()) return;
+    const uint32_t stem = word_stems_[*word];
     if (correction != nullptr) {
-      const uint32_t live_docs = postings_[it->second].live_docs;
+      const uint32_t live_docs = postings_[stem].live_docs;
       const std::optional<Correction>& kept = *correction;
       if (live_docs > 0 &&
           (!kept.has_value() || distance < kept->distance ||
            (distance == kept->distance &&
             (live_docs > kept->live_docs ||
              (live_docs == kept->live_docs && surface < kept->word))))) {
-        *correction = Correction{surface, distance, live_docs};
+        *correction = Correction{std::string(surface), distance, live_docs};
       }
     }
-    offer(it->second,
+    offer(stem,
           distance < static_cast<int>(typo_weight.size())
               ? typo_weight[distance]
               : std::pow(ranking.typo_penalty, distance),
@@ -275,27 +277,29 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
   // Typos are looked for only when the word, as typed, is not in the index
   // (neither as a word nor by its stem): a real word is taken as meant, which
   // keeps "shoes" from matching "shots" and saves the fuzzy walk.
-  if (term.max_typos > 0 && !surface_stem_.contains(term.folded) &&
-      !stem_ids_.contains(term.stem)) {
+  if (term.max_typos > 0 && !words_.contains(term.folded) &&
+      !stems_.contains(term.stem)) {
     // Every word typos lead to, from the dictionary (in its order) and the
     // recent words the first-letter rule allows.
     struct Typo {
-      const std::string* surface;
+      absl::string_view surface;
       int distance;
     };
     std::vector<Typo> typos;
     for (const text::FuzzyMatch& match :
          DictionaryTrie()->Lookup(term.folded, term.max_typos)) {
       if (match.distance > 0) {
-        typos.push_back({&dictionary_[match.index], match.distance});
+        typos.push_back({words_[dictionary_[match.index]], match.distance});
       }
     }
     for (const std::string& prefix : text::FuzzyPrefixes(term.folded)) {
       for (auto it = pending_.lower_bound(prefix);
-           it != pending_.end() && absl::StartsWith(*it, prefix); ++it) {
+           it != pending_.end() && absl::StartsWith(words_[*it], prefix);
+           ++it) {
+        const absl::string_view surface = words_[*it];
         const int distance =
-            text::FuzzyDistance(term.folded, *it, term.max_typos);
-        if (distance > 0) typos.push_back({&*it, distance});
+            text::FuzzyDistance(term.folded, surface, term.max_typos);
+        if (distance > 0) typos.push_back({surface, distance});
       }
     }
     const size_t cap = static_cast<size_t>(std::max(0, ranking.max_expansions));
@@ -308,7 +312,7 @@ std::vector<SceneIndex::Impl::Expansion> SceneIndex::Impl::Expand(
       typos.resize(cap);
       if (typos_capped != nullptr) *typos_capped = true;
     }
-    for (const Typo& typo : typos) offer_typo(*typo.surface, typo.distance);
+    for (const Typo& typo : typos) offer_typo(typo.surface, typo.distance);
   }
   if (offers.size() <= 1) return offers;
   // By stem, the highest weight first; among equal weights the first
@@ -373,8 +377,9 @@ struct SceneIndex::Impl::QueryRun {
   // The same for the whole list (Postings::summary and the last block).
   float ListBound(const Postings& postings, uint32_t fields) const {
     if (postings.blocks.empty()) return 0;
-    return std::max(BlockBound(postings.summary, fields),
-                    BlockBound(postings.blocks.back(), fields));
+    const float last = BlockBound(postings.blocks.back(), fields);
+    if (postings.summary == nullptr) return last;
+    return std::max(BlockBound(*postings.summary, fields), last);
   }
   // Whether a posting's field mask (Postings::FieldMask) meets `fields`.
   static bool InFields(uint32_t mask, uint32_t fields) {
@@ -1654,7 +1659,7 @@ void SceneIndex::Impl::QueryRun::CollectHits() {
           const uint32_t fields = present[k] & clause.fields;
           for (int f = 0; f < kFieldCount; ++f) {
             if (fields & (1u << f)) {
-              hit.matched_stems[f].push_back(index.stems_[term[k].stem]);
+              hit.matched_stems[f].emplace_back(index.stems_[term[k].stem]);
             }
           }
         }

@@ -9,7 +9,14 @@ namespace reel::text {
 
 FuzzyTrie::FuzzyTrie() : FuzzyTrie(absl::Span<const std::string>()) {}
 
-FuzzyTrie::FuzzyTrie(absl::Span<const std::string> sorted_terms) {
+FuzzyTrie::FuzzyTrie(absl::Span<const std::string> sorted_terms)
+    : FuzzyTrie(sorted_terms.size(),
+                [sorted_terms](size_t i) -> absl::string_view {
+                  return sorted_terms[i];
+                }) {}
+
+FuzzyTrie::FuzzyTrie(size_t count,
+                     absl::FunctionRef<absl::string_view(size_t)> term_at) {
   nodes_.push_back({0, 0, 0});  // The root: the empty prefix.
   // Sorted input builds the trie in preorder: each term shares a prefix
   // with the one before, closes the nodes below it, and opens the rest.
@@ -17,8 +24,8 @@ FuzzyTrie::FuzzyTrie(absl::Span<const std::string> sorted_terms) {
   std::vector<uint32_t> open = {0};  // The previous term's path.
   std::vector<size_t> ends;          // Its code points' end offsets.
   absl::string_view previous;
-  for (size_t i = 0; i < sorted_terms.size(); ++i) {
-    const absl::string_view term = sorted_terms[i];
+  for (size_t i = 0; i < count; ++i) {
+    const absl::string_view term = term_at(i);
     const size_t shared_bytes =
         std::mismatch(previous.begin(),
                       previous.begin() + std::min(previous.size(), term.size()),
@@ -51,7 +58,7 @@ FuzzyTrie::FuzzyTrie(absl::Span<const std::string> sorted_terms) {
     open.pop_back();
   }
   nodes_.push_back({0, static_cast<uint32_t>(nodes_.size() + 1),
-                    static_cast<uint32_t>(sorted_terms.size())});
+                    static_cast<uint32_t>(count)});
   nodes_.shrink_to_fit();
 }
 

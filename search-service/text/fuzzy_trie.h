@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
@@ -43,6 +44,8 @@ class FuzzyTrie {
   // crashes a lookup but may be missed. The trie keeps indices, not the
   // terms.
   explicit FuzzyTrie(absl::Span<const std::string> sorted_terms);
+  // The same, with the terms given by position: term(0) ... term(count - 1).
+  FuzzyTrie(size_t count, absl::FunctionRef<absl::string_view(size_t)> term);
 
   // The terms within `max_edits` (< 0 counts as 0) of `query` that pass the
   // first-letter rule, in dictionary order. The query may be anything.
