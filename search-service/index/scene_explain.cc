@@ -81,9 +81,9 @@ void SceneIndex::Impl::ExplainHits(const ParsedQuery& query,
     };
     // The posting of `stem` for this scene, or -1.
     auto posting_of = [&](uint32_t stem) -> int64_t {
-      const CompactVector<uint32_t>& docs = postings_[stem].docs;
-      auto it = std::lower_bound(docs.begin(), docs.end(), doc_id);
-      return it == docs.end() || *it != doc_id ? -1 : it - docs.begin();
+      const Postings& postings = postings_[stem];
+      const size_t i = postings.Find(doc_id);
+      return i == postings.size() ? -1 : static_cast<int64_t>(i);
     };
     // The fields' tokens, analysed the first time a match there needs its
     // word.

@@ -150,25 +150,13 @@ void SceneIndex::Impl::UpsertFilm(const Film& film) {
       }
       if (i + kPrefetchNear < entries.size()) {
         const Postings& near = postings_[entries[i + kPrefetchNear] >> 32];
-        __builtin_prefetch(near.docs.data() + near.docs.size(), 1);
+        __builtin_prefetch(near.doc_bytes.data() + near.doc_bytes.size(), 1);
         __builtin_prefetch(near.positions.data() + near.positions.size(), 1);
         __builtin_prefetch(near.tf_codes.data() + near.tf_codes.size(), 1);
       }
       Postings& postings = postings_[stem];
-      if (postings.docs.size() % kBlockSize == 0) {
-        if (!postings.blocks.empty()) {
-          postings.FoldIntoSummary();
-          if (postings.heads.empty())
-            postings.heads.push_back(postings.docs[0]);
-          postings.heads.push_back(doc_id);
-        }
-        Postings::Block& block =
-            postings.blocks.emplace_back(Postings::EmptyBlock());
-        block.position_start = static_cast<uint32_t>(postings.positions.size());
-        block.escape_start =
-            static_cast<uint32_t>(postings.escaped_tf.size() / kFieldCount);
-      }
-      postings.docs.push_back(doc_id);
+      if (postings.size() % kBlockSize == 0) postings.StartBlock();
+      postings.AppendDoc(doc_id);
       std::array<uint8_t, kFieldCount> tf{};
       std::vector<uint32_t>& occurrences = scratch_.occurrences;
       occurrences.clear();
@@ -314,12 +302,7 @@ IndexStats SceneIndex::Impl::stats() const {
   stats.scenes = live_docs_;
   stats.terms = static_cast<int64_t>(words_.size());
   for (const Postings& p : postings_) {
-    stats.postings_bytes +=
-        p.docs.capacity() * sizeof(uint32_t) + p.tf_codes.capacity() +
-        p.escaped_tf.capacity() + p.positions.capacity() +
-        p.blocks.capacity() * sizeof(Postings::Block) +
-        p.heads.capacity() * sizeof(uint32_t) + sizeof(Postings) +
-        (p.summary != nullptr ? sizeof(Postings::Block) : 0);
+    stats.postings_bytes += p.memory_bytes();
   }
   // The pending set's B-tree nodes hold about 2 ids per 8 bytes used.
   stats.dictionary_bytes =

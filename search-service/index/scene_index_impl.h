@@ -29,6 +29,7 @@
 #include "search-service/index/field_tf.h"
 #include "search-service/index/film_record.h"
 #include "search-service/index/positions.h"
+#include "search-service/index/postings.h"
 #include "search-service/index/scene_index.h"
 #include "search-service/index/term_table.h"
 #include "search-service/query/query.h"
@@ -37,26 +38,8 @@
 
 namespace reel::search {
 
-// Bit f set where field_tf[f] (one of kFieldCount bytes) is not zero: a
-// handful of word operations instead of a loop per posting.
-inline uint32_t NonZeroFields(const uint8_t* field_tf) {
-  static_assert(kFieldCount == 5);
-  uint64_t v = 0;
-  std::memcpy(&v, field_tf, kFieldCount);
-  constexpr uint64_t kLow = 0x7F7F7F7F7FULL;
-  constexpr uint64_t kHigh = 0x8080808080ULL;
-  // Per byte: bit 7 ends up set if any bit was (no carry crosses bytes).
-  const uint64_t nonzero = (((v & kLow) + kLow) | v) & kHigh;
-  return static_cast<uint32_t>(((nonzero >> 7) & 1) | ((nonzero >> 14) & 2) |
-                               ((nonzero >> 21) & 4) | ((nonzero >> 28) & 8) |
-                               ((nonzero >> 35) & 16));
-}
-
 // The ranking the tight block bounds are computed for (Postings::Block).
 inline const RankingOptions kDefaultRanking;
-
-// Postings per score-bound block (see Postings::Block).
-inline constexpr size_t kBlockSize = 16;
 
 // Genres and directors as filters compare them.
 inline std::string FoldForFilter(absl::string_view value) {
@@ -74,14 +57,7 @@ class SceneIndex::Impl {
                       const SearchOptions& options) const;
   IndexStats stats() const;
   void ShrinkToFit() {
-    for (Postings& p : postings_) {
-      p.docs.shrink_to_fit();
-      p.positions.shrink_to_fit();
-      p.tf_codes.shrink_to_fit();
-      p.escaped_tf.shrink_to_fit();
-      p.blocks.shrink_to_fit();
-      p.heads.shrink_to_fit();
-    }
+    for (Postings& p : postings_) p.ShrinkToFit();
     postings_.shrink_to_fit();
     // Recent words join the dictionary the typo walk searches, so queries
     // need not also scan them one by one.
@@ -114,90 +90,7 @@ class SceneIndex::Impl {
   // One Search call's evaluation (scene_search.cc).
   struct QueryRun;
 
-  struct Postings {
-    CompactVector<uint32_t> docs;  // Ascending document ids.
-    // Per document, its kFieldCount term frequencies (saturating at 255) as
-    // one code (field_tf.h): term scoring reads these instead of walking
-    // the occurrences. The counts of escaped codes, 5 bytes each, in order.
-    CompactVector<uint8_t> tf_codes;
-    CompactVector<uint8_t> escaped_tf;
-    // Per document, its occurrences (positions.h); Block::position_start
-    // says where each block's first one starts.
-    PositionBytes positions;
-    uint32_t live_docs = 0;  // Document frequency among live docs.
-    // The term frequencies of posting i.
-    FieldTf Tf(size_t i) const {
-      const uint8_t code = tf_codes[i];
-      if (ABSL_PREDICT_TRUE(code != kTfEscape)) return DecodeFieldTf(code);
-      return EscapedTf(i);
-    }
-    // The fields (bit f: field f) posting i has its term in.
-    uint32_t FieldMask(size_t i) const {
-      const uint8_t code = tf_codes[i];
-      if (ABSL_PREDICT_TRUE(code != kTfEscape)) return FieldMaskOf(code);
-      return NonZeroFields(EscapedTf(i).data());
-    }
-    // Out of line: escapes are rare, and the hot loops stay small.
-    ABSL_ATTRIBUTE_NOINLINE FieldTf EscapedTf(size_t i) const {
-      const size_t block_start = i - i % kBlockSize;
-      size_t escaped = blocks[i / kBlockSize].escape_start;
-      for (size_t j = block_start; j < i; ++j) {
-        escaped += tf_codes[j] == kTfEscape;
-      }
-      FieldTf tf{};
-      std::memcpy(tf.data(), &escaped_tf[escaped * kFieldCount], kFieldCount);
-      return tf;
-    }
-    // Per kBlockSize postings, the most a document there can score: top-k
-    // search skips (only counts) a block whose bound is below the k-th
-    // best score so far. Tombstones leave the bounds valid, if loose.
-    struct Block {
-      std::array<uint8_t, kFieldCount> max_tf{};
-      std::array<uint16_t, kFieldCount> min_length;  // Where tf > 0.
-      // A tighter bound for the default weights and b: the highest
-      // pseudo-frequency of a posting here, computed with the field averages
-      // of the moment it was added, and the smallest such average per field
-      // (rounded down; 0xFFFF where no posting has the field). If averages
-      // grew since, the bound scales by the largest growth (see Search).
-      float max_reference_tf = 0;
-      std::array<uint16_t, kFieldCount> min_average;
-      // Where the block's first posting starts in `positions`, and how
-      // many postings before the block have escaped counts.
-      uint32_t position_start = 0;
-      uint32_t escape_start = 0;
-    };
-    static Block EmptyBlock() {
-      Block block;
-      block.min_length.fill(0xFFFF);
-      block.min_average.fill(0xFFFF);
-      return block;
-    }
-    CompactVector<Block> blocks;
-    // The bounds of every block but the last (still filling) folded into
-    // one: the largest counts and pseudo-frequency, the smallest lengths and
-    // averages. With the last block's, a bound for the whole list at the
-    // cost of two block bounds, not one per block (see ListBound). Null
-    // while the list has one block, as most lists do.
-    std::unique_ptr<Block> summary;
-    void FoldIntoSummary() {
-      if (summary == nullptr) summary = std::make_unique<Block>(EmptyBlock());
-      Block& folded = *summary;
-      const Block& last = blocks.back();
-      for (int f = 0; f < kFieldCount; ++f) {
-        folded.max_tf[f] = std::max(folded.max_tf[f], last.max_tf[f]);
-        folded.min_length[f] =
-            std::min(folded.min_length[f], last.min_length[f]);
-        folded.min_average[f] =
-            std::min(folded.min_average[f], last.min_average[f]);
-      }
-      folded.max_reference_tf =
-          std::max(folded.max_reference_tf, last.max_reference_tf);
-    }
-    // The first doc of each block: SkipTo() finds a far doc among these
-    // (a few cache lines) before reading one block of `docs`. Empty while
-    // the list has one block, as most lists do: SkipTo needs no heads there.
-    CompactVector<uint32_t> heads;
-  };
+  using Postings = ::reel::search::Postings;
   struct Doc {
     uint32_t film;
     uint32_t ordinal;  // Scene order within the film.

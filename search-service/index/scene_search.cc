@@ -100,44 +100,6 @@ struct Scratch {
 
 thread_local Scratch scratch;
 
-// The first index at or after `from` whose doc is >= target (docs.size() if
-// none). `heads` holds the first doc of every kBlockSize postings: a target
-// past the current block is found among the heads, then within its one
-// block, so a long jump touches few cache lines.
-size_t SkipTo(const CompactVector<uint32_t>& docs,
-              const CompactVector<uint32_t>& heads, size_t from,
-              uint32_t target) {
-  const size_t n = docs.size();
-  if (from >= n || docs[from] >= target) return from;
-  size_t block = from / kBlockSize;
-  const size_t block_end = std::min(n, (block + 1) * kBlockSize);
-  if (docs[block_end - 1] >= target) {  // Within this block: no heads read.
-    return std::lower_bound(docs.begin() + from, docs.begin() + block_end,
-                            target) -
-           docs.begin();
-  }
-  if (block + 1 < heads.size() && heads[block + 1] <= target) {
-    // The last block whose head is <= target, galloping from the next one
-    // (targets are usually near).
-    size_t below = block + 1;  // heads[below] <= target
-    size_t step = 1;
-    while (below + step < heads.size() && heads[below + step] <= target) {
-      below += step;
-      step *= 2;
-    }
-    const size_t limit = std::min(heads.size(), below + step);
-    block =
-        static_cast<size_t>(std::upper_bound(heads.begin() + below + 1,
-                                             heads.begin() + limit, target) -
-                            heads.begin()) -
-        1;
-    from = block * kBlockSize;
-  }
-  const size_t end = std::min(n, (block + 1) * kBlockSize);
-  return std::lower_bound(docs.begin() + from, docs.begin() + end, target) -
-         docs.begin();
-}
-
 // Sloppy phrase matching (Lucene's distance): term k at position p_k gives
 // the value p_k - k; the phrase occurs where one value per term fits in a
 // window of width <= slop (an exact phrase: all equal). Counts, per field,
@@ -956,7 +918,7 @@ void SceneIndex::Impl::QueryRun::ScoreSingleStem() {
   const float scale =
       static_cast<float>(expansion.weight * index.Idf(expansion.stem));
   const uint8_t matched = 1;
-  const size_t size = postings.docs.size();
+  const size_t size = postings.size();
   // Blocks are scored best bound first: the top-k fills with strong
   // scenes early, and once no block left can beat its worst, the rest are
   // only counted (total_matches stays exact). The order changes nothing
@@ -983,9 +945,17 @@ void SceneIndex::Impl::QueryRun::ScoreSingleStem() {
     std::pop_heap(blocks.begin(), remaining, lower_bound_first);
     --remaining;
     const size_t begin = remaining->second * kBlockSize;
-    const size_t end = std::min(size, begin + kBlockSize);
-    for (size_t i = begin; i < end; ++i) {
-      const uint32_t doc_id = postings.docs[i];
+    std::array<uint32_t, kBlockSize> ids;
+    const size_t count = postings.DecodeBlock(remaining->second, ids.data());
+    // A block's scenes are scattered over a large index: ask for all of
+    // them at once, so their cache misses overlap instead of queueing.
+    for (size_t j = 0; j < count; ++j) {
+      __builtin_prefetch(&index.docs_[ids[j]]);
+      __builtin_prefetch(&index.live_[ids[j]]);
+    }
+    for (size_t j = 0; j < count; ++j) {
+      const size_t i = begin + j;
+      const uint32_t doc_id = ids[j];
       if (!index.live_[doc_id]) continue;
       const Doc& doc = index.docs_[doc_id];
       const float tf = SaturatedTf(doc, postings, i, clause.fields);
@@ -1008,9 +978,11 @@ void SceneIndex::Impl::QueryRun::ScoreSingleStem() {
   }
   for (auto it = blocks.begin(); it != remaining; ++it) {
     const size_t begin = it->second * kBlockSize;
-    const size_t end = std::min(size, begin + kBlockSize);
-    for (size_t i = begin; i < end; ++i) {
-      const uint32_t doc_id = postings.docs[i];
+    std::array<uint32_t, kBlockSize> ids;
+    const size_t count = postings.DecodeBlock(it->second, ids.data());
+    for (size_t j = 0; j < count; ++j) {
+      const size_t i = begin + j;
+      const uint32_t doc_id = ids[j];
       if (index.live_[doc_id] &&
           InFields(postings.FieldMask(i), clause.fields) &&
           Allowed(index.docs_[doc_id].film)) {
@@ -1041,7 +1013,7 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
     auto list_length = [&](const Clause* clause) {
       size_t length = 0;
       for (const Expansion& expansion : ExpansionsOf(*clause)[0]) {
-        length += index.postings_[expansion.stem].docs.size();
+        length += index.postings_[expansion.stem].size();
       }
       return length;
     };
@@ -1077,11 +1049,10 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
         const Postings& postings = index.postings_[expansion.stem];
         size_t i = 0;
         for (uint32_t doc_id : survivors) {
-          i = SkipTo(postings.docs, postings.heads, i, doc_id);
-          if (i == postings.docs.size()) break;
-          if (postings.docs[i] != doc_id ||
-              (clause.fields != kAllFields &&
-               !InFields(postings.FieldMask(i), clause.fields))) {
+          const bool found = postings.SkipTo(&i, doc_id);
+          if (i == postings.size()) break;
+          if (!found || (clause.fields != kAllFields &&
+                         !InFields(postings.FieldMask(i), clause.fields))) {
             continue;
           }
           if (several) {
@@ -1098,16 +1069,14 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
     }
     for (const Expansion& expansion : expansions) {
       const Postings& postings = index.postings_[expansion.stem];
-      const size_t size = postings.docs.size();
-      for (size_t i = 0; i < size; ++i) {
-        const uint32_t doc_id = postings.docs[i];
-        if (!index.live_[doc_id]) continue;
+      postings.ForEach([&](size_t i, uint32_t doc_id) {
+        if (!index.live_[doc_id]) return;
         if (clause.fields != kAllFields &&
             !InFields(postings.FieldMask(i), clause.fields)) {
-          continue;
+          return;
         }
         if (several) {
-          if (s.clause[doc_id].seen == clause_epoch) continue;
+          if (s.clause[doc_id].seen == clause_epoch) return;
           s.clause[doc_id].seen = clause_epoch;
         }
         Scratch::DocState& state = s.Touch(doc_id);
@@ -1117,7 +1086,7 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
           ++state.matched;
           if (counts) ++state.content;
         }
-      }
+      });
     }
     if (counts && !clause.excluded) ++content_counted;
   }
@@ -1139,22 +1108,20 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
       const uint32_t clause_epoch = s.NextClause();
       for (const Expansion& expansion : ExpansionsOf(clause)[0]) {
         const Postings& postings = index.postings_[expansion.stem];
-        if (matched_docs.size() * 8 >= postings.docs.size()) {
+        if (matched_docs.size() * 8 >= postings.size()) {
           // Matches are a good share of the list: one pass over the list,
           // looking each scene up in the query's state, costs less than
           // sorting the matches and galloping to each.
-          const size_t size = postings.docs.size();
-          for (size_t i = 0; i < size; ++i) {
-            const uint32_t doc_id = postings.docs[i];
+          postings.ForEach([&](size_t i, uint32_t doc_id) {
             Scratch::DocState& state = s.doc[doc_id];
             if (state.seen != s.epoch || state.excluded || !Qualifies(state) ||
                 s.clause[doc_id].seen == clause_epoch ||
                 !InFields(postings.FieldMask(i), clause.fields)) {
-              continue;
+              return;
             }
             s.clause[doc_id].seen = clause_epoch;
             ++state.matched;
-          }
+          });
           continue;
         }
         if (!sorted) {
@@ -1165,10 +1132,9 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
         }
         size_t i = 0;
         for (uint32_t doc_id : matched_docs) {
-          i = SkipTo(postings.docs, postings.heads, i, doc_id);
-          if (i == postings.docs.size()) break;
-          if (postings.docs[i] != doc_id ||
-              s.clause[doc_id].seen == clause_epoch ||
+          const bool found = postings.SkipTo(&i, doc_id);
+          if (i == postings.size()) break;
+          if (!found || s.clause[doc_id].seen == clause_epoch ||
               !InFields(postings.FieldMask(i), clause.fields)) {
             continue;
           }
@@ -1249,8 +1215,7 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
       const Postings& postings = index.postings_[expansion.stem];
       const float scale =
           static_cast<float>(expansion.weight * index.Idf(expansion.stem));
-      auto score = [&](size_t i) {
-        const uint32_t doc_id = postings.docs[i];
+      auto score = [&](size_t i, uint32_t doc_id) {
         const float tf =
             SaturatedTf(index.docs_[doc_id], postings, i, clause.fields);
         if (tf < 0) return;
@@ -1264,26 +1229,27 @@ void SceneIndex::Impl::QueryRun::ScoreCoordinated() {
           s.clause[doc_id].score = value;
         }
       };
-      const size_t size = postings.docs.size();
+      const size_t size = postings.size();
       size_t i = 0;
       if (candidates.size() * 8 < size) {
         // Few candidates, a long list: gallop to each.
         for (uint32_t doc_id : candidates) {
-          i = SkipTo(postings.docs, postings.heads, i, doc_id);
+          const bool found = postings.SkipTo(&i, doc_id);
           if (i == size) break;
-          if (postings.docs[i] == doc_id) score(i);
+          if (found) score(i, doc_id);
         }
       } else {
         // Comparable sizes: merge the two ascending lists.
+        Postings::Reader docs(postings);
         size_t c = 0;
         while (i < size && c < candidates.size()) {
-          const uint32_t doc_id = postings.docs[i];
+          const uint32_t doc_id = docs[i];
           if (doc_id < candidates[c]) {
             ++i;
           } else if (doc_id > candidates[c]) {
             ++c;
           } else {
-            score(i);
+            score(i, doc_id);
             ++i;
             ++c;
           }
@@ -1354,7 +1320,7 @@ void SceneIndex::Impl::QueryRun::ScorePhrase(
   auto size_of = [&](size_t k) {
     size_t total = 0;
     for (const Expansion& e : expansions[k])
-      total += index.postings_[e.stem].docs.size();
+      total += index.postings_[e.stem].size();
     return total;
   };
   for (size_t k = 0; k < expansions.size(); ++k) {
@@ -1373,13 +1339,12 @@ void SceneIndex::Impl::QueryRun::ScorePhrase(
   // block starts, so reading postings in doc order decodes each list's
   // bytes about once instead of from its block's start every time.
   struct Cursor {
-    size_t i = 0;      // The posting SkipTo reached.
+    size_t i = 0;      // The posting SkipTo reached...
+    bool on = false;   // ...and whether it is the document looked for.
     size_t known = 0;  // A posting whose offset is known...
     size_t at = 0;     // ...and that offset.
   };
   std::vector<std::vector<Cursor>> cursors(expansions.size());
-  // Occurrences of term k in a document, across its expansions, decoded
-  // into `buffer` (sorted); empty if it has none.
   // The fields of term k in a document, across its expansions (0 if it
   // has none). Leaves each expansion's cursor at the document or past it.
   auto fields_of = [&](size_t k, uint32_t doc_id) {
@@ -1387,10 +1352,8 @@ void SceneIndex::Impl::QueryRun::ScorePhrase(
     for (size_t e = 0; e < expansions[k].size(); ++e) {
       const Postings& p = index.postings_[expansions[k][e].stem];
       Cursor& cursor = cursors[k][e];
-      const size_t i = cursor.i = SkipTo(p.docs, p.heads, cursor.i, doc_id);
-      if (i < p.docs.size() && p.docs[i] == doc_id) {
-        fields |= p.FieldMask(i);
-      }
+      cursor.on = p.SkipTo(&cursor.i, doc_id);
+      if (cursor.on) fields |= p.FieldMask(cursor.i);
     }
     return fields;
   };
@@ -1405,7 +1368,7 @@ void SceneIndex::Impl::QueryRun::ScorePhrase(
       const Postings& p = index.postings_[expansions[k][e].stem];
       Cursor& cursor = cursors[k][e];
       const size_t i = cursor.i;
-      if (i == p.docs.size() || p.docs[i] != doc_id) continue;
+      if (!cursor.on) continue;
       // Skip to the posting from the known one if it is in this block
       // and not past it, else from the block's start.
       if (cursor.known > i || cursor.known / kBlockSize != i / kBlockSize) {
@@ -1431,7 +1394,9 @@ void SceneIndex::Impl::QueryRun::ScorePhrase(
       cursors[k].assign(expansions[k].size(), Cursor{});
     }
     const Postings& p = index.postings_[e.stem];
-    for (uint32_t doc_id : p.docs) {
+    Postings::Reader driver_docs(p);
+    for (size_t d = 0; d < p.size(); ++d) {
+      const uint32_t doc_id = driver_docs[d];
       if (!index.live_[doc_id] || s.clause[doc_id].seen == clause_epoch)
         continue;
       // The other terms first (most candidates fail there), the driver
@@ -1545,19 +1510,19 @@ void SceneIndex::Impl::QueryRun::ScorePart(
   for (const Expansion& expansion : expansions[0]) {
     const Postings& postings = index.postings_[expansion.stem];
     const double scale = expansion.weight * index.Idf(expansion.stem);
-    auto score = [&](size_t i) {
-      if (!index.live_[postings.docs[i]]) return;
+    auto score = [&](size_t i, uint32_t doc_id) {
+      if (!index.live_[doc_id]) return;
       if (facets_only) {  // Which scenes match, not how well.
         if (InFields(postings.FieldMask(i), part.fields)) {
-          record(postings.docs[i], 0.0);
+          record(doc_id, 0.0);
         }
         return;
       }
-      const Doc& doc = index.docs_[postings.docs[i]];
+      const Doc& doc = index.docs_[doc_id];
       const float tf = SaturatedTf(doc, postings, i, part.fields);
-      if (tf >= 0) record(postings.docs[i], scale * tf);
+      if (tf >= 0) record(doc_id, scale * tf);
     };
-    const size_t size = postings.docs.size();
+    const size_t size = postings.size();
     if (score_only && s.touched.size() * 8 < size) {
       // A stop word's list is long and the scenes it may add to are few:
       // gallop to each of them instead of reading the whole list. `touched`
@@ -1568,15 +1533,13 @@ void SceneIndex::Impl::QueryRun::ScorePart(
       for (uint32_t doc_id : s.touched) {
         if (doc_id < previous) i = 0;
         previous = doc_id;
-        i = SkipTo(postings.docs, postings.heads, i, doc_id);
-        if (i < size && postings.docs[i] == doc_id) score(i);
+        if (postings.SkipTo(&i, doc_id)) score(i, doc_id);
       }
       continue;
     }
-    for (size_t i = 0; i < size; ++i) {
-      if (score_only && s.doc[postings.docs[i]].seen != s.epoch) continue;
-      score(i);
-    }
+    postings.ForEach([&](size_t i, uint32_t doc_id) {
+      if (!score_only || s.doc[doc_id].seen == s.epoch) score(i, doc_id);
+    });
   }
 }
 
@@ -1643,10 +1606,9 @@ void SceneIndex::Impl::QueryRun::CollectHits() {
         bool has_exact = false;
         for (size_t k = 0; k < term.size(); ++k) {
           const Postings& postings = index.postings_[term[k].stem];
-          auto it = std::lower_bound(postings.docs.begin(), postings.docs.end(),
-                                     doc_id);
-          if (it == postings.docs.end() || *it != doc_id) continue;
-          const FieldTf field_tf = postings.Tf(it - postings.docs.begin());
+          const size_t i = postings.Find(doc_id);
+          if (i == postings.size()) continue;
+          const FieldTf field_tf = postings.Tf(i);
           for (int f = 0; f < kFieldCount; ++f) {
             if (field_tf[f] != 0) present[k] |= 1u << f;
           }
