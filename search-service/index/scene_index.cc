@@ -301,6 +301,8 @@ IndexStats SceneIndex::Impl::stats() const {
   stats.films = static_cast<int64_t>(film_ids_.size());
   stats.scenes = live_docs_;
   stats.terms = static_cast<int64_t>(words_.size());
+  stats.postings_bytes =
+      (postings_.capacity() - postings_.size()) * sizeof(Postings);
   for (const Postings& p : postings_) {
     stats.postings_bytes += p.memory_bytes();
   }
@@ -309,10 +311,20 @@ IndexStats SceneIndex::Impl::stats() const {
       stems_.memory_bytes() + words_.memory_bytes() +
       (word_stems_.capacity() + dictionary_.capacity()) * sizeof(uint32_t) +
       pending_.size() * 2 * sizeof(uint32_t) + DictionaryTrie()->memory_bytes();
-  stats.scene_bytes = docs_.capacity() * sizeof(Doc) + live_.capacity();
+  stats.scene_bytes =
+      docs_.capacity() * sizeof(Doc) + live_.capacity() +
+      films_.capacity() * sizeof(FilmInfo) +
+      film_ids_.capacity() * (sizeof(decltype(film_ids_)::value_type) + 1);
   for (const FilmInfo& info : films_) {
+    stats.scene_bytes += info.docs.capacity() * sizeof(uint32_t);
     if (!info.live) continue;
-    stats.text_bytes += info.film->memory_bytes();
+    // The record and its shared_ptr's control block (make_shared: one
+    // allocation, about two words more).
+    stats.text_bytes += info.film->memory_bytes() + 2 * sizeof(void*);
+    // Its name again, as the look-up's key, past the small-string buffer.
+    if (info.film->name().size() > 15) {
+      stats.scene_bytes += info.film->name().size() + 1;
+    }
     for (const auto* folded : {&info.genres, &info.directors}) {
       for (const std::string& value : *folded) {
         stats.text_bytes += sizeof(std::string) + value.capacity();

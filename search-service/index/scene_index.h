@@ -249,8 +249,11 @@ struct IndexStats {
   int64_t terms = 0;
   int64_t memory_bytes = 0;  // The sum of the parts below.
   // Its parts: the posting lists (ids, counts, positions, block bounds),
-  // the dictionaries (stems, words, typo trie), the per-scene records and
-  // the film texts kept for results and highlights.
+  // the dictionaries (stems, words, typo trie), the per-scene and per-film
+  // records (lengths, liveness, scene lists, the name look-up) and the
+  // films kept for results and highlights (texts compressed). Estimates
+  // from the containers' capacities, allocator rounding included where the
+  // container knows it; per-allocation headers are not counted.
   int64_t postings_bytes = 0;
   int64_t dictionary_bytes = 0;
   int64_t scene_bytes = 0;
