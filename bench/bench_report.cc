@@ -1275,7 +1275,13 @@ std::string Markdown(const json& results, const std::vector<Target>& targets) {
         const json& x = g["engines"][e];
         const json& q = Queries(g, "any", e);
         std::string size = "—";
-        if (e == "reel") size = Bytes(x["stats"]["memory_bytes"].get<double>());
+        if (e == "reel") {
+          size = Bytes(x["stats"]["memory_bytes"].get<double>());
+          if (x.contains("heap_build_bytes")) {
+            absl::StrAppend(&size, " (heap ", Med(x["heap_build_bytes"], Bytes),
+                            ")");
+          }
+        }
         if (e == "fts5") {
           size = Bytes(x["stats"]["memory_db_bytes"].get<double>());
         }

@@ -1375,7 +1375,8 @@ int Run() {
     std::vector<double> build, rate, rss, rss_after, heap;
     for (const json& r : results[name]) {
       build.push_back(r["build_seconds"]);
-      heap.push_back(r["heap_build_bytes"]);
+      // Not from Lucene's JVM, which reports its own heap in its stats.
+      if (r.contains("heap_build_bytes")) heap.push_back(r["heap_build_bytes"]);
       rate.push_back(scenes / r["build_seconds"].get<double>());
       rss.push_back(r["rss_build_bytes"]);
       rss_after.push_back(r["rss_after_queries_bytes"]);
@@ -1384,7 +1385,7 @@ int Run() {
     e["build_seconds"] = SpreadJson(build);
     e["build_scenes_per_second"] = SpreadJson(rate);
     e["rss_build_bytes"] = SpreadJson(rss);
-    e["heap_build_bytes"] = SpreadJson(heap);
+    if (!heap.empty()) e["heap_build_bytes"] = SpreadJson(heap);
     e["rss_after_queries_bytes"] = SpreadJson(rss_after);
     e["stats"] = results[name][0]["stats"];
     if (results[name][0].contains("warmup")) {  // Lucene's JVM warm-up.
