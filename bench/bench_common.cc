@@ -1,5 +1,6 @@
 #include "bench/bench_common.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -154,6 +155,11 @@ int64_t PeakResidentBytes() {
     }
   }
   return 0;
+}
+
+int64_t HeapInUseBytes() {
+  const struct mallinfo2 info = mallinfo2();
+  return static_cast<int64_t>(info.uordblks + info.hblkhd);
 }
 
 int64_t DiskBytes(const std::string& path) {

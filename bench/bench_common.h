@@ -69,6 +69,10 @@ Spread SpreadOf(std::vector<double> values);
 int64_t ResidentBytes();
 // Peak resident set size so far, in bytes (VmHWM in /proc/self/status).
 int64_t PeakResidentBytes();
+// Bytes malloc has handed out and not had back (mallinfo2: the main
+// arena's chunks in use plus the blocks it mapped on its own, which large
+// allocations get; which ones do depends on the process's history).
+int64_t HeapInUseBytes();
 
 // Bytes of every regular file under `path` (a file or a directory tree).
 int64_t DiskBytes(const std::string& path);

@@ -56,7 +56,6 @@
 // Doc identity is (film id, scene ordinal): the doc number in corpus order,
 // which is the FTS5 rowid and the Xapian docid (both 1-based) and the Lucene
 // docid (0-based; one segment, built in order).
-#include <malloc.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -687,13 +686,12 @@ json RunEngine(const std::string& name, const Corpus& corpus,
   const int64_t rss_before = ResidentBytes();
   // The malloc heap the build leaves allocated: for Reel, its index as the
   // allocator holds it, the check on IndexStats' estimate.
-  const size_t heap_before = mallinfo2().uordblks;
+  const int64_t heap_before = HeapInUseBytes();
   const auto build_start = Clock::now();
   engine->Build(corpus);
   const double build_seconds = Seconds(Clock::now() - build_start);
   const int64_t rss_built = ResidentBytes();
-  const double heap_built =
-      static_cast<double>(mallinfo2().uordblks) - heap_before;
+  const double heap_built = static_cast<double>(HeapInUseBytes() - heap_before);
 
   json report = {{"engine", name},
                  {"build_seconds", build_seconds},

@@ -19,8 +19,6 @@
 //   prefix3   the first 3 letters of the same word, with '*'
 //   typo      a word of 6+ letters with two adjacent letters swapped
 // Build with -DCMAKE_BUILD_TYPE=Release for meaningful numbers.
-#include <malloc.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -209,18 +207,18 @@ int Run() {
   // Build three times; report the median.
   std::vector<double> builds;
   std::unique_ptr<SceneIndex> index;
-  size_t heap_bytes = 0;
+  int64_t heap_bytes = 0;
   for (int run = 0; run < 3; ++run) {
     index.reset();
     // What the index really holds, allocator overhead included: the check
     // on IndexStats' own estimate.
-    const size_t heap_before = mallinfo2().uordblks;
+    const int64_t heap_before = bench::HeapInUseBytes();
     index = std::make_unique<SceneIndex>(analyzer);
     const auto start = Clock::now();
     for (const Film& film : films) index->UpsertFilm(film);
     index->ShrinkToFit();  // As the service does after a snapshot.
     builds.push_back(Seconds(Clock::now() - start));
-    heap_bytes = mallinfo2().uordblks - heap_before;
+    heap_bytes = bench::HeapInUseBytes() - heap_before;
   }
   std::sort(builds.begin(), builds.end());
   const IndexStats stats = index->stats();
