@@ -7,9 +7,9 @@
 // bytes, then each id of the block as its difference from that first one,
 // in the block's width: 1 byte while the block spans under 256 ids, 2 under
 // 65,536, else 4. The long lists, which hold most postings, are dense, so
-// an id takes 1.25 to 2 bytes instead of 4, and any id is still a block
-// look-up and a load away (Doc). Loops read ids a block at a time (Reader,
-// DecodeBlock).
+// an id takes 1.25 bytes there (2.25 in sparser blocks) instead of 4, and
+// any id is still a block look-up and a load away (Doc). Loops read ids a
+// block at a time (ForEach, Reader, DecodeBlock).
 #ifndef REEL_SEARCH_SERVICE_INDEX_POSTINGS_H_
 #define REEL_SEARCH_SERVICE_INDEX_POSTINGS_H_
 

@@ -40,7 +40,9 @@ TEST(CompactVectorTest, AgreesWithStdVector) {
   for (int step = 0; step < 20000; ++step) {
     switch (random() % 8) {
       case 0: {
-        const std::array<uint32_t, 5> run = {random(), 1, 2, 3, random()};
+        const std::array<uint32_t, 5> run = {static_cast<uint32_t>(random()), 1,
+                                             2, 3,
+                                             static_cast<uint32_t>(random())};
         const size_t n = random() % run.size();
         got.append(run.data(), n);
         want.insert(want.end(), run.begin(), run.begin() + n);
