@@ -127,8 +127,9 @@ void Postings::AppendDocSlow(uint32_t doc_id) {
 }
 
 FieldTf Postings::EscapedTf(size_t i) const {
-  // The escapes before i in its block, counted a word at a time: the
-  // block's codes before i, padded with zeros (never an escape).
+  // The escapes before i in its block: in a full block, a word at a time
+  // over its 16 codes with those from i on masked off; in the last, partial
+  // block (which may end the array), one code at a time.
   static_assert(kBlockSize == 16 && kTfEscape != 0);
   const size_t block_start = i - i % kBlockSize;
   const size_t before = i - block_start;
